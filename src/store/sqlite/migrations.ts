@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+
+// Append-only: a landed migration is never edited; a change to the schema is a new entry.
+// Each one runs in the same transaction as its ledger row, so a crash never leaves half of one.
+
+interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'jobs and one task per targeted node',
+    sql: `
+      CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        provider TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        timeout TEXT,
+        window_start INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        node_count INTEGER NOT NULL
+      );
+      CREATE TABLE tasks (
+        job_seq INTEGER NOT NULL REFERENCES jobs (seq),
+        idx INTEGER NOT NULL,
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_end INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        result TEXT,
+        PRIMARY KEY (job_seq, idx)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX tasks_by_node ON tasks (org, name, job_seq);
+      CREATE INDEX tasks_claimable ON tasks (org, name, window_start, job_seq) WHERE status = 'queued';
+      CREATE INDEX tasks_by_status ON tasks (job_seq, status, idx);
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)');
+  for (const migration of MIGRATIONS) {
+    // Checked inside the write transaction: another process may have applied it meanwhile.
+    db.transaction(() => {
+      if (isApplied.get(migration.version)) return;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.description, Date.now());
+    }).immediate();
+  }
+}

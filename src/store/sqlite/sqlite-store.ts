@@ -1,0 +1,264 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
+import type { StatusReport, TaskResult } from '../../wire/status-report.js';
+import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { newObjectIdHex } from '../object-id.js';
+import {
+  InvalidCursorError,
+  type CancelOutcome,
+  type ClaimedTask,
+  type Job,
+  type JobListEntry,
+  type JobListQuery,
+  type JobSummary,
+  type JobWithSummary,
+  type NodeTaskStatus,
+  type Page,
+  type ReportOutcome,
+  type Store,
+  type TaskStatusQuery,
+} from '../store.js';
+import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
+import { migrate } from './migrations.js';
+
+export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
+
+interface JobRow {
+  seq: number;
+  id: string;
+  provider: string;
+  spec: string;
+  timeout: string | null;
+  window_start: number;
+  window_end: number;
+  created_at: number;
+  node_count: number;
+}
+
+type StatusRow = [idx: number, org: string, name: string, status: TaskStatus, updatedAt: number, result: string | null];
+
+/** The embedded store: one SQLite file in the data directory, in WAL mode. */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #statements;
+
+  static open(dataDir: string): SqliteStore {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+  }
+
+  constructor(file: string) {
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    // FULL: an answered 200 means the job or the status is on disk, even if the machine loses power.
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('foreign_keys = ON');
+    migrate(this.#db);
+    const db = this.#db;
+    this.#statements = {
+      insertJob: db.prepare(
+        `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertTask: db.prepare(
+        `INSERT INTO tasks (job_seq, idx, org, name, status, window_start, window_end, updated_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      ),
+      jobById: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
+      jobBySeq: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
+      nodesOfJob: db.prepare<[number], [string, string]>('SELECT org, name FROM tasks WHERE job_seq = ? ORDER BY idx').raw(),
+      countsOfJob: db.prepare<[number], [TaskStatus, number]>(
+        'SELECT status, count(*) FROM tasks WHERE job_seq = ? GROUP BY status',
+      ).raw(),
+      nextClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(
+        `SELECT job_seq, idx FROM tasks
+         WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
+         ORDER BY window_start, job_seq LIMIT 1`,
+      ),
+      markPending: db.prepare(
+        `UPDATE tasks SET status = 'pending', updated_at = ? WHERE job_seq = ? AND idx = ? AND status = 'queued'`,
+      ),
+      taskOfNode: db.prepare<[string, string, string], { job_seq: number; idx: number; status: TaskStatus; window_end: number }>(
+        `SELECT t.job_seq, t.idx, t.status, t.window_end FROM jobs j JOIN tasks t ON t.job_seq = j.seq
+         WHERE j.id = ? AND t.org = ? AND t.name = ?`,
+      ),
+      updateStatus: db.prepare(
+        `UPDATE tasks SET status = ?, updated_at = ?, result = coalesce(?, result)
+         WHERE job_seq = ? AND idx = ? AND status = ?`,
+      ),
+      cancelQueued: db.prepare(
+        `UPDATE tasks SET status = 'cancelled', updated_at = ?
+         WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
+      ),
+      seqOfJob: db.prepare<[string], number>('SELECT seq FROM jobs WHERE id = ?').pluck(),
+      health: db.prepare('SELECT 1').pluck(),
+    };
+  }
+
+  async createJob(job: NewJob, now: Date): Promise<string> {
+    const id = newObjectIdHex(now);
+    const { task, nodes } = job;
+    const start = task.windowStart.getTime();
+    const end = task.windowEnd.getTime();
+    const created = now.getTime();
+    const { insertJob, insertTask } = this.#statements;
+    this.#db.transaction(() => {
+      const { lastInsertRowid } = insertJob.run(
+        id, task.provider, JSON.stringify(task.spec), task.timeout ?? null, start, end, created, nodes.length,
+      );
+      for (const [index, node] of nodes.entries()) {
+        insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
+      }
+    }).immediate();
+    return id;
+  }
+
+  async getJob(id: string, now: Date): Promise<JobWithSummary | undefined> {
+    const row = this.#statements.jobById.get(id);
+    if (!row) return undefined;
+    const nodes = this.#statements.nodesOfJob.all(row.seq).map(([org, name]) => ({ org, name }));
+    const job: Job = { id: row.id, task: taskOf(row), nodes, createdAt: new Date(row.created_at) };
+    return { job, summary: this.#countsOf(row, now) };
+  }
+
+  async getJobSummary(id: string, now: Date): Promise<JobSummary | undefined> {
+    const row = this.#statements.jobById.get(id);
+    return row ? this.#summaryOf(row, now) : undefined;
+  }
+
+  async listTaskStatuses(jobId: string, query: TaskStatusQuery, now: Date): Promise<Page<NodeTaskStatus> | undefined> {
+    const row = this.#statements.jobById.get(jobId);
+    if (!row) return undefined;
+    const after = query.cursor === undefined ? -1 : parseIndexCursor(query.cursor);
+    const windowEnd = new Date(row.window_end);
+    const stored = query.status ? storedStatusesMeaning(query.status, windowEnd, now) : undefined;
+    if (stored?.length === 0) return { items: [] };
+    const conditions = ['job_seq = ?', 'idx > ?'];
+    const params: unknown[] = [row.seq, after];
+    if (stored) {
+      conditions.push(`status IN (${stored.map(() => '?').join(', ')})`);
+      params.push(...stored);
+    }
+    let sql = `SELECT idx, org, name, status, updated_at, result FROM tasks WHERE ${conditions.join(' AND ')} ORDER BY idx`;
+    if (query.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(query.limit + 1);
+    }
+    const rows = this.#db.prepare<unknown[], StatusRow>(sql).raw().all(...params);
+    const page: Page<NodeTaskStatus> = { items: [] };
+    if (query.limit !== undefined && rows.length > query.limit) {
+      rows.length = query.limit;
+      page.nextCursor = String((rows[rows.length - 1] as StatusRow)[0]);
+    }
+    page.items = rows.map(([, org, name, status, updatedAt, result]) => {
+      const item: NodeTaskStatus = {
+        jobId: row.id,
+        node: { org, name },
+        status: effectiveStatus(status, windowEnd, now),
+        lastUpdated: new Date(updatedAt),
+      };
+      if (result !== null) item.result = JSON.parse(result) as TaskResult;
+      return item;
+    });
+    return page;
+  }
+
+  async listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
+    let rows: JobRow[];
+    if (query.cursor === undefined) {
+      rows = this.#db.prepare<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?').all(query.limit + 1);
+    } else {
+      const before = this.#statements.seqOfJob.get(query.cursor);
+      if (before === undefined) throw new InvalidCursorError();
+      rows = this.#db
+        .prepare<[number, number], JobRow>('SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?')
+        .all(before, query.limit + 1);
+    }
+    const page: Page<JobListEntry> = { items: [] };
+    if (rows.length > query.limit) {
+      rows.length = query.limit;
+      page.nextCursor = (rows[rows.length - 1] as JobRow).id;
+    }
+    page.items = rows.map((row) => this.#summaryOf(row, now));
+    return page;
+  }
+
+  async claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
+    const at = now.getTime();
+    const { nextClaimable, markPending, jobBySeq } = this.#statements;
+    // The read alone answers an empty poll, the fleet's steady state. The guarded update makes the
+    // hand-out at most once even when another process sharing the file claimed the row meanwhile.
+    for (;;) {
+      const candidate = nextClaimable.get(node.org, node.name, at, at);
+      if (!candidate) return undefined;
+      if (markPending.run(at, candidate.job_seq, candidate.idx).changes === 1) {
+        const job = jobBySeq.get(candidate.job_seq) as JobRow;
+        return { jobId: job.id, task: taskOf(job) };
+      }
+    }
+  }
+
+  async reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
+    const { taskOfNode, updateStatus } = this.#statements;
+    return this.#db.transaction((): ReportOutcome => {
+      const task = taskOfNode.get(report.jobId, node.org, node.name);
+      if (!task) return { kind: 'not_targeted' };
+      const current = effectiveStatus(task.status, new Date(task.window_end), now);
+      if (FINAL_STATUSES.has(current)) return { kind: 'final', status: current };
+      const result = report.result ? JSON.stringify(report.result) : null;
+      updateStatus.run(report.status, now.getTime(), result, task.job_seq, task.idx, task.status);
+      return { kind: 'updated' };
+    }).immediate();
+  }
+
+  async cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined> {
+    const row = this.#statements.jobById.get(id);
+    if (!row) return undefined;
+    const at = now.getTime();
+    const { changes } = this.#statements.cancelQueued.run(at, row.seq, at);
+    return { cancelled: changes, summary: this.#countsOf(row, now) };
+  }
+
+  async checkHealth(): Promise<void> {
+    this.#statements.health.get();
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #countsOf(row: JobRow, now: Date): StatusCounts {
+    const counts = emptyStatusCounts();
+    for (const [status, count] of this.#statements.countsOfJob.all(row.seq)) counts[status] = count;
+    return effectiveCounts(counts, new Date(row.window_end), now);
+  }
+
+  #summaryOf(row: JobRow, now: Date): JobSummary {
+    return {
+      id: row.id,
+      task: taskOf(row),
+      createdAt: new Date(row.created_at),
+      nodeCount: row.node_count,
+      summary: this.#countsOf(row, now),
+    };
+  }
+}
+
+function taskOf(row: JobRow): TaskDefinition {
+  const task: TaskDefinition = {
+    windowStart: new Date(row.window_start),
+    windowEnd: new Date(row.window_end),
+    provider: row.provider,
+    spec: JSON.parse(row.spec) as unknown,
+  };
+  if (row.timeout !== null) task.timeout = row.timeout;
+  return task;
+}
+
+function parseIndexCursor(cursor: string): number {
+  if (!/^\d{1,9}$/.test(cursor)) throw new InvalidCursorError();
+  return Number(cursor);
+}

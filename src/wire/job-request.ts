@@ -1,0 +1,111 @@
+import { parseGoDuration } from './go-duration.js';
+import { isValidNodePart, isValidProviderName } from './names.js';
+import { parseRfc3339 } from './rfc3339.js';
+import { createJobRequestSchema } from './schemas.js';
+import { compileShapeCheck } from './shape-check.js';
+
+export interface NodeRef {
+  org: string;
+  name: string;
+}
+
+export interface TaskDefinition {
+  windowStart: Date;
+  windowEnd: Date;
+  provider: string;
+  spec: unknown;
+  /** Go duration string, kept as the administrator wrote it. */
+  timeout?: string;
+}
+
+export interface NewJob {
+  task: TaskDefinition;
+  nodes: NodeRef[];
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface JobRequestLimits {
+  maxNodes: number;
+}
+
+export const INVALID_REQUEST_JSON = 'invalid request json';
+
+const checkShape = compileShapeCheck(createJobRequestSchema);
+
+interface RawJobRequest {
+  task?: { window_start?: string; window_end?: string; provider?: string; spec?: unknown; timeout?: string };
+  nodes?: Array<{ org?: string; name?: string }>;
+}
+
+/**
+ * Validates a job creation body in the contract's order, answering its exact messages.
+ * `body` is the parsed JSON, or undefined for an empty body (which the seed read as `{}`).
+ */
+export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimits): Parsed<NewJob> {
+  const raw = (body === undefined ? {} : body) as RawJobRequest;
+  const shapeProblem = checkShape(raw);
+  if (shapeProblem) return fail(`${INVALID_REQUEST_JSON}: ${shapeProblem}`);
+  const task = raw.task ?? {};
+  const windowStart = task.window_start === undefined ? undefined : parseRfc3339(task.window_start);
+  if (task.window_start !== undefined && !windowStart) {
+    return fail(`${INVALID_REQUEST_JSON}: task.window_start is not an RFC 3339 time`);
+  }
+  const windowEnd = task.window_end === undefined ? undefined : parseRfc3339(task.window_end);
+  if (task.window_end !== undefined && !windowEnd) {
+    return fail(`${INVALID_REQUEST_JSON}: task.window_end is not an RFC 3339 time`);
+  }
+
+  const nodes = raw.nodes ?? [];
+  if (nodes.length === 0) return fail('no nodes provided');
+  if (!windowStart) return fail('window_start must be provided');
+  if (!windowEnd) return fail('window_end must be provided');
+  if (windowEnd < windowStart) return fail('window_end must be after window_start');
+  if (windowEnd < now) return fail('window has already expired');
+  const provider = task.provider ?? '';
+  if (provider === '') return fail('task provider must be provided');
+  for (const [index, node] of nodes.entries()) {
+    if (!node.org || !node.name) return fail(`nodes[${index}] is not a valid node`);
+  }
+
+  // Beyond the seed: checks the contract adds after its eight.
+  if (!isValidProviderName(provider)) {
+    return fail(
+      'task provider must be a plain executable name suffix: letters, digits, ".", "_", "+" or "-", ' +
+        'at most 128 characters, without "..", "/", "\\", spaces or control characters',
+    );
+  }
+  if (task.timeout !== undefined) {
+    const timeoutMs = parseGoDuration(task.timeout);
+    if (timeoutMs === undefined || timeoutMs <= 0) {
+      return fail('task timeout must be a positive Go duration such as "30m" or "1h30m"');
+    }
+  }
+  if (nodes.length > limits.maxNodes) {
+    return fail(`too many nodes: ${nodes.length} given, at most ${limits.maxNodes} per job`);
+  }
+  const firstIndexByNode = new Map<string, number>();
+  const refs: NodeRef[] = new Array(nodes.length);
+  for (const [index, node] of nodes.entries()) {
+    const org = node.org as string;
+    const name = node.name as string;
+    if (!isValidNodePart(org) || !isValidNodePart(name)) {
+      return fail(
+        `nodes[${index}] has an invalid org or name: use 1 to 255 letters, digits, ".", "_", "-", ":" or "@"`,
+      );
+    }
+    const key = `${org}/${name}`;
+    const first = firstIndexByNode.get(key);
+    if (first !== undefined) return fail(`nodes[${index}] duplicates nodes[${first}] (${key})`);
+    firstIndexByNode.set(key, index);
+    refs[index] = { org, name };
+  }
+
+  const definition: TaskDefinition = { windowStart, windowEnd, provider, spec: task.spec ?? null };
+  if (task.timeout !== undefined) definition.timeout = task.timeout;
+  return { ok: true, value: { task: definition, nodes: refs } };
+}
+
+function fail(message: string): { ok: false; message: string } {
+  return { ok: false, message };
+}

@@ -1,0 +1,57 @@
+import type { Parsed } from './job-request.js';
+import { INVALID_REQUEST_JSON } from './job-request.js';
+import { REPORTABLE_STATUSES, isReportableStatus, type ReportableStatus } from './task-status.js';
+import { statusReportSchema } from './schemas.js';
+import { compileShapeCheck } from './shape-check.js';
+
+export interface TaskResult {
+  exitCode: number;
+  reason: string;
+  output?: string;
+}
+
+export interface StatusReport {
+  jobId: string;
+  status: ReportableStatus;
+  result?: TaskResult;
+}
+
+/** The server keeps this much of a provider's output: its tail, where failures usually show. */
+export const MAX_OUTPUT_BYTES = 64 * 1024;
+
+const checkShape = compileShapeCheck(statusReportSchema);
+
+interface RawStatusReport {
+  job_id?: string;
+  status?: string;
+  result?: { exit_code?: number; reason?: string; output?: string };
+}
+
+/** Validates a node's status report in the contract's order, answering its exact messages. */
+export function parseStatusReport(body: unknown): Parsed<StatusReport> {
+  const raw = (body === undefined ? {} : body) as RawStatusReport;
+  const shapeProblem = checkShape(raw);
+  if (shapeProblem) return { ok: false, message: `${INVALID_REQUEST_JSON}: ${shapeProblem}` };
+  if (!raw.job_id) return { ok: false, message: 'job_id must be provided' };
+  if (!isReportableStatus(raw.status)) {
+    return { ok: false, message: `status must be one of (${REPORTABLE_STATUSES.join(',')})` };
+  }
+  const report: StatusReport = { jobId: raw.job_id, status: raw.status };
+  if (raw.result) {
+    // The seed's Go client always sent both fields; a missing one reads as its zero value there too.
+    const result: TaskResult = { exitCode: raw.result.exit_code ?? 0, reason: raw.result.reason ?? '' };
+    if (raw.result.output !== undefined) result.output = keepTail(raw.result.output, MAX_OUTPUT_BYTES);
+    report.result = result;
+  }
+  return { ok: true, value: report };
+}
+
+/** The last `maxBytes` of a string's UTF-8 form, cut on a character boundary. */
+export function keepTail(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let start = bytes.length - maxBytes;
+  // Skip continuation bytes so the tail starts on a whole character.
+  while (start < bytes.length && ((bytes[start] as number) & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString('utf8');
+}

@@ -1,0 +1,270 @@
+// The behaviour every store driver must have. Each driver's test file calls
+// `defineStoreConformanceSuite` with a factory that opens a fresh, empty store of its kind.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Store } from '../src/store/store.js';
+import { InvalidCursorError } from '../src/store/store.js';
+import type { NewJob, NodeRef } from '../src/wire/job-request.js';
+
+export interface OpenedStore {
+  store: Store;
+  /** Closes the store and removes everything it wrote. */
+  dispose: () => Promise<void>;
+}
+
+const T0 = new Date('2030-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+function job(nodes: NodeRef[], startSeconds: number, endSeconds: number, extra: Partial<NewJob['task']> = {}): NewJob {
+  return {
+    task: { windowStart: at(startSeconds), windowEnd: at(endSeconds), provider: 'infra', spec: { n: 1 }, ...extra },
+    nodes,
+  };
+}
+
+const node = (name: string, org = 'org'): NodeRef => ({ org, name });
+
+export function defineStoreConformanceSuite(driver: string, openStore: () => Promise<OpenedStore>): void {
+  describe(`store conformance: ${driver}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    // Node names are unique per test so the tests of one suite never see each other's tasks.
+    let unique = 0;
+    const fresh = (label: string) => node(`${label}-${++unique}`);
+
+    before(async () => {
+      opened = await openStore();
+      store = opened.store;
+    });
+    after(async () => {
+      await opened?.dispose();
+    });
+
+    it('creates a job with an ObjectId-shaped id and reads it back structurally equal', async () => {
+      const nodes = [fresh('a'), fresh('b'), node(`c-${unique}`, 'other-org')];
+      const spec = { url: 'https://example.com/policy.tar.gz', nested: [1, 'two', { three: null }], 'ключ': '✓' };
+      const id = await store.createJob(job(nodes, 0, 3600, { spec, timeout: '30m' }), at(0));
+      assert.match(id, /^[0-9a-f]{24}$/);
+      const found = await store.getJob(id, at(1));
+      assert.ok(found);
+      assert.equal(found.job.id, id);
+      assert.deepEqual(found.job.nodes, nodes);
+      assert.deepEqual(found.job.task.spec, spec);
+      assert.equal(found.job.task.provider, 'infra');
+      assert.equal(found.job.task.timeout, '30m');
+      assert.equal(found.job.task.windowStart.getTime(), at(0).getTime());
+      assert.equal(found.job.task.windowEnd.getTime(), at(3600).getTime());
+      assert.equal(found.job.createdAt.getTime(), at(0).getTime());
+    });
+
+    it('keeps spec values of every JSON type, including a bare null, string and array', async () => {
+      for (const spec of [null, 'text', 42, [1, 2], { deep: { deeper: [true, false] } }]) {
+        const id = await store.createJob(job([fresh('spec')], 0, 10, { spec }), at(0));
+        assert.deepEqual((await store.getJob(id, at(0)))?.job.task.spec, spec);
+      }
+    });
+
+    it('answers undefined for unknown and malformed job ids', async () => {
+      assert.equal(await store.getJob('5ff7686a91072739255a4a35', at(0)), undefined);
+      assert.equal(await store.getJob('not-an-id', at(0)), undefined);
+      assert.equal(await store.getJobSummary('5ff7686a91072739255a4a35', at(0)), undefined);
+      assert.equal(await store.listTaskStatuses('not-an-id', {}, at(0)), undefined);
+      assert.equal(await store.cancelJob('5ff7686a91072739255a4a35', at(0)), undefined);
+    });
+
+    it('has a queued status for every targeted node from creation, in node order', async () => {
+      const nodes = [fresh('q'), fresh('q'), fresh('q')];
+      const id = await store.createJob(job(nodes, 0, 100), at(0));
+      const page = await store.listTaskStatuses(id, {}, at(1));
+      assert.ok(page);
+      assert.deepEqual(page.items.map((s) => s.node), nodes);
+      assert.ok(page.items.every((s) => s.status === 'queued' && s.jobId === id && s.result === undefined));
+      assert.equal(page.nextCursor, undefined);
+      const summary = await store.getJobSummary(id, at(1));
+      assert.equal(summary?.nodeCount, 3);
+      assert.equal(summary?.summary.queued, 3);
+    });
+
+    it('hands out the task with the earliest window start whose window contains now', async () => {
+      const n = fresh('order');
+      const late = await store.createJob(job([n], 50, 500), at(0));
+      const early = await store.createJob(job([n], 10, 500), at(0));
+      const future = await store.createJob(job([n], 1000, 2000), at(0));
+      assert.equal(await store.claimNextTask(n, at(5)), undefined, 'nothing has started yet');
+      const first = await store.claimNextTask(n, at(60));
+      assert.equal(first?.jobId, early);
+      assert.deepEqual(first?.task.spec, { n: 1 });
+      assert.equal((await store.claimNextTask(n, at(60)))?.jobId, late);
+      assert.equal(await store.claimNextTask(n, at(60)), undefined, 'the future task is not handed out early');
+      assert.equal((await store.claimNextTask(n, at(1500)))?.jobId, future);
+      assert.equal(await store.claimNextTask(n, at(1500)), undefined);
+    });
+
+    it('marks a handed-out task pending and never hands it out again', async () => {
+      const n = fresh('once');
+      const id = await store.createJob(job([n], 0, 100), at(0));
+      const claimed = await store.claimNextTask(n, at(1));
+      assert.equal(claimed?.jobId, id);
+      assert.equal(await store.claimNextTask(n, at(2)), undefined);
+      const page = await store.listTaskStatuses(id, {}, at(3));
+      assert.equal(page?.items[0]?.status, 'pending');
+      assert.equal(page?.items[0]?.lastUpdated.getTime(), at(1).getTime());
+    });
+
+    it('hands each task out once under concurrent polls for the same node', async () => {
+      const n = fresh('concurrent');
+      const ids = new Set<string>();
+      for (let i = 0; i < 20; i++) ids.add(await store.createJob(job([n], i, 1000), at(0)));
+      const claims = await Promise.all(Array.from({ length: 60 }, () => store.claimNextTask(n, at(100))));
+      const handed = claims.filter((c) => c !== undefined).map((c) => c.jobId);
+      assert.equal(handed.length, 20);
+      assert.deepEqual(new Set(handed), ids);
+    });
+
+    it('only hands a node its own tasks', async () => {
+      const mine = fresh('mine');
+      const same = node(mine.name, 'another-org');
+      await store.createJob(job([mine], 0, 100), at(0));
+      assert.equal(await store.claimNextTask(same, at(1)), undefined);
+      assert.equal(await store.claimNextTask(fresh('stranger'), at(1)), undefined);
+    });
+
+    it('expires a task whose window ended before any poll took it', async () => {
+      const n = fresh('late');
+      const id = await store.createJob(job([n], 0, 10), at(0));
+      assert.equal(await store.claimNextTask(n, at(11)), undefined);
+      const page = await store.listTaskStatuses(id, {}, at(11));
+      assert.equal(page?.items[0]?.status, 'expired');
+      const summary = await store.getJobSummary(id, at(11));
+      assert.equal(summary?.summary.expired, 1);
+      assert.equal(summary?.summary.queued, 0);
+      const outcome = await store.reportStatus(n, { jobId: id, status: 'running' }, at(12));
+      assert.deepEqual(outcome, { kind: 'final', status: 'expired' });
+    });
+
+    it('records reported statuses and results and refuses to reopen a final one', async () => {
+      const n = fresh('report');
+      const id = await store.createJob(job([n], 0, 100), at(0));
+      await store.claimNextTask(n, at(1));
+      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'running' }, at(2)), { kind: 'updated' });
+      let status = (await store.listTaskStatuses(id, {}, at(3)))?.items[0];
+      assert.equal(status?.status, 'running');
+      assert.equal(status?.lastUpdated.getTime(), at(2).getTime());
+      const result = { exitCode: 1, reason: 'exit error', output: 'line 1\nstderr ✗\n' };
+      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'failed', result }, at(4)), { kind: 'updated' });
+      status = (await store.listTaskStatuses(id, {}, at(500)))?.items[0];
+      assert.equal(status?.status, 'failed', 'a finished task does not expire');
+      assert.deepEqual(status?.result, result);
+      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'success' }, at(5)), {
+        kind: 'final',
+        status: 'failed',
+      });
+      assert.equal((await store.listTaskStatuses(id, {}, at(6)))?.items[0]?.status, 'failed');
+    });
+
+    it('refuses reports for a job/node pair that was never targeted', async () => {
+      const n = fresh('target');
+      const id = await store.createJob(job([n], 0, 100), at(0));
+      assert.deepEqual(await store.reportStatus(fresh('other'), { jobId: id, status: 'running' }, at(1)), {
+        kind: 'not_targeted',
+      });
+      assert.deepEqual(await store.reportStatus(n, { jobId: '5ff7686a91072739255a4a35', status: 'running' }, at(1)), {
+        kind: 'not_targeted',
+      });
+      assert.deepEqual(await store.reportStatus(n, { jobId: 'nonsense', status: 'running' }, at(1)), {
+        kind: 'not_targeted',
+      });
+    });
+
+    it('cancels only the tasks nobody picked up', async () => {
+      const [a, b, c] = [fresh('cancel'), fresh('cancel'), fresh('cancel')] as [NodeRef, NodeRef, NodeRef];
+      const id = await store.createJob(job([a, b, c], 0, 100), at(0));
+      await store.claimNextTask(a, at(1));
+      await store.claimNextTask(b, at(1));
+      await store.reportStatus(b, { jobId: id, status: 'success', result: { exitCode: 0, reason: '' } }, at(2));
+      const outcome = await store.cancelJob(id, at(3));
+      assert.equal(outcome?.cancelled, 1);
+      assert.equal(outcome?.summary.cancelled, 1);
+      assert.equal(outcome?.summary.pending, 1);
+      assert.equal(outcome?.summary.success, 1);
+      assert.equal(await store.claimNextTask(c, at(4)), undefined);
+      assert.deepEqual(await store.reportStatus(c, { jobId: id, status: 'running' }, at(5)), {
+        kind: 'final',
+        status: 'cancelled',
+      });
+      assert.equal((await store.cancelJob(id, at(6)))?.cancelled, 0, 'cancelling twice changes nothing');
+    });
+
+    it('counts statuses per job and filters and pages the status list', async () => {
+      const nodes = Array.from({ length: 7 }, () => fresh('page'));
+      const id = await store.createJob(job(nodes, 0, 100), at(0));
+      for (const n of nodes.slice(0, 3)) await store.claimNextTask(n, at(1));
+      await store.reportStatus(nodes[0] as NodeRef, { jobId: id, status: 'running' }, at(2));
+      const summary = await store.getJobSummary(id, at(3));
+      assert.deepEqual(summary?.summary, {
+        queued: 4, pending: 2, running: 1, success: 0, failed: 0, expired: 0, cancelled: 0,
+      });
+
+      const seen: NodeRef[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listTaskStatuses(id, { limit: 3, ...(cursor ? { cursor } : {}) }, at(3));
+        assert.ok(page);
+        assert.ok(page.items.length <= 3);
+        seen.push(...page.items.map((s) => s.node));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      assert.deepEqual(seen, nodes);
+      assert.equal(pages, 3);
+
+      const queued = await store.listTaskStatuses(id, { status: 'queued' }, at(3));
+      assert.deepEqual(queued?.items.map((s) => s.node), nodes.slice(3));
+      const pending = await store.listTaskStatuses(id, { status: 'pending', limit: 1 }, at(3));
+      assert.deepEqual(pending?.items.map((s) => s.node), [nodes[1]]);
+      assert.ok(pending?.nextCursor);
+      const rest = await store.listTaskStatuses(id, { status: 'pending', limit: 1, cursor: pending.nextCursor }, at(3));
+      assert.deepEqual(rest?.items.map((s) => s.node), [nodes[2]]);
+      assert.equal(rest?.nextCursor, undefined);
+      const expiredLater = await store.listTaskStatuses(id, { status: 'expired' }, at(101));
+      assert.equal(expiredLater?.items.length, 4);
+      assert.equal((await store.listTaskStatuses(id, { status: 'queued' }, at(101)))?.items.length, 0);
+    });
+
+    it('rejects a cursor it did not make', async () => {
+      const id = await store.createJob(job([fresh('cursor')], 0, 100), at(0));
+      await assert.rejects(store.listTaskStatuses(id, { limit: 1, cursor: 'bogus!' }, at(1)), InvalidCursorError);
+      await assert.rejects(store.listJobs({ limit: 1, cursor: 'bogus!' }, at(1)), InvalidCursorError);
+    });
+
+    it('lists jobs newest first with counts, page by page', async () => {
+      const created: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        created.push(await store.createJob(job([fresh('list'), fresh('list')], 0, 100), at(i)));
+      }
+      const first = await store.listJobs({ limit: 2 }, at(10));
+      assert.deepEqual(first.items.map((j) => j.id), created.slice(-2).reverse());
+      assert.equal(first.items[0]?.nodeCount, 2);
+      assert.equal(first.items[0]?.summary.queued, 2);
+      assert.ok(first.nextCursor);
+      const second = await store.listJobs({ limit: 2, cursor: first.nextCursor }, at(10));
+      assert.deepEqual(second.items.map((j) => j.id), created.slice(1, 3).reverse());
+    });
+
+    it('accepts a job for many nodes in one step', async () => {
+      const nodes = Array.from({ length: 5000 }, (_, i) => node(`bulk-${unique}-${i}`, 'bulk'));
+      unique++;
+      const id = await store.createJob(job(nodes, 0, 100), at(0));
+      const summary = await store.getJobSummary(id, at(1));
+      assert.equal(summary?.nodeCount, 5000);
+      assert.equal(summary?.summary.queued, 5000);
+      assert.equal((await store.listTaskStatuses(id, {}, at(1)))?.items.length, 5000);
+    });
+
+    it('answers a health check', async () => {
+      await store.checkHealth();
+    });
+  });
+}
