@@ -104,3 +104,14 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/**
+ * Thrown by a driver when its database cannot be reached or did not answer in time. The server
+ * answers 503 with a JSON message and keeps running; the driver recovers when the database returns.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
