@@ -1,0 +1,92 @@
+// The MongoDB "migration": collections and indexes, created idempotently at every start-up.
+// Creating an index that already exists with the same definition changes nothing, so every server
+// process of a deployment runs this safely, at the same time if need be.
+
+import type { Db, Document, IndexDescription } from 'mongodb';
+
+export const JOBS_COLLECTION = 'jobs';
+export const TASKS_COLLECTION = 'tasks';
+export const HAND_OUTS_COLLECTION = 'handouts';
+
+interface CollectionLayout {
+  name: string;
+  /**
+   * The field a sharded deployment splits the collection by. Tasks go by node ("org/name"): a
+   * node's poll, claim and report all name it, so each touches a single shard.
+   */
+  shardKey: string;
+  indexes: IndexDescription[];
+}
+
+export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
+  {
+    name: JOBS_COLLECTION,
+    shardKey: '_id',
+    indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }],
+  },
+  {
+    name: TASKS_COLLECTION,
+    shardKey: 'node',
+    indexes: [
+      // Starts with the shard key: a unique index on a sharded collection must.
+      { name: 'by_node_and_job', key: { node: 1, jobId: 1 }, unique: true },
+      { name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } },
+      { name: 'by_job', key: { jobId: 1, idx: 1 } },
+      { name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } },
+    ],
+  },
+  {
+    // One record per task handed out, unique by `_id`: see claimNextTask in mongo-store.ts.
+    name: HAND_OUTS_COLLECTION,
+    shardKey: 'node',
+    indexes: [],
+  },
+];
+
+/** What differs between the deployments this driver supports. */
+export interface DeploymentProfile {
+  name: string;
+  /**
+   * Azure Cosmos DB fixes a collection's shard key when it is created, with its `CreateCollection`
+   * custom action; MongoDB creates collections on first use and is sharded by its operator.
+   */
+  createsCollectionsWithShardKey: boolean;
+}
+
+export const DEPLOYMENT_PROFILES = {
+  mongodb: { name: 'MongoDB', createsCollectionsWithShardKey: false },
+  cosmos: { name: 'Azure Cosmos DB (MongoDB API)', createsCollectionsWithShardKey: true },
+} as const satisfies Record<string, DeploymentProfile>;
+
+/** The commands that bring a database with `existing` collections up to date, in order. */
+export function setupCommands(profile: DeploymentProfile, existing: ReadonlySet<string>): Document[] {
+  const commands: Document[] = [];
+  if (profile.createsCollectionsWithShardKey) {
+    for (const layout of COLLECTION_LAYOUTS) {
+      if (existing.has(layout.name)) continue;
+      commands.push({ customAction: 'CreateCollection', collection: layout.name, shardKey: layout.shardKey });
+    }
+  }
+  for (const layout of COLLECTION_LAYOUTS) {
+    if (layout.indexes.length > 0) commands.push({ createIndexes: layout.name, indexes: layout.indexes });
+  }
+  return commands;
+}
+
+export async function setUpCollections(db: Db, profile: DeploymentProfile): Promise<void> {
+  const existing = await collectionNames(db);
+  for (const command of setupCommands(profile, existing)) {
+    try {
+      await db.command(command);
+    } catch (error) {
+      // Another server process starting at the same moment may have created it first.
+      const created = typeof command.collection === 'string' && (await collectionNames(db)).has(command.collection);
+      if (!created) throw error;
+    }
+  }
+}
+
+async function collectionNames(db: Db): Promise<Set<string>> {
+  const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+  return new Set(collections.map((collection) => collection.name));
+}

@@ -1,0 +1,464 @@
+// The MongoDB driver, for MongoDB and for Azure Cosmos DB's MongoDB API. Cosmos DB has no
+// multi-document transactions, so nothing here relies on them: each step that decides something
+// (a claim, a status change) is one atomic single-document operation.
+//
+// Half-created jobs. A job is a job document plus one task document per node, written without a
+// transaction, so a crash (or the database going away) part-way leaves some of them behind. The
+// tasks are written first and the job document last, and the job document is what makes a job
+// exist: every read starts from it, and a claim only hands out a task whose job document it has
+// read. A crash therefore leaves tasks that no read shows and no poll hands out; they stop being
+// candidates once their window ends. A job flag ("creating", then "ready") would do the same with
+// one more write per job and a state every read must filter on; the order of writes needs neither.
+
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  ObjectId,
+  type Collection,
+  type Db,
+  type Filter,
+} from 'mongodb';
+import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
+import { isJobId } from '../../wire/job-id.js';
+import type { StatusReport, TaskResult } from '../../wire/status-report.js';
+import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import {
+  InvalidCursorError,
+  StoreUnavailableError,
+  type CancelOutcome,
+  type ClaimedTask,
+  type JobListEntry,
+  type JobListQuery,
+  type JobSummary,
+  type JobWithSummary,
+  type NodeTaskStatus,
+  type Page,
+  type ReportOutcome,
+  type Store,
+  type TaskStatusQuery,
+} from '../store.js';
+import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
+import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
+import {
+  DEPLOYMENT_PROFILES,
+  HAND_OUTS_COLLECTION,
+  JOBS_COLLECTION,
+  TASKS_COLLECTION,
+  setUpCollections,
+} from './collection-setup.js';
+import { isUnavailableError, toStoreError } from './unavailable.js';
+
+export interface MongoStoreOptions {
+  connectionString: string;
+  databaseName: string;
+  /** Azure Cosmos DB's MongoDB API: collections are created with their shard keys. */
+  cosmos?: boolean;
+  timeouts?: Partial<MongoTimeouts>;
+}
+
+interface JobDocument {
+  _id: ObjectId;
+  provider: string;
+  /**
+   * JSON text, not a BSON document: BSON cannot hold every JSON object (keys starting with `$` or
+   * containing `.`), and a spec is the administrator's, to be answered back structurally equal.
+   */
+  spec: string;
+  timeout?: string;
+  windowStart: Date;
+  windowEnd: Date;
+  createdAt: Date;
+  nodeCount: number;
+}
+
+interface TaskDocument {
+  jobId: ObjectId;
+  /** The node's position in the job's node list: statuses are listed in that order. */
+  idx: number;
+  /** "org/name": the shard key, and what every poll and report of the node looks up. */
+  node: string;
+  org: string;
+  name: string;
+  status: TaskStatus;
+  /** Copies of the job's window, so that a poll finds its task without reading jobs. */
+  windowStart: Date;
+  windowEnd: Date;
+  updatedAt: Date;
+  result?: TaskResult;
+}
+
+interface HandOutDocument {
+  /** `<job id>:<org>/<name>`: the unique key that lets one poll, and one only, take the task. */
+  _id: string;
+  node: string;
+  jobId: ObjectId;
+  at: Date;
+}
+
+/** Tasks per insert command: small enough for Cosmos DB's throughput limits, large enough to be fast. */
+const TASK_BATCH_SIZE = 2_000;
+const TASK_BATCHES_IN_FLIGHT = 4;
+/** A poll reads this many candidates at once, so that a lost race rarely costs another query. */
+const CLAIM_CANDIDATES = 4;
+const DUPLICATE_KEY = 11000;
+
+export class MongoStore implements Store {
+  readonly #client: MongoClient;
+  readonly #db: Db;
+  readonly #jobs: Collection<JobDocument>;
+  readonly #tasks: Collection<TaskDocument>;
+  readonly #handOuts: Collection<HandOutDocument>;
+
+  /** Connects, creates collections and indexes as needed, and answers a ready store. */
+  static async connect(options: MongoStoreOptions): Promise<MongoStore> {
+    const where = `${describeHosts(options.connectionString)} (database "${options.databaseName}")`;
+    let client: MongoClient;
+    try {
+      client = new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts));
+    } catch (error) {
+      throw new Error(`invalid MongoDB connection string: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      await client.connect();
+      const db = client.db(options.databaseName);
+      await setUpCollections(db, options.cosmos ? DEPLOYMENT_PROFILES.cosmos : DEPLOYMENT_PROFILES.mongodb);
+      return new MongoStore(client, db);
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (isUnavailableError(error)) {
+        throw new StoreUnavailableError(`cannot reach MongoDB at ${where}: ${messageOf(error)}`, { cause: error });
+      }
+      throw new Error(`cannot set up MongoDB at ${where}: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  private constructor(client: MongoClient, db: Db) {
+    this.#client = client;
+    this.#db = db;
+    this.#jobs = db.collection<JobDocument>(JOBS_COLLECTION);
+    this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
+    this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
+  }
+
+  createJob(job: NewJob, now: Date): Promise<string> {
+    return this.#guard(async () => {
+      const { task, nodes } = job;
+      const jobId = new ObjectId();
+      const tasks: TaskDocument[] = nodes.map((node, idx) => ({
+        jobId,
+        idx,
+        node: nodeKey(node),
+        org: node.org,
+        name: node.name,
+        status: 'queued',
+        windowStart: task.windowStart,
+        windowEnd: task.windowEnd,
+        updatedAt: now,
+      }));
+      try {
+        await this.#insertTasks(tasks);
+      } catch (error) {
+        // The job document is not written, so these tasks are invisible anyway; removing them
+        // only saves space, and is skipped when the database is gone.
+        await this.#tasks.deleteMany({ jobId }).catch(() => undefined);
+        throw error;
+      }
+      // Written last: from this moment on the job exists, with every one of its tasks.
+      const document: JobDocument = {
+        _id: jobId,
+        provider: task.provider,
+        spec: JSON.stringify(task.spec ?? null),
+        windowStart: task.windowStart,
+        windowEnd: task.windowEnd,
+        createdAt: now,
+        nodeCount: nodes.length,
+      };
+      if (task.timeout !== undefined) document.timeout = task.timeout;
+      await this.#jobs.insertOne(document);
+      return jobId.toHexString();
+    });
+  }
+
+  getJob(id: string, now: Date): Promise<JobWithSummary | undefined> {
+    return this.#guard(async () => {
+      const job = await this.#findJob(id);
+      if (!job) return undefined;
+      const nodes = await this.#tasks
+        .find({ jobId: job._id }, { projection: { _id: 0, org: 1, name: 1 }, sort: { idx: 1 } })
+        .map((task) => ({ org: task.org, name: task.name }))
+        .toArray();
+      return {
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt },
+        summary: await this.#countsOf(job, now),
+      };
+    });
+  }
+
+  getJobSummary(id: string, now: Date): Promise<JobSummary | undefined> {
+    return this.#guard(async () => {
+      const job = await this.#findJob(id);
+      return job ? this.#summaryOf(job, now) : undefined;
+    });
+  }
+
+  listTaskStatuses(jobId: string, query: TaskStatusQuery, now: Date): Promise<Page<NodeTaskStatus> | undefined> {
+    return this.#guard(async () => {
+      const job = await this.#findJob(jobId);
+      if (!job) return undefined;
+      const after = query.cursor === undefined ? -1 : parseIndexCursor(query.cursor);
+      const stored = query.status ? storedStatusesMeaning(query.status, job.windowEnd, now) : undefined;
+      if (stored?.length === 0) return { items: [] };
+      const filter: Filter<TaskDocument> = { jobId: job._id, idx: { $gt: after } };
+      if (stored) filter.status = { $in: stored };
+      let cursor = this.#tasks.find(filter, {
+        projection: { _id: 0, idx: 1, org: 1, name: 1, status: 1, updatedAt: 1, result: 1 },
+        sort: { idx: 1 },
+      });
+      if (query.limit !== undefined) cursor = cursor.limit(query.limit + 1);
+      const tasks = await cursor.toArray();
+      const page: Page<NodeTaskStatus> = { items: [] };
+      if (query.limit !== undefined && tasks.length > query.limit) {
+        tasks.length = query.limit;
+        page.nextCursor = String((tasks[tasks.length - 1] as TaskDocument).idx);
+      }
+      page.items = tasks.map((task) => {
+        const item: NodeTaskStatus = {
+          jobId,
+          node: { org: task.org, name: task.name },
+          status: effectiveStatus(task.status, job.windowEnd, now),
+          lastUpdated: task.updatedAt,
+        };
+        if (task.result) item.result = resultOf(task.result);
+        return item;
+      });
+      return page;
+    });
+  }
+
+  listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
+    return this.#guard(async () => {
+      let filter: Filter<JobDocument> = {};
+      if (query.cursor !== undefined) {
+        const last = await this.#findJob(query.cursor);
+        if (!last) throw new InvalidCursorError();
+        filter = {
+          $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }],
+        };
+      }
+      const jobs = await this.#jobs
+        .find(filter, { sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1 })
+        .toArray();
+      const page: Page<JobListEntry> = { items: [] };
+      if (jobs.length > query.limit) {
+        jobs.length = query.limit;
+        page.nextCursor = (jobs[jobs.length - 1] as JobDocument)._id.toHexString();
+      }
+      page.items = await Promise.all(jobs.map((job) => this.#summaryOf(job, now)));
+      return page;
+    });
+  }
+
+  /**
+   * Which poll gets a task is decided by inserting the task's hand-out record: a unique `_id` lets
+   * exactly one insert succeed, on MongoDB, on Cosmos DB (the record lives on the node's shard)
+   * and on FerretDB alike. A guarded update (`status: 'queued'` -> `pending`) alone would do on
+   * MongoDB and Cosmos DB, but FerretDB evaluates an update's filter and writes the document in
+   * two steps, so two concurrent polls could both match. The winner then marks the task pending.
+   */
+  claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
+    return this.#guard(async () => {
+      const key = nodeKey(node);
+      const claimable: Filter<TaskDocument> = {
+        node: key,
+        status: 'queued',
+        windowStart: { $lte: now },
+        windowEnd: { $gte: now },
+      };
+      // Tasks of jobs whose job document does not exist (being created, or left by a crash).
+      const unfinished: ObjectId[] = [];
+      for (;;) {
+        // Reads only: an empty poll, the fleet's steady state, writes nothing.
+        const filter = unfinished.length === 0 ? claimable : { ...claimable, jobId: { $nin: unfinished } };
+        const candidates = await this.#tasks
+          .find(filter, { projection: { _id: 0, jobId: 1 }, sort: { windowStart: 1, jobId: 1 }, limit: CLAIM_CANDIDATES })
+          .toArray();
+        if (candidates.length === 0) return undefined;
+        const jobs = await this.#jobs.find({ _id: { $in: candidates.map((task) => task.jobId) } }).toArray();
+        const jobById = new Map(jobs.map((job) => [job._id.toHexString(), job]));
+        for (const { jobId } of candidates) {
+          const job = jobById.get(jobId.toHexString());
+          if (!job) {
+            unfinished.push(jobId);
+            continue;
+          }
+          if (await this.#recordHandOut(node, jobId, now)) {
+            // Ours. `pending` too: a poll that lost the race may have finished this step for us.
+            const { matchedCount } = await this.#tasks.updateOne(
+              { node: key, jobId, status: { $in: ['queued', 'pending'] } },
+              { $set: { status: 'pending', updatedAt: now } },
+            );
+            if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
+            // Cancelled since it was read: it is not handed out.
+          } else {
+            // Another poll took it. Should that one have stopped (crashed, lost the database)
+            // before marking it pending, mark it now: a task with a hand-out record is pending.
+            await this.#tasks.updateOne({ node: key, jobId, status: 'queued' }, { $set: { status: 'pending', updatedAt: now } });
+          }
+          // The next candidate is the earliest one left.
+        }
+      }
+    });
+  }
+
+  reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
+    return this.#guard(async (): Promise<ReportOutcome> => {
+      if (!isJobId(report.jobId)) return { kind: 'not_targeted' };
+      const jobId = ObjectId.createFromHexString(report.jobId);
+      const key = nodeKey(node);
+      for (;;) {
+        const task = await this.#tasks.findOne(
+          { node: key, jobId },
+          { projection: { _id: 0, status: 1, windowEnd: 1 } },
+        );
+        if (!task) return { kind: 'not_targeted' };
+        // A task that was never handed out may belong to a job still being created.
+        if (task.status === 'queued' && !(await this.#jobs.findOne({ _id: jobId }, { projection: { _id: 1 } }))) {
+          return { kind: 'not_targeted' };
+        }
+        const current = effectiveStatus(task.status, task.windowEnd, now);
+        if (FINAL_STATUSES.has(current)) return { kind: 'final', status: current };
+        const guard: Filter<TaskDocument> = { node: key, jobId, status: task.status };
+        if (task.status === 'queued') guard.windowEnd = { $gte: now };
+        const changes: Partial<TaskDocument> = { status: report.status, updatedAt: now };
+        if (report.result) changes.result = resultOf(report.result);
+        const { matchedCount } = await this.#tasks.updateOne(guard, { $set: changes });
+        if (matchedCount === 1) return { kind: 'updated' };
+        // The task changed since it was read (a claim, a cancel, another report): decide again.
+      }
+    });
+  }
+
+  cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined> {
+    return this.#guard(async () => {
+      const job = await this.#findJob(id);
+      if (!job) return undefined;
+      // Each task changes on its own, atomically: a concurrent claim either took it before, and it
+      // stays handed out, or finds it cancelled.
+      const { modifiedCount } = await this.#tasks.updateMany(
+        { jobId: job._id, status: 'queued', windowEnd: { $gte: now } },
+        { $set: { status: 'cancelled', updatedAt: now } },
+      );
+      return { cancelled: modifiedCount, summary: await this.#countsOf(job, now) };
+    });
+  }
+
+  checkHealth(): Promise<void> {
+    return this.#guard(async () => {
+      await this.#db.command({ ping: 1 });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async #guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  /** True when this call recorded the hand-out, false when another one already had. */
+  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<boolean> {
+    const key = nodeKey(node);
+    try {
+      await this.#handOuts.insertOne({ _id: `${jobId.toHexString()}:${key}`, node: key, jobId, at: now });
+      return true;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  async #insertTasks(tasks: TaskDocument[]): Promise<void> {
+    let next = 0;
+    const insertBatches = async () => {
+      while (next < tasks.length) {
+        const batch = tasks.slice(next, next + TASK_BATCH_SIZE);
+        next += batch.length;
+        try {
+          await this.#tasks.insertMany(batch, { ordered: false });
+        } catch (error) {
+          // A retried insert finds the documents its first attempt wrote: they are there, fine.
+          const onlyDuplicates =
+            error instanceof MongoBulkWriteError &&
+            error.writeErrors instanceof Array &&
+            error.writeErrors.length > 0 &&
+            error.writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY);
+          if (!onlyDuplicates) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: TASK_BATCHES_IN_FLIGHT }, insertBatches));
+  }
+
+  async #findJob(id: string): Promise<JobDocument | null> {
+    if (!isJobId(id)) return null;
+    return this.#jobs.findOne({ _id: ObjectId.createFromHexString(id) });
+  }
+
+  async #countsOf(job: JobDocument, now: Date): Promise<StatusCounts> {
+    const counts = emptyStatusCounts();
+    const groups = this.#tasks.aggregate<{ _id: TaskStatus; count: number }>([
+      { $match: { jobId: job._id } },
+      { $group: { _id: '$status', count: { $sum: 1 } } },
+    ]);
+    for await (const group of groups) counts[group._id] = group.count;
+    return effectiveCounts(counts, job.windowEnd, now);
+  }
+
+  async #summaryOf(job: JobDocument, now: Date): Promise<JobSummary> {
+    return {
+      id: job._id.toHexString(),
+      task: taskOf(job),
+      createdAt: job.createdAt,
+      nodeCount: job.nodeCount,
+      summary: await this.#countsOf(job, now),
+    };
+  }
+}
+
+/** A node as the tasks collection keys it; names never contain `/`. */
+function nodeKey(node: NodeRef): string {
+  return `${node.org}/${node.name}`;
+}
+
+function taskOf(job: JobDocument): TaskDefinition {
+  const task: TaskDefinition = {
+    windowStart: job.windowStart,
+    windowEnd: job.windowEnd,
+    provider: job.provider,
+    spec: JSON.parse(job.spec) as unknown,
+  };
+  if (job.timeout !== undefined) task.timeout = job.timeout;
+  return task;
+}
+
+/** A result with exactly its fields: the driver would write an undefined one as null. */
+function resultOf(result: TaskResult): TaskResult {
+  const copy: TaskResult = { exitCode: result.exitCode, reason: result.reason };
+  if (result.output !== undefined && result.output !== null) copy.output = result.output;
+  return copy;
+}
+
+function parseIndexCursor(cursor: string): number {
+  if (!/^\d{1,9}$/.test(cursor)) throw new InvalidCursorError();
+  return Number(cursor);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
