@@ -168,9 +168,24 @@ export function reportMongoUnavailable(what: string, reason: string): void {
   }
 }
 
-/** Whether MongoDB-backed tests must run rather than be skipped. */
-export function mongoRequired(): boolean {
-  return process.env.FOODTRUCK_REQUIRE_MONGODB === '1';
+/**
+ * A FerretDB of the test's own, for tests that stop and restart the database; the external
+ * database of MONGODB_CONNECTION_STRING cannot serve those.
+ */
+export async function startOwnFerretDb(): Promise<{ ferret: FerretDb } | { unavailable: string }> {
+  const binary = findFerretDb();
+  if (!binary) {
+    return {
+      unavailable:
+        'this test stops and restarts its database and needs FerretDB, found neither as "ferretdb" on PATH ' +
+        `nor at ${path.join(homedir(), 'go', 'bin', 'ferretdb')}`,
+    };
+  }
+  try {
+    return { ferret: await FerretDb.start(binary) };
+  } catch (error) {
+    return { unavailable: `FerretDB could not be started: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 function makeTarget(
@@ -198,7 +213,7 @@ function makeTarget(
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

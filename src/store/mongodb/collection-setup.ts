@@ -58,8 +58,15 @@ export const DEPLOYMENT_PROFILES = {
   cosmos: { name: 'Azure Cosmos DB (MongoDB API)', createsCollectionsWithShardKey: true },
 } as const satisfies Record<string, DeploymentProfile>;
 
-/** The commands that bring a database with `existing` collections up to date, in order. */
-export function setupCommands(profile: DeploymentProfile, existing: ReadonlySet<string>): Document[] {
+/** What a database already has: collection names, and the index names of each collection. */
+export type ExistingSchema = ReadonlyMap<string, ReadonlySet<string>>;
+
+/**
+ * The commands that bring a database with `existing` collections and indexes up to date, in order.
+ * One index per command: FerretDB 1.24 drops the connection when one command names several
+ * indexes of which some exist.
+ */
+export function setupCommands(profile: DeploymentProfile, existing: ExistingSchema): Document[] {
   const commands: Document[] = [];
   if (profile.createsCollectionsWithShardKey) {
     for (const layout of COLLECTION_LAYOUTS) {
@@ -68,25 +75,31 @@ export function setupCommands(profile: DeploymentProfile, existing: ReadonlySet<
     }
   }
   for (const layout of COLLECTION_LAYOUTS) {
-    if (layout.indexes.length > 0) commands.push({ createIndexes: layout.name, indexes: layout.indexes });
+    const indexes = existing.get(layout.name);
+    for (const index of layout.indexes) {
+      if (!indexes?.has(index.name as string)) commands.push({ createIndexes: layout.name, indexes: [index] });
+    }
   }
   return commands;
 }
 
 export async function setUpCollections(db: Db, profile: DeploymentProfile): Promise<void> {
-  const existing = await collectionNames(db);
-  for (const command of setupCommands(profile, existing)) {
+  for (const command of setupCommands(profile, await existingSchema(db))) {
     try {
       await db.command(command);
     } catch (error) {
       // Another server process starting at the same moment may have created it first.
-      const created = typeof command.collection === 'string' && (await collectionNames(db)).has(command.collection);
+      const created = typeof command.collection === 'string' && (await existingSchema(db)).has(command.collection);
       if (!created) throw error;
     }
   }
 }
 
-async function collectionNames(db: Db): Promise<Set<string>> {
-  const collections = await db.listCollections({}, { nameOnly: true }).toArray();
-  return new Set(collections.map((collection) => collection.name));
+async function existingSchema(db: Db): Promise<Map<string, Set<string>>> {
+  const schema = new Map<string, Set<string>>();
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+    const indexes = await db.collection(name).listIndexes().toArray();
+    schema.set(name, new Set(indexes.map((index) => String(index.name))));
+  }
+  return schema;
 }

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_TIMEOUTS, clientOptions, describeHosts } from '../src/store/mongodb/client-options.js';
+
+describe('MongoDB client options', () => {
+  it('bounds every wait by default', () => {
+    const options = clientOptions('mongodb://db.example:27017/');
+    assert.equal(options.serverSelectionTimeoutMS, DEFAULT_TIMEOUTS.serverSelectionTimeoutMS);
+    assert.equal(options.connectTimeoutMS, DEFAULT_TIMEOUTS.connectTimeoutMS);
+    assert.equal(options.socketTimeoutMS, DEFAULT_TIMEOUTS.socketTimeoutMS);
+  });
+
+  it('leaves a timeout written in the connection string to the connection string', () => {
+    const options = clientOptions('mongodb://h1,h2/?ssl=true&SERVERSELECTIONTIMEOUTMS=900&socketTimeoutMS=1200', {
+      connectTimeoutMS: 700,
+    });
+    assert.equal('serverSelectionTimeoutMS' in options, false);
+    assert.equal('socketTimeoutMS' in options, false);
+    assert.equal(options.connectTimeoutMS, 700);
+  });
+
+  it('describes the hosts without the user name or password', () => {
+    assert.equal(
+      describeHosts('mongodb://foodtruck:s3cr%40t@acct.mongo.cosmos.azure.com:10255/?ssl=true&replicaSet=globaldb'),
+      'mongodb://acct.mongo.cosmos.azure.com:10255',
+    );
+    assert.equal(describeHosts('mongodb+srv://u:p@cluster0.example.net/db'), 'mongodb+srv://cluster0.example.net');
+    assert.equal(describeHosts('not a url'), 'an unparsable connection string');
+  });
+});
