@@ -1,4 +1,5 @@
 import type { StoreConfig } from '../server/config.js';
+import { MongoStore } from './mongodb/mongo-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -8,6 +9,11 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     case 'sqlite':
       return SqliteStore.open(config.dataDir);
     case 'mongodb':
-      throw new Error('the MongoDB store is not built into this version yet');
+      // Timeouts are tuned in the connection string itself (see client-options.ts).
+      return MongoStore.connect({
+        connectionString: config.connectionString,
+        databaseName: config.databaseName,
+        cosmos: config.cosmos,
+      });
   }
 }

@@ -81,6 +81,8 @@ export class FerretDb {
         `--listen-addr=127.0.0.1:${this.port}`,
         '--telemetry=disable',
         '--debug-addr=-',
+        // Its state file (telemetry id) goes with the data, not into the current directory.
+        `--state-dir=${this.dataDir}`,
         '--log-level=error',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -11,7 +11,6 @@
 // one more write per job and a state every read must filter on; the order of writes needs neither.
 
 import {
-  MongoBulkWriteError,
   MongoClient,
   MongoServerError,
   ObjectId,
@@ -73,6 +72,7 @@ interface JobDocument {
 }
 
 interface TaskDocument {
+  _id: ObjectId;
   jobId: ObjectId;
   /** The node's position in the job's node list: statuses are listed in that order. */
   idx: number;
@@ -146,6 +146,7 @@ export class MongoStore implements Store {
       const { task, nodes } = job;
       const jobId = new ObjectId();
       const tasks: TaskDocument[] = nodes.map((node, idx) => ({
+        _id: new ObjectId(),
         jobId,
         idx,
         node: nodeKey(node),
@@ -160,8 +161,8 @@ export class MongoStore implements Store {
         await this.#insertTasks(tasks);
       } catch (error) {
         // The job document is not written, so these tasks are invisible anyway; removing them
-        // only saves space, and is skipped when the database is gone.
-        await this.#tasks.deleteMany({ jobId }).catch(() => undefined);
+        // only saves space, and is not tried when the database is gone.
+        if (!isUnavailableError(error)) await this.#tasks.deleteMany({ jobId }).catch(() => undefined);
         throw error;
       }
       // Written last: from this moment on the job exists, with every one of its tasks.
@@ -383,22 +384,21 @@ export class MongoStore implements Store {
     }
   }
 
+  /**
+   * The plain `insert` command, unordered, in batches: `insertMany` would wrap a lost connection
+   * in a bulk write error that no longer says the database went away.
+   */
   async #insertTasks(tasks: TaskDocument[]): Promise<void> {
     let next = 0;
     const insertBatches = async () => {
       while (next < tasks.length) {
         const batch = tasks.slice(next, next + TASK_BATCH_SIZE);
         next += batch.length;
-        try {
-          await this.#tasks.insertMany(batch, { ordered: false });
-        } catch (error) {
-          // A retried insert finds the documents its first attempt wrote: they are there, fine.
-          const onlyDuplicates =
-            error instanceof MongoBulkWriteError &&
-            error.writeErrors instanceof Array &&
-            error.writeErrors.length > 0 &&
-            error.writeErrors.every((writeError) => writeError.code === DUPLICATE_KEY);
-          if (!onlyDuplicates) throw error;
+        const answer = await this.#db.command({ insert: TASKS_COLLECTION, documents: batch, ordered: false });
+        const writeErrors = (answer.writeErrors ?? []) as Array<{ code?: number; errmsg?: string }>;
+        if (writeErrors.length > 0) {
+          const [first] = writeErrors;
+          throw new Error(`${writeErrors.length} tasks were not stored, the first: ${first?.errmsg} (code ${first?.code})`);
         }
       }
     };

@@ -1,0 +1,104 @@
+// The database going away under a running server, and a server started without its database.
+
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { call, jobBody } from './support/api-client.js';
+import { freePort, reportMongoUnavailable, startOwnFerretDb } from './support/mongodb-server.js';
+import { randomKey, runServerToExit, startServer } from './support/server-process.js';
+import { makeTempDir } from './support/temp-dir.js';
+
+/** The default server selection timeout is 5 s; a request must be answered well before a client gives up. */
+const ANSWER_BOUND_MS = 10_000;
+
+const own = await startOwnFerretDb();
+
+if ('ferret' in own) {
+  const { ferret } = own;
+  after(() => ferret.remove());
+
+  describe('a server on MongoDB when the database goes away', () => {
+    it('answers 503 with a JSON message while the database is down, says so on /healthz, and recovers by itself', async () => {
+      const server = await startServer({
+        env: { MONGODB_CONNECTION_STRING: ferret.connectionString, MONGODB_DATABASE_NAME: 'outage' },
+      });
+      try {
+        const admin = (path: string, json?: unknown) =>
+          call(`${server.url}${path}`, { key: server.adminKey, ...(json === undefined ? {} : { json }) });
+        const nodeCall = (name: string, verb: 'next' | 'status', json?: unknown) =>
+          call(`${server.url}/organizations/org/foodtruck/nodes/${name}/tasks/${verb}`, {
+            method: 'POST',
+            key: server.nodesKey,
+            ...(json === undefined ? {} : { json }),
+          });
+        const created = await admin('/admin/jobs', jobBody([{ org: 'org', name: 'before' }, { org: 'org', name: 'waiting' }]));
+        assert.equal(created.status, 200);
+        const id = created.body.id as string;
+        assert.equal((await nodeCall('before', 'next')).status, 200);
+        assert.equal((await nodeCall('before', 'status', { job_id: id, status: 'running' })).status, 200);
+
+        await ferret.stop();
+        const started = Date.now();
+        const answers = await Promise.all([
+          admin('/admin/jobs', jobBody([{ org: 'org', name: 'during' }])),
+          admin(`/admin/jobs/${id}?fetchStatuses=true`),
+          nodeCall('waiting', 'next'),
+          nodeCall('before', 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } }),
+        ]);
+        for (const answer of answers) {
+          assert.equal(answer.status, 503, JSON.stringify(answer.body));
+          assert.equal(typeof answer.body.message, 'string');
+        }
+        const health = await call(`${server.url}/healthz`);
+        assert.equal(health.status, 503);
+        assert.equal(health.body.status, 'unavailable');
+        assert.ok(Date.now() - started < ANSWER_BOUND_MS, `answered in ${Date.now() - started} ms`);
+        assert.equal(server.child.exitCode, null, 'the server keeps running');
+
+        await ferret.start();
+        const deadline = Date.now() + 30_000;
+        while ((await call(`${server.url}/healthz`)).status !== 200) {
+          assert.ok(Date.now() < deadline, 'the server recovers once the database is back');
+          await sleep(200);
+        }
+        const after = await admin(`/admin/jobs/${id}?fetchStatuses=true`);
+        assert.equal(after.status, 200);
+        assert.deepEqual(
+          after.body.statuses.map((status: { node_name: string; status: string }) => [status.node_name, status.status]),
+          [['org/before', 'running'], ['org/waiting', 'queued']],
+        );
+        const claimed = await nodeCall('waiting', 'next');
+        assert.equal(claimed.status, 200);
+        assert.equal(claimed.body.job_id, id);
+      } finally {
+        await server.stop();
+        server.cleanup();
+      }
+    });
+
+    it('refuses to start, naming the database it cannot reach and not the password, when MongoDB is down', async () => {
+      const temp = makeTempDir();
+      try {
+        const port = await freePort();
+        const started = Date.now();
+        const { code, output } = await runServerToExit({
+          MONGODB_CONNECTION_STRING: `mongodb://foodtruck:hunter2-secret@127.0.0.1:${port}/?serverSelectionTimeoutMS=1000`,
+          MONGODB_DATABASE_NAME: 'unreachable',
+          ADMIN_API_KEY: randomKey(),
+          NODES_API_KEY: randomKey(),
+          FOODTRUCK_LISTEN_ADDR: '127.0.0.1:0',
+          FOODTRUCK_DATA_DIR: temp.dir,
+        });
+        assert.notEqual(code, 0);
+        assert.notEqual(code, null);
+        assert.match(output, new RegExp(`cannot reach MongoDB at mongodb://127\\.0\\.0\\.1:${port} \\(database "unreachable"\\)`));
+        assert.doesNotMatch(output, /hunter2/);
+        assert.ok(Date.now() - started < ANSWER_BOUND_MS, `gave up after ${Date.now() - started} ms`);
+      } finally {
+        temp.remove();
+      }
+    });
+  });
+} else {
+  reportMongoUnavailable('a server on MongoDB when the database goes away', own.unavailable);
+}
