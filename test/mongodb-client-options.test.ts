@@ -8,6 +8,7 @@ describe('MongoDB client options', () => {
     assert.equal(options.serverSelectionTimeoutMS, DEFAULT_TIMEOUTS.serverSelectionTimeoutMS);
     assert.equal(options.connectTimeoutMS, DEFAULT_TIMEOUTS.connectTimeoutMS);
     assert.equal(options.socketTimeoutMS, DEFAULT_TIMEOUTS.socketTimeoutMS);
+    assert.equal(options.heartbeatFrequencyMS, DEFAULT_TIMEOUTS.heartbeatFrequencyMS);
   });
 
   it('leaves a timeout written in the connection string to the connection string', () => {

@@ -10,6 +10,7 @@ import { makeTempDir } from './support/temp-dir.js';
 
 /** The default server selection timeout is 5 s; a request must be answered well before a client gives up. */
 const ANSWER_BOUND_MS = 10_000;
+const FROZEN_BOUND_MS = 25_000;
 
 const own = await startOwnFerretDb();
 
@@ -71,6 +72,43 @@ if ('ferret' in own) {
         assert.equal(claimed.status, 200);
         assert.equal(claimed.body.job_id, id);
       } finally {
+        await server.stop();
+        server.cleanup();
+      }
+    });
+
+    it('answers 503 in bounded time while the database is frozen, and carries on when it thaws', async () => {
+      const server = await startServer({
+        env: { MONGODB_CONNECTION_STRING: ferret.connectionString, MONGODB_DATABASE_NAME: 'frozen' },
+      });
+      try {
+        const created = await call(`${server.url}/admin/jobs`, {
+          key: server.adminKey,
+          json: jobBody([{ org: 'org', name: 'frozen' }]),
+        });
+        assert.equal(created.status, 200);
+        const id = created.body.id as string;
+        ferret.pause();
+        const started = Date.now();
+        const [read, health] = await Promise.all([
+          call(`${server.url}/admin/jobs/${id}`, { key: server.adminKey }),
+          call(`${server.url}/healthz`),
+        ]);
+        ferret.resume();
+        assert.equal(read.status, 503, JSON.stringify(read.body));
+        assert.equal(typeof read.body.message, 'string');
+        assert.equal(health.status, 503);
+        // Connections stay open to a frozen process. The driver's heartbeat (every 5 s, given the
+        // 5 s connect timeout) notices and fails the waiting request: about 15 s here.
+        assert.ok(Date.now() - started < FROZEN_BOUND_MS, `answered in ${Date.now() - started} ms`);
+        const deadline = Date.now() + 30_000;
+        while ((await call(`${server.url}/healthz`)).status !== 200) {
+          assert.ok(Date.now() < deadline, 'the server recovers once the database answers again');
+          await sleep(200);
+        }
+        assert.equal((await call(`${server.url}/admin/jobs/${id}`, { key: server.adminKey })).status, 200);
+      } finally {
+        ferret.resume();
         await server.stop();
         server.cleanup();
       }

@@ -7,17 +7,24 @@ import type { MongoClientOptions } from 'mongodb';
 export interface MongoTimeouts {
   /** How long an operation waits for a reachable server before failing with 503. */
   serverSelectionTimeoutMS: number;
-  /** How long opening a TCP/TLS connection may take. */
+  /** How long opening a TCP/TLS connection may take; also bounds each heartbeat. */
   connectTimeoutMS: number;
   /** How long a socket may stay silent while an answer is awaited. */
   socketTimeoutMS: number;
+  /**
+   * How often the driver checks each server. A server that stops answering (a frozen process, a
+   * network partition) is noticed within this plus connectTimeoutMS, and the requests waiting on
+   * it fail then rather than at socketTimeoutMS.
+   */
+  heartbeatFrequencyMS: number;
 }
 
 export const DEFAULT_TIMEOUTS: MongoTimeouts = {
   serverSelectionTimeoutMS: 5_000,
   connectTimeoutMS: 5_000,
-  // Longer than the others: summing the statuses of a 100,000-node job is one long answer.
-  socketTimeoutMS: 30_000,
+  // Longer than the others: one answer over a 100,000-node job may legitimately take a while.
+  socketTimeoutMS: 20_000,
+  heartbeatFrequencyMS: 5_000,
 };
 
 export function clientOptions(connectionString: string, timeouts: Partial<MongoTimeouts> = {}): MongoClientOptions {
