@@ -12,11 +12,12 @@ describe('MongoDB client options', () => {
   });
 
   it('leaves a timeout written in the connection string to the connection string', () => {
-    const options = clientOptions('mongodb://h1,h2/?ssl=true&SERVERSELECTIONTIMEOUTMS=900&socketTimeoutMS=1200', {
+    const options = clientOptions('mongodb://h1,h2/?ssl=true&SERVERSELECTIONTIMEOUTMS=900&socketTimeoutMS=1200&appName=@acct@', {
       connectTimeoutMS: 700,
     });
     assert.equal('serverSelectionTimeoutMS' in options, false);
     assert.equal('socketTimeoutMS' in options, false);
+    assert.equal('appName' in options, false);
     assert.equal(options.connectTimeoutMS, 700);
   });
 

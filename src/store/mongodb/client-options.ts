@@ -28,10 +28,10 @@ export const DEFAULT_TIMEOUTS: MongoTimeouts = {
 };
 
 export function clientOptions(connectionString: string, timeouts: Partial<MongoTimeouts> = {}): MongoClientOptions {
-  const options: MongoClientOptions = { appName: 'foodtruck' };
-  const chosen = { ...DEFAULT_TIMEOUTS, ...timeouts };
-  for (const name of Object.keys(chosen) as Array<keyof MongoTimeouts>) {
-    if (!connectionStringSets(connectionString, name)) options[name] = chosen[name];
+  const defaults: MongoClientOptions = { appName: 'foodtruck', ...DEFAULT_TIMEOUTS, ...timeouts };
+  const options: MongoClientOptions = {};
+  for (const [name, value] of Object.entries(defaults)) {
+    if (!connectionStringSets(connectionString, name)) Object.assign(options, { [name]: value });
   }
   return options;
 }
