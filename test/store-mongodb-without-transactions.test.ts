@@ -106,6 +106,27 @@ if ('target' in mongo) {
       }
     });
 
+    it(
+      'writes nothing for an empty poll',
+      { skip: target.exclusive ? false : `${target.description} may be written to by others meanwhile` },
+      async () => {
+        const idle = { org: 'org', name: 'idle' };
+        await store.createJob(job([idle], 1000, 2000), at(0));
+        await store.createJob(job([idle], 0, 10), at(0));
+        await store.createJob(job([{ org: 'org', name: 'busy' }], 0, 100), at(0));
+        const before = await writeCommandCount();
+        for (let i = 0; i < 10; i++) assert.equal(await store.claimNextTask(idle, at(50)), undefined);
+        assert.equal(await writeCommandCount(), before);
+      },
+    );
+
+    /** Write commands the server has run, from its own per-command counters. */
+    const writeCommandCount = async () => {
+      const status = await client.db('admin').command({ serverStatus: 1 });
+      const commands = (status.metrics?.commands ?? {}) as Record<string, { total?: unknown }>;
+      return ['insert', 'update', 'delete', 'findAndModify'].reduce((sum, name) => sum + Number(commands[name]?.total ?? 0), 0);
+    };
+
     it('sets its collections and indexes up again, harmlessly, on every start', async () => {
       const again = await MongoStore.connect(options);
       await again.close();

@@ -18,6 +18,8 @@ export interface MongoTestTarget {
   cosmos: boolean;
   /** Where the database came from, for messages. */
   description: string;
+  /** Nothing but this test file uses the server, so its server-wide counters are this file's. */
+  exclusive: boolean;
   /** A database name no other test uses. */
   uniqueDatabaseName(): string;
   dropDatabase(name: string): Promise<void>;
@@ -143,7 +145,7 @@ export async function setUpMongoForTests(): Promise<MongoTestSetup> {
   const prefix = process.env.MONGODB_DATABASE_NAME || 'foodtruck_test';
   const external = process.env.MONGODB_CONNECTION_STRING;
   if (external) {
-    return { target: makeTarget(external, cosmos, prefix, 'MONGODB_CONNECTION_STRING', async () => undefined) };
+    return { target: makeTarget(external, cosmos, prefix, 'MONGODB_CONNECTION_STRING', false, async () => undefined) };
   }
   const binary = findFerretDb();
   if (!binary) {
@@ -160,7 +162,7 @@ export async function setUpMongoForTests(): Promise<MongoTestSetup> {
     return { unavailable: `FerretDB could not be started: ${error instanceof Error ? error.message : String(error)}` };
   }
   return {
-    target: makeTarget(ferret.connectionString, cosmos, prefix, `FerretDB at ${ferret.connectionString}`, () =>
+    target: makeTarget(ferret.connectionString, cosmos, prefix, `FerretDB at ${ferret.connectionString}`, true, () =>
       ferret.remove(),
     ),
   };
@@ -205,6 +207,7 @@ function makeTarget(
   cosmos: boolean,
   prefix: string,
   description: string,
+  exclusive: boolean,
   stop: () => Promise<void>,
 ): MongoTestTarget {
   let client: MongoClient | undefined;
@@ -212,6 +215,7 @@ function makeTarget(
     connectionString,
     cosmos,
     description,
+    exclusive,
     // Short: MongoDB database names must stay under 64 bytes.
     uniqueDatabaseName: () => `${prefix.slice(0, 30)}_${process.pid}_${randomBytes(5).toString('hex')}`,
     dropDatabase: async (name) => {

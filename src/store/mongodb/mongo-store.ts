@@ -103,6 +103,13 @@ const TASK_BATCHES_IN_FLIGHT = 4;
 const CLAIM_CANDIDATES = 4;
 const DUPLICATE_KEY = 11000;
 
+// Sorts name an index's whole key, the fields the filter fixes by equality too: the order is the
+// same, and Cosmos DB sorts on several fields only along a compound index that matches the sort.
+/** Earliest window first: the `claimable` index. */
+const CLAIM_ORDER = { node: 1, status: 1, windowStart: 1, jobId: 1 } as const;
+/** A job's tasks in the order of its nodes: the `by_job` index. */
+const BY_JOB_ORDER = { jobId: 1, idx: 1 } as const;
+
 export class MongoStore implements Store {
   readonly #client: MongoClient;
   readonly #db: Db;
@@ -186,7 +193,7 @@ export class MongoStore implements Store {
       const job = await this.#findJob(id);
       if (!job) return undefined;
       const nodes = await this.#tasks
-        .find({ jobId: job._id }, { projection: { _id: 0, org: 1, name: 1 }, sort: { idx: 1 } })
+        .find({ jobId: job._id }, { projection: { _id: 0, org: 1, name: 1 }, sort: BY_JOB_ORDER })
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
@@ -214,7 +221,7 @@ export class MongoStore implements Store {
       if (stored) filter.status = { $in: stored };
       let cursor = this.#tasks.find(filter, {
         projection: { _id: 0, idx: 1, org: 1, name: 1, status: 1, updatedAt: 1, result: 1 },
-        sort: { idx: 1 },
+        sort: BY_JOB_ORDER,
       });
       if (query.limit !== undefined) cursor = cursor.limit(query.limit + 1);
       const tasks = await cursor.toArray();
@@ -282,7 +289,7 @@ export class MongoStore implements Store {
         // Reads only: an empty poll, the fleet's steady state, writes nothing.
         const filter = unfinished.length === 0 ? claimable : { ...claimable, jobId: { $nin: unfinished } };
         const candidates = await this.#tasks
-          .find(filter, { projection: { _id: 0, jobId: 1 }, sort: { windowStart: 1, jobId: 1 }, limit: CLAIM_CANDIDATES })
+          .find(filter, { projection: { _id: 0, jobId: 1 }, sort: CLAIM_ORDER, limit: CLAIM_CANDIDATES })
           .toArray();
         if (candidates.length === 0) return undefined;
         const jobs = await this.#jobs.find({ _id: { $in: candidates.map((task) => task.jobId) } }).toArray();
