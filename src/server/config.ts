@@ -1,0 +1,120 @@
+// Every setting of the server is read and checked here, once, at start-up. A bad value stops the
+// server with a message naming the variable and what it expected.
+
+import path from 'node:path';
+
+export type StoreConfig =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'mongodb'; connectionString: string; databaseName: string; cosmos: boolean };
+
+export interface ServerConfig {
+  listen: { host: string; port: number };
+  store: StoreConfig;
+  /** Undefined when not set; the embedded store then generates and keeps one. */
+  adminApiKey: string | undefined;
+  nodesApiKey: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  maxJobNodes: number;
+  jobBodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, expected: string) {
+    super(`${variable}: ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const MIN_API_KEY_LENGTH = 16;
+
+export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = path.resolve(nonEmpty(env.FOODTRUCK_DATA_DIR) ?? './data');
+  const connectionString = nonEmpty(env.MONGODB_CONNECTION_STRING);
+  const databaseName = nonEmpty(env.MONGODB_DATABASE_NAME);
+  if (connectionString && !databaseName) {
+    throw new ConfigError('MONGODB_DATABASE_NAME', 'must be set together with MONGODB_CONNECTION_STRING');
+  }
+  if (databaseName && !connectionString) {
+    throw new ConfigError('MONGODB_CONNECTION_STRING', 'must be set together with MONGODB_DATABASE_NAME');
+  }
+  const cosmos = readBoolean(env, 'FOODTRUCK_COSMOS_DB', false);
+  const store: StoreConfig =
+    connectionString && databaseName
+      ? { kind: 'mongodb', connectionString, databaseName, cosmos }
+      : { kind: 'sqlite', dataDir };
+
+  const adminApiKey = readApiKey(env, 'ADMIN_API_KEY');
+  const nodesApiKey = readApiKey(env, 'NODES_API_KEY');
+  if (store.kind === 'mongodb') {
+    if (!adminApiKey) throw new ConfigError('ADMIN_API_KEY', 'must be set when MongoDB is used');
+    if (!nodesApiKey) throw new ConfigError('NODES_API_KEY', 'must be set when MongoDB is used');
+  }
+  if (adminApiKey && adminApiKey === nodesApiKey) {
+    throw new ConfigError('ADMIN_API_KEY', 'must differ from NODES_API_KEY: the node key must never open admin routes');
+  }
+
+  const logLevel = nonEmpty(env.FOODTRUCK_LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('FOODTRUCK_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    listen: parseListenAddress(nonEmpty(env.FOODTRUCK_LISTEN_ADDR) ?? '0.0.0.0:1323'),
+    store,
+    adminApiKey,
+    nodesApiKey,
+    dataDir,
+    logLevel,
+    maxJobNodes: readPositiveInteger(env, 'FOODTRUCK_MAX_JOB_NODES', 100_000),
+    jobBodyLimitBytes: readPositiveInteger(env, 'FOODTRUCK_JOB_BODY_LIMIT', 64 * 1024 * 1024),
+  };
+}
+
+/**
+ * Accepts the forms Go's net.Listen took in the seed: `:1323` (every interface), `0.0.0.0:1323`,
+ * `[::]:1323`, `[::1]:1323`, `localhost:1323`.
+ */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || !(port >= 0 && port <= 65535)) {
+    throw new ConfigError('FOODTRUCK_LISTEN_ADDR', `expected HOST:PORT such as ":1323", "0.0.0.0:1323" or "[::]:1323", got "${text}"`);
+  }
+  const host = match[1] ?? match[2] ?? '';
+  // An empty host means every interface, as in Go; "::" is dual-stack in Node.
+  return { host: host === '' ? '::' : host, port };
+}
+
+function readApiKey(env: NodeJS.ProcessEnv, variable: string): string | undefined {
+  const value = env[variable];
+  if (value === undefined || value === '') return undefined;
+  if (value.length < MIN_API_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new ConfigError(
+      variable,
+      `must be at least ${MIN_API_KEY_LENGTH} printable ASCII characters without spaces (generate one with: openssl rand -hex 20)`,
+    );
+  }
+  return value;
+}
+
+function readPositiveInteger(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = nonEmpty(env[variable]);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new ConfigError(variable, `must be a whole number greater than 0, got "${text}"`);
+  }
+  return Number(text);
+}
+
+function readBoolean(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {
+  const text = nonEmpty(env[variable])?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(variable, `must be true or false, got "${text}"`);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

@@ -1,0 +1,54 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The server's Prometheus metrics, in a registry of its own so tests can run several servers. */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'foodtruck_http_requests_total',
+    help: 'HTTP requests answered, by route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'foodtruck_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly jobsCreated = new Counter({
+    name: 'foodtruck_jobs_created_total',
+    help: 'Jobs accepted',
+    registers: [this.registry],
+  });
+  readonly tasksCreated = new Counter({
+    name: 'foodtruck_tasks_created_total',
+    help: 'Node tasks created by accepted jobs (one per targeted node)',
+    registers: [this.registry],
+  });
+  readonly tasksHandedOut = new Counter({
+    name: 'foodtruck_tasks_handed_out_total',
+    help: 'Tasks handed to nodes by tasks/next',
+    registers: [this.registry],
+  });
+  readonly emptyPolls = new Counter({
+    name: 'foodtruck_empty_polls_total',
+    help: 'tasks/next polls that found nothing to hand out',
+    registers: [this.registry],
+  });
+  readonly statusesReported = new Counter({
+    name: 'foodtruck_statuses_reported_total',
+    help: 'Status reports accepted from nodes, by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly tasksCancelled = new Counter({
+    name: 'foodtruck_tasks_cancelled_total',
+    help: 'Queued tasks cancelled by administrators',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'foodtruck_' });
+  }
+}

@@ -1,0 +1,118 @@
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/store.js';
+import { isJobId } from '../../wire/job-id.js';
+import { parseJobRequest } from '../../wire/job-request.js';
+import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
+import type { BearerCheck } from '../auth.js';
+import { badRequest, notFound } from '../errors.js';
+import type { ServerMetrics } from '../metrics.js';
+import { jobJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
+
+export interface AdminJobRoutesOptions {
+  store: Store;
+  metrics: ServerMetrics;
+  requireAdmin: BearerCheck;
+  maxJobNodes: number;
+  jobBodyLimitBytes: number;
+}
+
+export const MAX_PAGE_LIMIT = 10_000;
+const DEFAULT_JOB_LIST_LIMIT = 50;
+const JOB_NOT_FOUND = 'job not found';
+
+interface JobParams {
+  job_id: string;
+}
+
+interface StatusesQuery {
+  fetchStatuses?: string;
+  status?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRoutesOptions): Promise<void> {
+  const { store, metrics } = options;
+  app.addHook('onRequest', options.requireAdmin);
+
+  app.post('/admin/jobs', { bodyLimit: options.jobBodyLimitBytes }, async (request) => {
+    const now = new Date();
+    const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
+    if (!parsed.ok) throw badRequest(parsed.message);
+    const id = await store.createJob(parsed.value, now);
+    metrics.jobsCreated.inc();
+    metrics.tasksCreated.inc(parsed.value.nodes.length);
+    request.log.info({ job_id: id, nodes: parsed.value.nodes.length, provider: parsed.value.task.provider }, 'job created');
+    return { id };
+  });
+
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/admin/jobs', async (request) => {
+    const limit = readLimit(request.query.limit) ?? DEFAULT_JOB_LIST_LIMIT;
+    const page = await store.listJobs({ limit, ...optionalCursor(request.query.cursor) }, new Date());
+    return { jobs: page.items.map(jobSummaryJson), next_cursor: page.nextCursor ?? null };
+  });
+
+  app.get<{ Params: JobParams; Querystring: StatusesQuery }>('/admin/jobs/:job_id', async (request) => {
+    const { job_id: jobId } = request.params;
+    if (!isJobId(jobId)) throw notFound(JOB_NOT_FOUND);
+    const now = new Date();
+    const { query } = request;
+    // Checked before any read, so a bad query never costs a 100,000-node fetch.
+    const statusQuery = query.fetchStatuses === 'true' ? readStatusQuery(query) : undefined;
+    const found = await store.getJob(jobId, now);
+    if (!found) throw notFound(JOB_NOT_FOUND);
+    const answer: Record<string, unknown> = { job: jobJson(found.job), summary: found.summary };
+    if (statusQuery) {
+      const page = await store.listTaskStatuses(jobId, statusQuery, now);
+      if (!page) throw notFound(JOB_NOT_FOUND);
+      answer.statuses = page.items.map(nodeStatusJson);
+      if (statusQuery.limit !== undefined || statusQuery.cursor !== undefined) {
+        answer.next_cursor = page.nextCursor ?? null;
+      }
+    }
+    return answer;
+  });
+
+  app.get<{ Params: JobParams }>('/admin/jobs/:job_id/summary', async (request) => {
+    const { job_id: jobId } = request.params;
+    const found = isJobId(jobId) ? await store.getJobSummary(jobId, new Date()) : undefined;
+    if (!found) throw notFound(JOB_NOT_FOUND);
+    return jobSummaryJson(found);
+  });
+
+  app.post<{ Params: JobParams }>('/admin/jobs/:job_id/cancel', async (request) => {
+    const { job_id: jobId } = request.params;
+    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date()) : undefined;
+    if (!outcome) throw notFound(JOB_NOT_FOUND);
+    metrics.tasksCancelled.inc(outcome.cancelled);
+    request.log.info({ job_id: jobId, cancelled: outcome.cancelled }, 'job cancelled');
+    return { id: jobId, cancelled: outcome.cancelled, summary: outcome.summary };
+  });
+}
+
+function readStatusQuery(query: StatusesQuery) {
+  const statusQuery: { status?: (typeof TASK_STATUSES)[number]; limit?: number; cursor?: string } = {};
+  if (query.status !== undefined) {
+    if (!isTaskStatus(query.status)) throw badRequest(`status must be one of (${TASK_STATUSES.join(',')})`);
+    statusQuery.status = query.status;
+  }
+  const limit = readLimit(query.limit);
+  if (limit !== undefined) statusQuery.limit = limit;
+  Object.assign(statusQuery, optionalCursor(query.cursor));
+  return statusQuery;
+}
+
+function readLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const limit = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
+    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  }
+  return limit;
+}
+
+function optionalCursor(cursor: string | undefined): { cursor?: string } {
+  if (cursor === undefined) return {};
+  if (cursor === '' || cursor.length > 200) throw badRequest('invalid cursor');
+  return { cursor };
+}

@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Store } from '../../store/store.js';
+import type { NodeRef } from '../../wire/job-request.js';
+import { isValidNodePart } from '../../wire/names.js';
+import { parseStatusReport } from '../../wire/status-report.js';
+import type { BearerCheck } from '../auth.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import type { ServerMetrics } from '../metrics.js';
+import { claimedTaskJson } from '../wire-json.js';
+
+export interface NodeTaskRoutesOptions {
+  store: Store;
+  metrics: ServerMetrics;
+  requireNode: BearerCheck;
+  /** Told of every poll, e.g. to remember when each node last checked in. */
+  onPoll?: (node: NodeRef, now: Date) => void;
+}
+
+/** A status body carries at most 64 KiB of output; this leaves room for JSON escaping. */
+const STATUS_BODY_LIMIT_BYTES = 1024 * 1024;
+
+interface NodeParams {
+  org: string;
+  name: string;
+}
+
+const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
+
+export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
+  const { store, metrics } = options;
+  app.addHook('onRequest', options.requireNode);
+
+  app.post<{ Params: NodeParams }>(`${NODE_ROUTE}/next`, async (request, reply) => {
+    const node = nodeOf(request);
+    const now = new Date();
+    options.onPoll?.(node, now);
+    const claimed = await store.claimNextTask(node, now);
+    if (!claimed) {
+      metrics.emptyPolls.inc();
+      return reply.code(404).send({ message: 'no tasks available' });
+    }
+    metrics.tasksHandedOut.inc();
+    request.log.info({ job_id: claimed.jobId, node: `${node.org}/${node.name}` }, 'task handed out');
+    return claimedTaskJson(claimed);
+  });
+
+  app.post<{ Params: NodeParams }>(
+    `${NODE_ROUTE}/status`,
+    { bodyLimit: STATUS_BODY_LIMIT_BYTES },
+    async (request) => {
+      const node = nodeOf(request);
+      const parsed = parseStatusReport(request.body);
+      if (!parsed.ok) throw badRequest(parsed.message);
+      const outcome = await store.reportStatus(node, parsed.value, new Date());
+      switch (outcome.kind) {
+        case 'not_targeted':
+          throw notFound(`job ${parsed.value.jobId} has no task for node ${node.org}/${node.name}`);
+        case 'final':
+          throw conflict(`task is already ${outcome.status} and cannot change`);
+        case 'updated':
+          metrics.statusesReported.inc({ status: parsed.value.status });
+          return {};
+      }
+    },
+  );
+}
+
+function nodeOf(request: FastifyRequest<{ Params: NodeParams }>): NodeRef {
+  const { org, name } = request.params;
+  if (!isValidNodePart(org) || !isValidNodePart(name)) {
+    throw badRequest('invalid node: org and name take 1 to 255 letters, digits, ".", "_", "-", ":" or "@"');
+  }
+  return { org, name };
+}
+

@@ -1,0 +1,71 @@
+// Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
+
+import type { ClaimedTask, JobSummary, Job, NodeTaskStatus } from '../store/store.js';
+import type { TaskDefinition } from '../wire/job-request.js';
+import { formatRfc3339 } from '../wire/rfc3339.js';
+import type { TaskResult } from '../wire/status-report.js';
+
+export interface TaskJson {
+  window_start: string;
+  window_end: string;
+  provider: string;
+  spec: unknown;
+  timeout?: string;
+}
+
+export function taskJson(task: TaskDefinition): TaskJson {
+  const json: TaskJson = {
+    window_start: formatRfc3339(task.windowStart),
+    window_end: formatRfc3339(task.windowEnd),
+    provider: task.provider,
+    spec: task.spec,
+  };
+  if (task.timeout !== undefined) json.timeout = task.timeout;
+  return json;
+}
+
+export function jobJson(job: Job) {
+  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt) };
+}
+
+export function jobSummaryJson(entry: JobSummary) {
+  return {
+    id: entry.id,
+    task: taskJson(entry.task),
+    created_at: formatRfc3339(entry.createdAt),
+    node_count: entry.nodeCount,
+    summary: entry.summary,
+  };
+}
+
+export function claimedTaskJson(claimed: ClaimedTask) {
+  return { job_id: claimed.jobId, ...taskJson(claimed.task) };
+}
+
+export function resultJson(result: TaskResult) {
+  const json: { exit_code: number; reason: string; output?: string } = {
+    exit_code: result.exitCode,
+    reason: result.reason,
+  };
+  if (result.output !== undefined) json.output = result.output;
+  return json;
+}
+
+export function nodeStatusJson(status: NodeTaskStatus) {
+  const json: {
+    job_id: string;
+    node_name: string;
+    node: { org: string; name: string };
+    status: string;
+    last_updated: string;
+    result?: ReturnType<typeof resultJson>;
+  } = {
+    job_id: status.jobId,
+    node_name: `${status.node.org}/${status.node.name}`,
+    node: status.node,
+    status: status.status,
+    last_updated: formatRfc3339(status.lastUpdated),
+  };
+  if (status.result) json.result = resultJson(status.result);
+  return json;
+}
