@@ -75,8 +75,15 @@ export function runProvider(options: ProviderRunOptions): Promise<ProviderRun> {
 
     const stopTree = () => {
       killTree(child, platform, 'SIGTERM');
-      // Not cleared when the provider exits: what it started may outlive it and ignore SIGTERM.
-      setTimeout(() => killTree(child, platform, 'SIGKILL'), KILL_AFTER_MS);
+      // Watched beyond the provider's own exit: what it started may outlive it and ignore SIGTERM.
+      const deadline = Date.now() + KILL_AFTER_MS;
+      const watch = setInterval(() => {
+        if (!treeExists(child, platform)) clearInterval(watch);
+        else if (Date.now() >= deadline) {
+          clearInterval(watch);
+          killTree(child, platform, 'SIGKILL');
+        }
+      }, 100);
     };
     const onStop = () => {
       if (exit || startError) return;
@@ -149,6 +156,17 @@ function spawnProvider(file: string, env: Record<string, string | undefined>, pl
   }
   // Its own process group, so that the whole tree it starts can be stopped at once.
   return spawn(file, [], { env, stdio, shell: false, detached: true });
+}
+
+/** Whether anything of the provider's process group is left; on Windows taskkill /F already forced it. */
+function treeExists(child: ChildProcess, platform: NodeJS.Platform): boolean {
+  if (child.pid === undefined || platform === 'win32') return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Signals the provider and everything it started. */
