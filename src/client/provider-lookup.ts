@@ -26,7 +26,7 @@ export function findProvider(
   const name = providerExecutableName(provider);
   const windows = environment.platform === 'win32';
   const paths = windows ? path.win32 : path.posix;
-  const candidates = windows ? windowsCandidates(name, environment.env) : [name];
+  const candidates = executableCandidates(name, environment);
   for (const dir of [...providerDirs, ...searchPath(environment)]) {
     // A relative PATH entry would make the result depend on the working directory.
     if (!paths.isAbsolute(dir)) continue;
@@ -50,8 +50,12 @@ function searchPath({ platform, env }: LookupEnvironment): string[] {
     .filter((entry) => entry !== '');
 }
 
-/** `name` with each PATHEXT extension, in PATHEXT's order; `name` itself first if it has one of them. */
-function windowsCandidates(name: string, env: Record<string, string | undefined>): string[] {
+/**
+ * The file names that run as `name`: itself on POSIX; on Windows, `name` with each PATHEXT
+ * extension in PATHEXT's order (`name` itself first if it already ends with one of them).
+ */
+export function executableCandidates(name: string, { platform, env }: LookupEnvironment): string[] {
+  if (platform !== 'win32') return [name];
   const key = Object.keys(env).find((entry) => entry.toUpperCase() === 'PATHEXT');
   const extensions = ((key && env[key]) || DEFAULT_PATHEXT)
     .split(';')
