@@ -13,18 +13,19 @@ import { after, before, describe, it } from 'node:test';
 import { CHEF_SERVER_API_VERSION, chefSignedHeaders } from '../src/client/chef-signing.js';
 import { call, jobBody } from './support/api-client.js';
 import { startClient, waitForStatus, writeClientConfig, writeProvider } from './support/client-process.js';
-import { mixlibSign, mixlibVerify, type CapturedRequest, type Verdict } from './support/mixlib.js';
+import { mixlibMissing, mixlibSign, mixlibVerify, type CapturedRequest, type Verdict } from './support/mixlib.js';
 import { makeTempDir } from './support/temp-dir.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const skip = mixlibMissing() ?? false;
 
 function signedRequest(method: string, requestPath: string, body: Buffer, userId = 'node1', timestamp = new Date()): CapturedRequest {
   const headers = chefSignedHeaders({ method, path: requestPath, body, userId, privateKey: keys.privateKey, timestamp });
   return { method, path: requestPath, body, headers: { ...headers, Host: 'chef.example.com' } };
 }
 
-describe('Chef request signing', () => {
+describe('Chef request signing', { skip }, () => {
   it('signs byte for byte as Mixlib::Authentication does (protocol 1.3, sha256)', () => {
     const cases = [
       { method: 'POST', path: '/organizations/org/foodtruck/nodes/node1/tasks/next', body: Buffer.alloc(0) },
@@ -130,7 +131,7 @@ async function startChefFront(upstream: ServerProcess, publicKeys: Record<string
   };
 }
 
-describe('chefServer auth through a Chef front to the real server', () => {
+describe('chefServer auth through a Chef front to the real server', { skip }, () => {
   let server: ServerProcess;
   let front: ChefFront;
   const temp = makeTempDir('foodtruck-chef-');

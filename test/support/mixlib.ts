@@ -50,6 +50,16 @@ export function mixlibSign(request: {
   }) as Record<string, string>;
 }
 
+/**
+ * Why the Mixlib tests cannot run here, or undefined when they can. With FOODTRUCK_REQUIRE_MIXLIB=1
+ * (as in CI) they always run, so that a missing package fails instead of skipping.
+ */
+export function mixlibMissing(): string | undefined {
+  if (process.env.FOODTRUCK_REQUIRE_MIXLIB === '1') return undefined;
+  const probe = spawnSync('ruby', ['-e', 'require "mixlib/authentication/signatureverification"'], { stdio: 'ignore' });
+  return probe.status === 0 ? undefined : 'needs Ruby and Mixlib::Authentication: apt-get install -y ruby ruby-mixlib-authentication';
+}
+
 function runRuby(mode: string, input: unknown): unknown {
   const result = spawnSync('ruby', [SCRIPT, mode], { input: JSON.stringify(input), encoding: 'utf8' });
   if (result.error) throw new Error(`cannot run ruby (apt-get install -y ruby ruby-mixlib-authentication): ${result.error.message}`);
