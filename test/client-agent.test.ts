@@ -1,9 +1,10 @@
 // The real client process against the real server, running real provider scripts.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Outbox } from '../src/client/outbox.js';
 import { call, jobBody } from './support/api-client.js';
 import {
   isAlive,
@@ -257,6 +258,24 @@ describe('node client against the real server', () => {
     assert.equal(status.result?.exit_code, -1);
     assert.match(status.result?.reason ?? '', /^the client stopped while the provider was running/);
     await second.waitForOutput(/task interrupted by a client restart, reported failed job=\w+ provider=orphaned/);
+  });
+
+  it('drops a queued status the server will never take (404) and goes on with its work', async () => {
+    const s = scene();
+    writeProvider(s.providers, 'quick', '#!/bin/sh\nexit 0\n');
+    // Left by an earlier run: a result for a job that never targeted this node.
+    Outbox.open(path.join(s.stateDir, 'outbox')).put({
+      job_id: '0123456789abcdef01234567',
+      status: 'success',
+      result: { exit_code: 0, reason: '' },
+    });
+    const jobId = await createJob(server, s.node, { provider: 'quick' });
+    const running = client(s.configFile);
+
+    assert.equal((await statusOf(jobId, s.node)).status, 'success');
+    assert.match(running.output(), /status refused by the server, dropped job=0123456789abcdef01234567 status=success answer=404/);
+    const outbox = path.join(s.stateDir, 'outbox');
+    await waitFor(() => (readdirSync(outbox).length === 0 ? true : undefined), 10_000, () => readdirSync(outbox).join(', '));
   });
 
   it('polls again after a task and runs the next one', async () => {

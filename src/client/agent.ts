@@ -306,9 +306,10 @@ export class Agent {
     try {
       const answer = await this.options.api.reportStatus(report);
       this.options.outbox.remove(entry);
+      const wasDelayed = this.delayed.delete(entry.seq) || entry.queued_at < this.startedAt;
       if (answer.kind === 'refused') {
         this.logger.warn('status refused by the server, dropped', { ...log, answer: answer.status, message: answer.message });
-      } else if (this.delayed.delete(entry.seq) || entry.queued_at < this.startedAt) {
+      } else if (wasDelayed) {
         this.logger.info('status delivered', { ...log, queued_at: entry.queued_at });
       }
       return true;

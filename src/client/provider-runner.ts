@@ -143,8 +143,8 @@ function spawnProvider(file: string, env: Record<string, string | undefined>, pl
     const extension = path.win32.extname(file).toLowerCase();
     if (extension === '.cmd' || extension === '.bat') {
       // Windows runs batch files only through cmd.exe. The path is quoted and takes no arguments;
-      // provider names cannot hold cmd.exe's special characters.
-      return spawn(env.ComSpec ?? env.COMSPEC ?? 'cmd.exe', ['/d', '/s', '/c', `"${file}"`], {
+      // provider names cannot hold cmd.exe's special characters. `/s` strips the outer quotes.
+      return spawn(env.ComSpec ?? env.COMSPEC ?? 'cmd.exe', ['/d', '/s', '/c', `""${file}""`], {
         env,
         stdio,
         shell: false,
