@@ -5,6 +5,7 @@
 // Options:
 //   --bundle-only      only the JavaScript file
 //   --outdir DIR       where the JavaScript file goes (default: dist)
+//   --bindir DIR       where the executable goes (default: bin)
 //   --node FILE        the node executable to turn into the binary (default: the one running this);
 //                      give another platform's node.exe / node of the same Node.js version to build for it
 //   --target OS-ARCH   the binary's name suffix when --node is another platform's (e.g. windows-amd64)
@@ -22,6 +23,7 @@ const { values: options } = parseArgs({
   options: {
     'bundle-only': { type: 'boolean', default: false },
     outdir: { type: 'string', default: path.join(root, 'dist') },
+    bindir: { type: 'string', default: path.join(root, 'bin') },
     node: { type: 'string', default: process.execPath },
     target: { type: 'string' },
   },
@@ -76,7 +78,7 @@ if (!options['bundle-only']) buildExecutable();
 function buildExecutable() {
   const suffix = options.target ?? `${goOs(process.platform)}-${goArch(process.arch)}`;
   const windows = suffix.startsWith('windows');
-  const binary = path.join(root, 'bin', `foodtruck-client-${suffix}${windows ? '.exe' : ''}`);
+  const binary = path.join(path.resolve(options.bindir), `foodtruck-client-${suffix}${windows ? '.exe' : ''}`);
   const work = mkdtempSync(path.join(tmpdir(), 'foodtruck-sea-'));
   try {
     const blob = path.join(work, 'foodtruck-client.blob');
@@ -102,15 +104,17 @@ function buildExecutable() {
       ...(macos ? ['--macho-segment-name', 'NODE_SEA'] : []),
     ]);
     if (macos && process.platform === 'darwin') run('codesign', ['--sign', '-', binary]);
-    console.log(`build-client: ${path.relative(root, binary)}`);
+    console.log(`build-client: ${path.relative(root, binary) || binary}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
+/** Runs a build step; its chatter (postject warns about ELF notes it skips) shows only if it fails. */
 function run(command, args) {
-  const child = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (child.error || child.status !== 0) {
+    console.error(`${child.stdout ?? ''}${child.stderr ?? ''}`);
     console.error(`build-client: ${command} ${args.join(' ')} failed${child.error ? `: ${child.error.message}` : ''}`);
     process.exit(1);
   }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +55,30 @@ describe('the bundled client', () => {
   });
 
   it('runs a task against the real server from a directory without node_modules', async () => {
-    const node = { org: 'testorg', name: 'bundled' };
-    mkdirSync(path.join(temp.dir, 'providers'));
-    writeProvider(path.join(temp.dir, 'providers'), 'hello', '#!/bin/sh\necho "hello from the bundle"\n');
-    const config = writeClientConfig(temp.dir, {
+    await runTaskWith('bundled', [process.execPath, bundle]);
+  });
+
+  it('builds a single executable that runs a task against the real server', { skip: seaUnsupported() }, async () => {
+    const built = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts/build-client.mjs'), '--outdir', temp.dir, '--bindir', temp.dir],
+      { encoding: 'utf8' },
+    );
+    assert.equal(built.status, 0, built.stderr);
+    const binary = readdirSync(temp.dir).find((name) => name.startsWith('foodtruck-client-'));
+    assert.match(binary ?? '', /^foodtruck-client-(linux|darwin|windows)-\w+(\.exe)?$/);
+    const usage = spawnSync(path.join(temp.dir, binary as string), [], { encoding: 'utf8' });
+    assert.equal(usage.status, 1);
+    assert.match(usage.stderr, /^usage: foodtruck-client <config\.json>/);
+    await runTaskWith('executable', [path.join(temp.dir, binary as string)]);
+  });
+
+  async function runTaskWith(name: string, command: string[]) {
+    const dir = path.join(temp.dir, name);
+    const node = { org: 'testorg', name };
+    mkdirSync(path.join(dir, 'providers'), { recursive: true });
+    writeProvider(path.join(dir, 'providers'), 'hello', `#!/bin/sh\necho "hello from the ${name} client"\n`);
+    const config = writeClientConfig(dir, {
       base_url: server.url,
       auth: { type: 'apiKey', key: server.nodesKey },
       node,
@@ -67,13 +87,18 @@ describe('the bundled client', () => {
       state_dir: 'state',
     });
     const created = await call(`${server.url}/admin/jobs`, { key: server.adminKey, json: jobBody([node], { provider: 'hello' }) });
-    const client = startClient(config, { command: [process.execPath, bundle] });
+    const client = startClient(config, { command });
     try {
-      const status = await waitForStatus(() => server.url, server.adminKey, created.body.id as string, 'testorg/bundled');
+      const status = await waitForStatus(() => server.url, server.adminKey, created.body.id as string, `testorg/${name}`);
       assert.equal(status.status, 'success', client.output());
-      assert.match(status.result?.output ?? '', /hello from the bundle/);
+      assert.match(status.result?.output ?? '', new RegExp(`hello from the ${name} client`));
     } finally {
       await client.stop();
     }
-  });
+  }
 });
+
+/** Node's single executable applications exist for these platforms (and not on Alpine's musl). */
+function seaUnsupported(): string | false {
+  return ['linux', 'darwin', 'win32'].includes(process.platform) ? false : `no single executables on ${process.platform}`;
+}
