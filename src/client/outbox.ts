@@ -37,7 +37,8 @@ export class Outbox {
 
   put(report: StatusReport): OutboxEntry {
     const entry: OutboxEntry = {
-      seq: `${Date.now()}-${process.pid}-${++sequence}`,
+      // Zero-padded so that entries queued within one millisecond still sort in order.
+      seq: `${Date.now()}-${process.pid}-${String(++sequence).padStart(12, '0')}`,
       queued_at: new Date().toISOString(),
       report,
     };
