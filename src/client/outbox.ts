@@ -3,7 +3,7 @@
 // status of a job replaces an undelivered older one (a final result makes `running` moot).
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { removeFileDurably, TEMP_SUFFIX, writeFileAtomic } from './atomic-file.js';
 import type { StatusReport } from './node-api.js';
@@ -25,9 +25,12 @@ let sequence = 0;
 export class Outbox {
   private constructor(private readonly dir: string) {}
 
-  /** Opens the outbox in `dir`, creating it if needed. */
+  /** Opens the outbox in `dir`, creating it if needed; throws if it (or its parent, the state directory) is not writable. */
   static open(dir: string): Outbox {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Found out now rather than when a result has to be kept.
+    accessSync(dir, constants.W_OK);
+    accessSync(path.dirname(dir), constants.W_OK);
     for (const name of readdirSync(dir)) {
       // A write interrupted before its rename; the entry it was replacing is still there.
       if (name.endsWith(TEMP_SUFFIX)) unlinkSync(path.join(dir, name));

@@ -101,7 +101,8 @@ export function runProvider(options: ProviderRunOptions): Promise<ProviderRun> {
     // A provider that does not read its stdin may exit before taking it all: not an error of ours.
     child.stdin?.on('error', () => undefined);
 
-    child.once('error', (error) => {
+    // Kept listening: an 'error' event nobody listens to would end the client.
+    child.on('error', (error) => {
       // Emitted when the executable could not be started; then neither 'exit' nor 'close' may follow.
       if (child.pid === undefined) {
         startError = error;
