@@ -1,0 +1,98 @@
+// `foodtruck-client conf.json`: reads the configuration, prepares the state directory and runs the
+// agent until SIGTERM or SIGINT.
+
+import path from 'node:path';
+import { Agent } from './agent.js';
+import { ConfigError, loadClientConfig } from './config.js';
+import { HttpTransport } from './http-transport.js';
+import { createLogger } from './log.js';
+import { NodeApi } from './node-api.js';
+import { Outbox } from './outbox.js';
+import { requestAuthenticator } from './request-auth.js';
+import { RunningTaskFile } from './running-task.js';
+import { formatGoDuration } from '../wire/go-duration.js';
+
+const USAGE = `usage: foodtruck-client <config.json>
+
+Polls the Foodtruck server for this node's tasks and runs them with foodtruck-provider-<provider>.
+The configuration file is JSON, for example:
+
+  {
+    "base_url": "https://foodtruck.example.com",
+    "auth": { "type": "apiKey", "key": "..." },
+    "node": { "org": "myorg", "name": "node1" },
+    "interval": "5m"
+  }
+
+See the Client section of Foodtruck's README for every setting.
+`;
+
+/** Runs the client; resolves with the process's exit code. */
+export async function main(args: string[]): Promise<number> {
+  if (args.length === 1 && (args[0] === '-h' || args[0] === '--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.length !== 1 || (args[0] as string).startsWith('-')) {
+    process.stderr.write(USAGE);
+    return 1;
+  }
+
+  const logger = createLogger();
+  let loaded;
+  try {
+    loaded = loadClientConfig(args[0] as string);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`foodtruck-client: ${error.message}\n`);
+    return 1;
+  }
+  const { config, warnings } = loaded;
+  for (const warning of warnings) logger.warn(warning);
+
+  let outbox: Outbox;
+  try {
+    outbox = Outbox.open(path.join(config.stateDir, 'outbox'));
+  } catch (error) {
+    process.stderr.write(
+      `foodtruck-client: state_dir: cannot use ${config.stateDir}: ${(error as Error).message}\n` +
+        '  (it keeps statuses not yet delivered; set "state_dir" to a directory this user can write)\n',
+    );
+    return 1;
+  }
+
+  const transport = new HttpTransport({ timeoutMs: config.requestTimeoutMs, tlsVerify: config.tlsVerify });
+  const api = new NodeApi(config, transport, requestAuthenticator(config.auth, config.node.name));
+  const agent = new Agent({
+    config,
+    logger,
+    api,
+    outbox,
+    runningTask: new RunningTaskFile(config.stateDir),
+    env: process.env,
+  });
+
+  const onSignal = (signal: NodeJS.Signals) => agent.stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  logger.info('foodtruck-client started', {
+    node: `${config.node.org}/${config.node.name}`,
+    base_url: config.baseUrl,
+    auth: config.auth.type,
+    interval: formatGoDuration(config.intervalMs),
+    state_dir: config.stateDir,
+    pid: process.pid,
+  });
+  try {
+    await agent.run();
+  } catch (error) {
+    logger.error('foodtruck-client failed', { error: (error as Error).stack ?? String(error) });
+    return 2;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  logger.info('foodtruck-client stopped');
+  return 0;
+}

@@ -1,0 +1,90 @@
+// The two node routes of the wire contract, and what each answer means for the client.
+
+import type { ReportableStatus } from '../wire/task-status.js';
+import type { ClientConfig } from './config.js';
+import type { HttpAnswer, HttpTransport } from './http-transport.js';
+import type { RequestAuthenticator } from './request-auth.js';
+import { parseTask, type ParsedTask } from './task.js';
+
+export interface StatusReport {
+  job_id: string;
+  status: ReportableStatus;
+  result?: { exit_code: number; reason: string; output?: string };
+}
+
+export type PollAnswer = { kind: 'none' } | ({ kind: 'task' } & { parsed: ParsedTask });
+
+export type DeliveryAnswer =
+  | { kind: 'accepted' }
+  /** The server will never take this report (e.g. 404 not targeted, 409 already final). */
+  | { kind: 'refused'; status: number; message: string };
+
+/** The server could not be reached or could not answer now; worth trying again later. */
+export class ServerUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ServerUnavailableError';
+  }
+}
+
+/** Answers that may well be different on a later attempt. */
+const RETRYABLE_CLIENT_ERRORS = new Set([401, 403, 408, 425, 429]);
+
+export class NodeApi {
+  private readonly tasksUrl: string;
+
+  constructor(
+    config: ClientConfig,
+    private readonly transport: HttpTransport,
+    private readonly authenticate: RequestAuthenticator,
+  ) {
+    this.tasksUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}/tasks`;
+  }
+
+  async pollNextTask(): Promise<PollAnswer> {
+    const answer = await this.post('next', Buffer.alloc(0));
+    if (answer.status === 200) return { kind: 'task', parsed: parseTask(answer.body) };
+    if (answer.status === 404 && messageOf(answer) === 'no tasks available') return { kind: 'none' };
+    throw unexpected('tasks/next', answer);
+  }
+
+  async reportStatus(report: StatusReport): Promise<DeliveryAnswer> {
+    const answer = await this.post('status', Buffer.from(JSON.stringify(report), 'utf8'), {
+      'Content-Type': 'application/json',
+    });
+    if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted' };
+    if (answer.status >= 400 && answer.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(answer.status)) {
+      return { kind: 'refused', status: answer.status, message: messageOf(answer) ?? snippet(answer.body) };
+    }
+    throw unexpected('tasks/status', answer);
+  }
+
+  private async post(route: string, body: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+    const url = new URL(`${this.tasksUrl}/${route}`);
+    const auth = this.authenticate('POST', url.pathname, body);
+    try {
+      return await this.transport.request('POST', url, { ...headers, ...auth }, body);
+    } catch (error) {
+      throw new ServerUnavailableError((error as Error).message, { cause: error });
+    }
+  }
+}
+
+function unexpected(route: string, answer: HttpAnswer): ServerUnavailableError {
+  const message = messageOf(answer) ?? snippet(answer.body);
+  return new ServerUnavailableError(`${route} answered ${answer.status}${message ? `: ${message}` : ''}`);
+}
+
+function messageOf(answer: HttpAnswer): string | undefined {
+  try {
+    const parsed = JSON.parse(answer.body) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function snippet(body: string): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat;
+}
