@@ -95,6 +95,10 @@ export class FerretDb {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.#process = child;
+    // Should the test process end without its after hooks, the database must not outlive it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!(await accepts(this.port))) {
       if (child.exitCode !== null || child.signalCode !== null) {
