@@ -39,21 +39,28 @@ if ('ferret' in own) {
         assert.equal((await nodeCall('before', 'status', { job_id: id, status: 'running' })).status, 200);
 
         await ferret.stop();
-        const started = Date.now();
-        const answers = await Promise.all([
-          admin('/admin/jobs', jobBody([{ org: 'org', name: 'during' }])),
-          admin(`/admin/jobs/${id}?fetchStatuses=true`),
-          nodeCall('waiting', 'next'),
-          nodeCall('before', 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } }),
+        // Each answer is timed on its own: they wait on the database side by side, as requests from
+        // a fleet would.
+        const timed = async (request: Promise<Awaited<ReturnType<typeof call>>>) => {
+          const started = Date.now();
+          const answer = await request;
+          return { answer, ms: Date.now() - started };
+        };
+        const [health, ...answers] = await Promise.all([
+          timed(call(`${server.url}/healthz`)),
+          timed(admin('/admin/jobs', jobBody([{ org: 'org', name: 'during' }]))),
+          timed(admin(`/admin/jobs/${id}?fetchStatuses=true`)),
+          timed(nodeCall('waiting', 'next')),
+          timed(nodeCall('before', 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } })),
         ]);
-        for (const answer of answers) {
+        for (const { answer, ms } of answers) {
           assert.equal(answer.status, 503, JSON.stringify(answer.body));
           assert.equal(typeof answer.body.message, 'string');
+          assert.ok(ms < ANSWER_BOUND_MS, `answered in ${ms} ms`);
         }
-        const health = await call(`${server.url}/healthz`);
-        assert.equal(health.status, 503);
-        assert.equal(health.body.status, 'unavailable');
-        assert.ok(Date.now() - started < ANSWER_BOUND_MS, `answered in ${Date.now() - started} ms`);
+        assert.equal(health?.answer.status, 503);
+        assert.equal(health?.answer.body.status, 'unavailable');
+        assert.ok((health?.ms ?? Infinity) < ANSWER_BOUND_MS, `health answered in ${health?.ms} ms`);
         assert.equal(server.child.exitCode, null, 'the server keeps running');
 
         await ferret.start();

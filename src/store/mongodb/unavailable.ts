@@ -4,7 +4,6 @@
 
 import {
   MongoNetworkError,
-  MongoOperationTimeoutError,
   MongoServerError,
   MongoServerSelectionError,
 } from 'mongodb';
@@ -32,9 +31,9 @@ const UNAVAILABLE_SERVER_CODES: ReadonlySet<number> = new Set([
 ]);
 
 export function isUnavailableError(error: unknown): boolean {
-  // MongoNetworkError covers refused and reset connections, socket timeouts and cleared pools.
+  // MongoNetworkError covers refused and reset connections, socket timeouts (MongoNetworkTimeoutError)
+  // and cleared pools.
   if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
-  if (error instanceof MongoOperationTimeoutError) return true;
   return error instanceof MongoServerError && typeof error.code === 'number' && UNAVAILABLE_SERVER_CODES.has(error.code);
 }
 
