@@ -1,6 +1,7 @@
 // The server executable: configuration, keys, store, HTTP, and a graceful stop on SIGTERM/SIGINT.
 
 import { openStore } from '../store/open-store.js';
+import { StoreUnavailableError } from '../store/store.js';
 import { resolveApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, readServerConfig, type ServerConfig } from './config.js';
@@ -64,6 +65,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`foodtruck-server: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A database that cannot be reached is the operator's to fix, not a bug: its message says all.
+  const text =
+    error instanceof StoreUnavailableError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  process.stderr.write(`foodtruck-server: ${text}\n`);
   process.exit(1);
 });
