@@ -1,18 +1,40 @@
-// The storage drivers the bench measures, each with the server environment that selects it.
+// The storage drivers the bench measures, each with the server environment that selects it and
+// the sizes it is measured at.
 
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { FerretDb, findFerretDb, type FerretDbBackend } from '../test/support/mongodb-server.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
+import { postgresUnavailableReason, startPostgres, type PostgresServer } from './postgres.js';
+
+/** How big each measurement is. Every line the bench prints names the size it was measured at. */
+export interface BenchSizes {
+  /** Distinct nodes polling, each with one task whose window opens tomorrow. */
+  fleet: number;
+  /** The jobs whose creation is timed, one fresh server (and database) each. */
+  jobSizes: number[];
+  /** The running job whose summary, statuses and failed page are read. */
+  bigJob: number;
+  /** How many of its tasks are claimed and reported (one in ten failed) before those reads. */
+  reports: number;
+}
 
 export interface PreparedDriver {
-  env: Record<string, string | undefined>;
+  /** What actually stores the data, for the output, e.g. "FerretDB 1.24.2 on PostgreSQL 15.14". */
+  description: string;
+  sizes: BenchSizes;
+  /** The server environment for one more server; each gets an empty store. */
+  serverEnv: () => Record<string, string | undefined>;
   dispose: () => Promise<void>;
 }
 
 export interface BenchDriver {
   name: string;
-  /** Undefined when the driver cannot run here; `unavailableReason` says why. */
-  prepare: () => Promise<PreparedDriver | undefined>;
-  unavailableReason?: string;
+  prepare: () => Promise<PreparedDriver | { unavailable: string }>;
 }
+
+/** The server waits this long for a MongoDB answer; FerretDB takes seconds over big collections. */
+const MONGODB_SOCKET_TIMEOUT_MS = 300_000;
 
 export function benchDrivers(): BenchDriver[] {
   return [
@@ -21,8 +43,90 @@ export function benchDrivers(): BenchDriver[] {
       prepare: async () => {
         // startServer gives each server its own data directory; this one only anchors temp files.
         const temp = makeTempDir('foodtruck-bench-');
-        return { env: {}, dispose: async () => temp.remove() };
+        return {
+          description: 'embedded SQLite (better-sqlite3), a file per server',
+          sizes: sizesFromEnv('sqlite', { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 100_000, reports: 1000 }),
+          serverEnv: () => ({}),
+          dispose: async () => temp.remove(),
+        };
       },
     },
+    {
+      name: 'mongodb',
+      prepare: prepareFerretDb,
+    },
   ];
+}
+
+/**
+ * The MongoDB driver against FerretDB, the MongoDB-protocol server this machine has: on its
+ * PostgreSQL backend when a PostgreSQL can be started here (BENCH_FERRETDB_BACKEND=sqlite forces
+ * the SQLite one). FerretDB 1.24 on SQLite scans the whole collection for every query but `_id`
+ * lookups, so its default sizes are ten times smaller.
+ */
+async function prepareFerretDb(): Promise<PreparedDriver | { unavailable: string }> {
+  const binary = findFerretDb();
+  if (!binary) return { unavailable: 'FerretDB was found neither as "ferretdb" on PATH nor at ~/go/bin/ferretdb' };
+  const forced = process.env.BENCH_FERRETDB_BACKEND;
+  const postgresReason = forced === 'sqlite' ? 'BENCH_FERRETDB_BACKEND=sqlite' : postgresUnavailableReason();
+  if (forced === 'postgresql' && postgresReason) return { unavailable: `BENCH_FERRETDB_BACKEND=postgresql, but ${postgresReason}` };
+
+  let postgres: PostgresServer | undefined;
+  let backend: FerretDbBackend = { handler: 'sqlite' };
+  if (!postgresReason) {
+    postgres = await startPostgres('ferretdb');
+    backend = { handler: 'postgresql', url: postgres.url };
+  }
+  let ferret: FerretDb;
+  try {
+    ferret = await FerretDb.start(binary, backend);
+  } catch (error) {
+    postgres?.remove();
+    throw error;
+  }
+  const version = /version:\s*(\S+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' }))?.[1] ?? '(unknown version)';
+  const description = postgres
+    ? `FerretDB ${version} on ${postgres.version} (a stand-in for MongoDB)`
+    : `FerretDB ${version} on SQLite (a stand-in for MongoDB; no PostgreSQL here: ${postgresReason})`;
+  const sizes = postgres
+    ? { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 10_000, reports: 200 }
+    : { fleet: 10_000, jobSizes: [1_000, 10_000], bigJob: 1_000, reports: 100 };
+  const runId = randomBytes(3).toString('hex');
+  let databases = 0;
+  return {
+    description,
+    sizes: sizesFromEnv('mongodb', sizes),
+    serverEnv: () => ({
+      MONGODB_CONNECTION_STRING: `${ferret.connectionString}?socketTimeoutMS=${MONGODB_SOCKET_TIMEOUT_MS}`,
+      MONGODB_DATABASE_NAME: `foodtruck_bench_${runId}_${++databases}`,
+    }),
+    dispose: async () => {
+      await ferret.remove();
+      postgres?.remove();
+    },
+  };
+}
+
+/**
+ * The defaults, overridden per driver by BENCH_<DRIVER>_FLEET, BENCH_<DRIVER>_JOB_SIZES (a comma
+ * list), BENCH_<DRIVER>_BIG_JOB and BENCH_<DRIVER>_REPORTS, e.g. BENCH_MONGODB_FLEET=20000.
+ */
+function sizesFromEnv(driver: string, defaults: BenchSizes): BenchSizes {
+  const prefix = `BENCH_${driver.toUpperCase()}_`;
+  const counts = (name: string, fallback: number[]) => {
+    const text = process.env[prefix + name];
+    if (text === undefined || text === '') return fallback;
+    return text.split(',').map((item) => {
+      const value = Number(item.trim().replaceAll('_', ''));
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${prefix}${name} must be whole numbers above 0, not "${text}"`);
+      return value;
+    });
+  };
+  const count = (name: string, fallback: number) => counts(name, [fallback])[0] as number;
+  return {
+    fleet: count('FLEET', defaults.fleet),
+    jobSizes: counts('JOB_SIZES', defaults.jobSizes),
+    bigJob: count('BIG_JOB', defaults.bigJob),
+    reports: count('REPORTS', defaults.reports),
+  };
 }

@@ -9,11 +9,16 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
-import { benchDrivers } from './drivers.js';
+import { benchDrivers, type BenchSizes } from './drivers.js';
 
-const FLEET_SIZE = 100_000;
 const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Every repeated request stops at its count or after this long, whichever comes first. */
+const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 60);
+/** No single request may take longer than this (the MongoDB socket timeout the bench sets). */
+const REQUEST_TIMEOUT_MS = 300_000;
+/** The fleet of the bare server's poll test; it answers the same whatever the node. */
+const BARE_FLEET = 100_000;
 
 interface PollFigures {
   requestsPerSecond: number;
@@ -33,33 +38,39 @@ function startServer(options: ServerProcessOptions): Promise<ServerProcess> {
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const drivers = benchDrivers();
+  const unknown = wanted.filter((name) => !drivers.some((driver) => driver.name === name));
+  if (unknown.length > 0) throw new Error(`unknown driver ${unknown.join(', ')}; there are: ${drivers.map((driver) => driver.name).join(', ')}`);
   console.log(`# Foodtruck bench, ${new Date().toISOString()}`);
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);
-  console.log(`polls: autocannon, ${CONNECTIONS} connections, ${POLL_SECONDS} s, ${FLEET_SIZE.toLocaleString('en')} distinct nodes\n`);
+  console.log(`load average (1, 5, 15 min): ${loadAverage()}`);
+  console.log(`polls: autocannon, ${CONNECTIONS} connections, ${POLL_SECONDS} s; repeated reads stop after their count or ${STEP_SECONDS} s\n`);
 
   const bare = await measureBarePolls();
-  console.log(`bare node:http 404            ${formatPolls(bare)}`);
+  console.log(`bare node:http 404 (${BARE_FLEET.toLocaleString('en')} distinct nodes)  ${formatPolls(bare)}`);
 
-  for (const driver of benchDrivers()) {
+  for (const driver of drivers) {
     if (wanted.length > 0 && !wanted.includes(driver.name)) continue;
     const prepared = await driver.prepare();
-    if (!prepared) {
-      console.log(`\n## ${driver.name}: skipped (${driver.unavailableReason})`);
+    if ('unavailable' in prepared) {
+      console.log(`\n## store: ${driver.name}: skipped (${prepared.unavailable})`);
       continue;
     }
     try {
-      console.log(`\n## store: ${driver.name}`);
-      await benchStore(prepared.env, bare);
+      console.log(`\n## store: ${driver.name}: ${prepared.description}`);
+      console.log(`load average at start: ${loadAverage()}`);
+      await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      console.log(`load average at end:   ${loadAverage()}`);
     } finally {
       await prepared.dispose();
     }
   }
 }
 
-async function benchStore(env: Record<string, string | undefined>, bare: PollFigures): Promise<void> {
-  // Job creation: a fresh server per size, so its peak memory is that of the one request.
-  for (const size of [10_000, 100_000]) {
-    const server = await startServer({ env });
+async function benchStore(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes, bare: PollFigures): Promise<void> {
+  // Job creation: a fresh server (and store) per size, so its peak memory is that of the one request.
+  for (const size of sizes.jobSizes) {
+    const server = await startServer({ env: serverEnv() });
     try {
       const body = JSON.stringify(jobBodyFor(size, 'create', futureWindow()));
       const started = performance.now();
@@ -76,36 +87,43 @@ async function benchStore(env: Record<string, string | undefined>, bare: PollFig
     }
   }
 
-  const server = await startServer({ env });
+  const server = await startServer({ env: serverEnv() });
   try {
-    // The fleet of the poll test: 100,000 nodes with a task each whose window opens tomorrow, so
-    // every poll finds real rows in the index and answers 404, the fleet's steady state.
-    const fleetJob = await post(server, '/admin/jobs', JSON.stringify(jobBodyFor(FLEET_SIZE, 'fleet', futureWindow())), server.adminKey);
+    // The fleet of the poll test: nodes with a task each whose window opens tomorrow, so every
+    // poll finds real rows in the index and answers 404, the fleet's steady state.
+    const fleet = sizes.fleet;
+    const fleetJob = await post(server, '/admin/jobs', JSON.stringify(jobBodyFor(fleet, 'fleet', futureWindow())), server.adminKey);
     if (fleetJob.status !== 200) throw new Error(`fleet job: ${fleetJob.status} ${fleetJob.text}`);
-    const polls = await measurePolls(server.url, server.nodesKey);
-    console.log(`empty polls                   ${formatPolls(polls)}  = ${((polls.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(0)}% of bare`);
+    const polls = await measurePolls(server.url, server.nodesKey, fleet);
+    console.log(
+      `empty polls (${fleet.toLocaleString('en')} distinct nodes, ${fleet.toLocaleString('en')} tasks stored)  ${formatPolls(polls)}  = ` +
+        `${((polls.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(polls.requestsPerSecond < bare.requestsPerSecond / 100 ? 2 : 0)}% of bare`,
+    );
 
-    // A running 100,000-node job with a mix of statuses.
+    // A running job with a mix of statuses, next to the fleet's tasks.
+    const big = sizes.bigJob;
+    const bigLabel = `${big.toLocaleString('en')}-node job`;
     const now = Date.now();
     const jobAnswer = await post(
       server,
       '/admin/jobs',
-      JSON.stringify(jobBodyFor(FLEET_SIZE, 'big', { window_start: new Date(now - 60_000).toISOString(), window_end: new Date(now + 86_400_000).toISOString() })),
+      JSON.stringify(jobBodyFor(big, 'big', { window_start: new Date(now - 60_000).toISOString(), window_end: new Date(now + 86_400_000).toISOString() })),
       server.adminKey,
     );
+    if (jobAnswer.status !== 200) throw new Error(`${bigLabel}: ${jobAnswer.status} ${jobAnswer.text}`);
     const jobId = (JSON.parse(jobAnswer.text) as { id: string }).id;
-    for (let i = 0; i < 1000; i++) {
-      const name = `big-${i}`;
-      await post(server, `/organizations/bench/foodtruck/nodes/${name}/tasks/next`, '', server.nodesKey);
-      await post(server, `/organizations/bench/foodtruck/nodes/${name}/tasks/status`, JSON.stringify({ job_id: jobId, status: i % 10 === 0 ? 'failed' : 'success', result: { exit_code: i % 10 === 0 ? 1 : 0, reason: i % 10 === 0 ? 'exit error' : '', output: 'ok\n'.repeat(20) } }), server.nodesKey);
-    }
+    const reports = await claimAndReport(server, jobId, Math.min(sizes.reports, big));
+    console.log(
+      `claim + report, ${bigLabel}  ${reports.count.toLocaleString('en')} tasks (one in ten failed) in ${(reports.ms / 1000).toFixed(1)} s, ` +
+        `${(reports.ms / Math.max(reports.count, 1)).toFixed(0)} ms per claim and report`,
+    );
     const summary = await timeGets(server, `/admin/jobs/${jobId}/summary`, 20);
-    console.log(`summary of a 100,000-node job  median ${summary.medianMs.toFixed(1)} ms, max ${summary.maxMs.toFixed(1)} ms (${summary.runs} runs)`);
+    console.log(`summary of a ${bigLabel}  ${formatTimes(summary)}`);
     const statuses = await timeGets(server, `/admin/jobs/${jobId}?fetchStatuses=true`, 5);
-    console.log(`all statuses of that job       median ${statuses.medianMs.toFixed(0)} ms, max ${statuses.maxMs.toFixed(0)} ms (${statuses.runs} runs), ${(statuses.bytes / 2 ** 20).toFixed(1)} MiB`);
+    console.log(`all statuses of a ${bigLabel}  ${formatTimes(statuses)}, ${(statuses.bytes / 2 ** 20).toFixed(1)} MiB`);
     const paged = await timeGets(server, `/admin/jobs/${jobId}?fetchStatuses=true&status=failed&limit=100`, 20);
-    console.log(`one page of 100 failed         median ${paged.medianMs.toFixed(1)} ms (${paged.runs} runs)`);
-    console.log(`server peak RSS over the run   ${peakRssMiB(server)} MiB`);
+    console.log(`one page of 100 failed, ${bigLabel}  ${formatTimes(paged)}`);
+    console.log(`server peak RSS over the run (${(fleet + big).toLocaleString('en')} tasks)  ${peakRssMiB(server)} MiB`);
   } finally {
     await server.stop();
     server.cleanup();
@@ -124,19 +142,42 @@ function jobBodyFor(size: number, prefix: string, window: { window_start: string
   };
 }
 
-async function measurePolls(url: string, nodesKey: string): Promise<PollFigures> {
+/** Claims and reports tasks of the job one node after the other, up to `count` or STEP_SECONDS. */
+async function claimAndReport(server: ServerProcess, jobId: string, count: number): Promise<{ count: number; ms: number }> {
+  const started = performance.now();
+  let done = 0;
+  while (done < count && performance.now() - started < STEP_SECONDS * 1000) {
+    const name = `big-${done}`;
+    const failed = done % 10 === 0;
+    const claim = await post(server, `/organizations/bench/foodtruck/nodes/${name}/tasks/next`, '', server.nodesKey);
+    if (claim.status !== 200) throw new Error(`claim for ${name}: ${claim.status} ${claim.text}`);
+    const report = await post(
+      server,
+      `/organizations/bench/foodtruck/nodes/${name}/tasks/status`,
+      JSON.stringify({ job_id: jobId, status: failed ? 'failed' : 'success', result: { exit_code: failed ? 1 : 0, reason: failed ? 'exit error' : '', output: 'ok\n'.repeat(20) } }),
+      server.nodesKey,
+    );
+    if (report.status >= 300) throw new Error(`report for ${name}: ${report.status} ${report.text}`);
+    done++;
+  }
+  return { count: done, ms: performance.now() - started };
+}
+
+async function measurePolls(url: string, nodesKey: string, fleet: number): Promise<PollFigures> {
   let next = 0;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: POLL_SECONDS,
+    // A poll slower than this counts as an error (a timeout), not as a figure.
+    timeout: 30,
     headers: { authorization: `Bearer ${nodesKey}` },
     requests: [
       {
         method: 'POST',
         setupRequest: (request) => {
           // Every poll from another node of the fleet, as 100,000 agents would.
-          next = (next + 7919) % FLEET_SIZE;
+          next = (next + 7919) % fleet;
           return { ...request, path: `/organizations/bench/foodtruck/nodes/fleet-${next}/tasks/next` };
         },
       },
@@ -157,7 +198,7 @@ async function measureBarePolls(): Promise<PollFigures> {
   const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
   const port = Number(/listening on (\d+)/.exec(line)?.[1]);
   try {
-    return await measurePolls(`http://127.0.0.1:${port}`, 'unused');
+    return await measurePolls(`http://127.0.0.1:${port}`, 'unused', BARE_FLEET);
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
@@ -172,25 +213,40 @@ function formatPolls(figures: PollFigures): string {
 async function post(server: ServerProcess, path: string, body: string, key: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body || undefined,
   });
   return { status: response.status, text: await response.text() };
 }
 
+/** GETs the path up to `runs` times, one after the other, stopping early after STEP_SECONDS. */
 async function timeGets(server: ServerProcess, path: string, runs: number) {
   const times: number[] = [];
   let bytes = 0;
-  for (let i = 0; i < runs; i++) {
+  const stepStarted = performance.now();
+  for (let i = 0; i < runs && (i === 0 || performance.now() - stepStarted < STEP_SECONDS * 1000); i++) {
     const started = performance.now();
-    const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.adminKey}` } });
+    const response = await fetch(`${server.url}${path}`, {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const buffer = await response.arrayBuffer();
     times.push(performance.now() - started);
     if (response.status !== 200) throw new Error(`GET ${path}: ${response.status}`);
     bytes = buffer.byteLength;
   }
   times.sort((a, b) => a - b);
-  return { medianMs: times[Math.floor(times.length / 2)] as number, maxMs: times[times.length - 1] as number, runs, bytes };
+  return { medianMs: times[Math.floor(times.length / 2)] as number, maxMs: times[times.length - 1] as number, runs: times.length, bytes };
+}
+
+function formatTimes(times: { medianMs: number; maxMs: number; runs: number }): string {
+  const ms = (value: number) => (value < 100 ? value.toFixed(1) : value.toFixed(0));
+  return `median ${ms(times.medianMs)} ms, max ${ms(times.maxMs)} ms (${times.runs} run${times.runs === 1 ? '' : 's'})`;
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(', ');
 }
 
 function peakRssMiB(server: ServerProcess): string {

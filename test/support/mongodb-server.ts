@@ -47,25 +47,33 @@ export function findFerretDb(): string | undefined {
   });
 }
 
-/** A FerretDB process on a loopback port, with its SQLite files in a directory of its own. */
+/**
+ * Where FerretDB keeps its data: SQLite files in its data directory (the tests' default), or a
+ * PostgreSQL database (the bench, when it can start a PostgreSQL).
+ */
+export type FerretDbBackend = { handler: 'sqlite' } | { handler: 'postgresql'; url: string };
+
+/** A FerretDB process on a loopback port, with its SQLite files (or its state) in a directory of its own. */
 export class FerretDb {
   readonly binary: string;
   readonly dataDir: string;
   readonly port: number;
+  readonly backend: FerretDbBackend;
   #process: ChildProcess | undefined;
   #output = '';
 
-  static async start(binary: string): Promise<FerretDb> {
+  static async start(binary: string, backend: FerretDbBackend = { handler: 'sqlite' }): Promise<FerretDb> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'foodtruck-ferretdb-'));
-    const server = new FerretDb(binary, dataDir, await freePort());
+    const server = new FerretDb(binary, dataDir, await freePort(), backend);
     await server.start();
     return server;
   }
 
-  private constructor(binary: string, dataDir: string, port: number) {
+  private constructor(binary: string, dataDir: string, port: number, backend: FerretDbBackend) {
     this.binary = binary;
     this.dataDir = dataDir;
     this.port = port;
+    this.backend = backend;
   }
 
   get connectionString(): string {
@@ -78,8 +86,9 @@ export class FerretDb {
     const child = spawn(
       this.binary,
       [
-        '--handler=sqlite',
-        `--sqlite-url=file:${this.dataDir}/`,
+        ...(this.backend.handler === 'sqlite'
+          ? ['--handler=sqlite', `--sqlite-url=file:${this.dataDir}/`]
+          : ['--handler=postgresql', `--postgresql-url=${this.backend.url}`]),
         `--listen-addr=127.0.0.1:${this.port}`,
         '--telemetry=disable',
         '--debug-addr=-',
