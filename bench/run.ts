@@ -26,6 +26,10 @@ interface PollFigures {
   p99Ms: number;
   errors: number;
   unexpected: number;
+  /** Polls sent, answered or not: those still unanswered when the time is up, the server still works on. */
+  sent: number;
+  answered: number;
+  seconds: number;
 }
 
 const logs = makeTempDir('foodtruck-bench-logs-');
@@ -99,6 +103,15 @@ async function benchStore(serverEnv: () => Record<string, string | undefined>, s
       `empty polls (${fleet.toLocaleString('en')} distinct nodes, ${fleet.toLocaleString('en')} tasks stored)  ${formatPolls(polls)}  = ` +
         `${((polls.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(polls.requestsPerSecond < bare.requestsPerSecond / 100 ? 2 : 0)}% of bare`,
     );
+    // Polls the load generator gave up on at the end still run in the server: let them finish, so
+    // that they do not slow what is measured next.
+    const drain = await waitForPolls(server, polls.sent);
+    if (drain.unanswered > 0 || drain.ms > 1000) {
+      console.log(
+        `  the server finished the ${polls.sent - polls.answered} polls still running at the end ${(drain.ms / 1000).toFixed(1)} s later` +
+          (drain.unanswered > 0 ? `; ${drain.unanswered} still unfinished after ${STEP_SECONDS} s` : ''),
+      );
+    }
 
     // A running job with a mix of statuses, next to the fleet's tasks.
     const big = sizes.bigJob;
@@ -163,8 +176,25 @@ async function claimAndReport(server: ServerProcess, jobId: string, count: numbe
   return { count: done, ms: performance.now() - started };
 }
 
+/** Waits, up to STEP_SECONDS, until the server has answered `sent` polls, from its own metrics. */
+async function waitForPolls(server: ServerProcess, sent: number): Promise<{ ms: number; unanswered: number }> {
+  const started = performance.now();
+  let answered: number;
+  for (;;) {
+    const response = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const text = await response.text();
+    answered = ['foodtruck_empty_polls_total', 'foodtruck_tasks_handed_out_total']
+      .map((name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0))
+      .reduce((a, b) => a + b, 0);
+    if (answered >= sent || performance.now() - started > STEP_SECONDS * 1000) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { ms: performance.now() - started, unanswered: Math.max(sent - answered, 0) };
+}
+
 async function measurePolls(url: string, nodesKey: string, fleet: number): Promise<PollFigures> {
   let next = 0;
+  let sent = 0;
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -178,6 +208,7 @@ async function measurePolls(url: string, nodesKey: string, fleet: number): Promi
         setupRequest: (request) => {
           // Every poll from another node of the fleet, as 100,000 agents would.
           next = (next + 7919) % fleet;
+          sent++;
           return { ...request, path: `/organizations/bench/foodtruck/nodes/fleet-${next}/tasks/next` };
         },
       },
@@ -190,6 +221,9 @@ async function measurePolls(url: string, nodesKey: string, fleet: number): Promi
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     unexpected: result.requests.total - notFound,
+    sent,
+    answered: result.requests.total,
+    seconds: POLL_SECONDS,
   };
 }
 
@@ -207,7 +241,11 @@ async function measureBarePolls(): Promise<PollFigures> {
 
 function formatPolls(figures: PollFigures): string {
   const problems = figures.errors + figures.unexpected > 0 ? `, ${figures.errors} errors, ${figures.unexpected} not 404` : '';
-  return `${figures.requestsPerSecond.toFixed(0).padStart(6)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${problems}`;
+  if (figures.answered === 0) return `no poll answered in ${figures.seconds} s (${figures.sent} sent)${problems}`;
+  return (
+    `${figures.requestsPerSecond.toFixed(0).padStart(6)} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms ` +
+    `(${figures.answered.toLocaleString('en')} answered in ${figures.seconds} s)${problems}`
+  );
 }
 
 async function post(server: ServerProcess, path: string, body: string, key: string): Promise<{ status: number; text: string }> {
