@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { MongoClient } from 'mongodb';
 import { FerretDb, findFerretDb, type FerretDbBackend } from '../test/support/mongodb-server.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { postgresUnavailableReason, startPostgres, type PostgresServer } from './postgres.js';
@@ -33,6 +34,9 @@ export interface BenchDriver {
   prepare: () => Promise<PreparedDriver | { unavailable: string }>;
 }
 
+/** The sizes the issue asks about. */
+const FULL_SIZES: BenchSizes = { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 100_000, reports: 1000 };
+
 /** The server waits this long for a MongoDB answer; FerretDB takes seconds over big collections. */
 const MONGODB_SOCKET_TIMEOUT_MS = 300_000;
 
@@ -45,7 +49,7 @@ export function benchDrivers(): BenchDriver[] {
         const temp = makeTempDir('foodtruck-bench-');
         return {
           description: 'embedded SQLite (better-sqlite3), a file per server',
-          sizes: sizesFromEnv('sqlite', { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 100_000, reports: 1000 }),
+          sizes: sizesFromEnv('sqlite', FULL_SIZES),
           serverEnv: () => ({}),
           dispose: async () => temp.remove(),
         };
@@ -53,7 +57,7 @@ export function benchDrivers(): BenchDriver[] {
     },
     {
       name: 'mongodb',
-      prepare: prepareFerretDb,
+      prepare: () => (process.env.BENCH_MONGODB_CONNECTION_STRING ? prepareExternalMongoDb(process.env.BENCH_MONGODB_CONNECTION_STRING) : prepareFerretDb()),
     },
   ];
 }
@@ -108,6 +112,38 @@ async function prepareFerretDb(): Promise<PreparedDriver | { unavailable: string
       postgres?.remove();
     },
   };
+}
+
+/**
+ * A real MongoDB (or Cosmos DB: FOODTRUCK_COSMOS_DB=true) named by BENCH_MONGODB_CONNECTION_STRING,
+ * measured at the SQLite sizes. Each server gets a database of its own, dropped at the end.
+ */
+async function prepareExternalMongoDb(connectionString: string): Promise<PreparedDriver> {
+  const client = new MongoClient(connectionString, { serverSelectionTimeoutMS: 15_000 });
+  const names: string[] = [];
+  try {
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    const runId = randomBytes(3).toString('hex');
+    const cosmos = process.env.FOODTRUCK_COSMOS_DB;
+    return {
+      description: `the MongoDB ${String(info.version)} of BENCH_MONGODB_CONNECTION_STRING${cosmos ? `, FOODTRUCK_COSMOS_DB=${cosmos}` : ''}`,
+      sizes: sizesFromEnv('mongodb', FULL_SIZES),
+      serverEnv: () => {
+        names.push(`foodtruck_bench_${runId}_${names.length + 1}`);
+        return { MONGODB_CONNECTION_STRING: connectionString, MONGODB_DATABASE_NAME: names.at(-1), FOODTRUCK_COSMOS_DB: cosmos };
+      },
+      dispose: async () => {
+        try {
+          for (const name of names) await client.db(name).dropDatabase();
+        } finally {
+          await client.close();
+        }
+      },
+    };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
 }
 
 /**
