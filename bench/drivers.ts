@@ -2,6 +2,7 @@
 // the sizes it is measured at.
 
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { FerretDb, findFerretDb, type FerretDbBackend } from '../test/support/mongodb-server.js';
@@ -91,6 +92,9 @@ async function prepareFerretDb(): Promise<PreparedDriver | { unavailable: string
     postgres?.remove();
     throw error;
   }
+  // FerretDB kills itself when the bench exits; its files go too.
+  const removeOnExit = () => rmSync(ferret.dataDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   const version = /version:\s*(\S+)/.exec(execFileSync(binary, ['--version'], { encoding: 'utf8' }))?.[1] ?? '(unknown version)';
   const description = postgres
     ? `FerretDB ${version} on ${postgres.version} (a stand-in for MongoDB)`
@@ -108,6 +112,7 @@ async function prepareFerretDb(): Promise<PreparedDriver | { unavailable: string
       MONGODB_DATABASE_NAME: `foodtruck_bench_${runId}_${++databases}`,
     }),
     dispose: async () => {
+      process.off('exit', removeOnExit);
       await ferret.remove();
       postgres?.remove();
     },

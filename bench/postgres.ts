@@ -68,7 +68,10 @@ export async function startPostgres(databaseName: string): Promise<PostgresServe
       // Not running (any more).
     }
   };
-  const killOnExit = () => stop('immediate');
+  const killOnExit = () => {
+    stop('immediate');
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     process.once('exit', killOnExit);

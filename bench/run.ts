@@ -36,8 +36,16 @@ const logs = makeTempDir('foodtruck-bench-logs-');
 let serverCount = 0;
 
 /** The real server, logging at info to a file as it would in production, not into this process. */
-function startServer(options: ServerProcessOptions): Promise<ServerProcess> {
-  return startTestServer({ ...options, logFile: `${logs.dir}/server-${++serverCount}.log` });
+async function startServer(options: ServerProcessOptions): Promise<ServerProcess> {
+  const server = await startTestServer({ ...options, logFile: `${logs.dir}/server-${++serverCount}.log` });
+  // Should the bench be interrupted, its servers must not outlive it.
+  const killOnExit = () => {
+    server.child.kill('SIGKILL');
+    server.cleanup();
+  };
+  process.once('exit', killOnExit);
+  server.child.once('exit', () => process.off('exit', killOnExit));
+  return server;
 }
 
 async function main(): Promise<void> {
@@ -296,6 +304,10 @@ function peakRssMiB(server: ServerProcess): string {
     return '?';
   }
 }
+
+// Interrupted, exit properly: servers and databases are stopped, and temporary files removed, on 'exit'.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+process.once('exit', () => logs.remove());
 
 try {
   await main();
