@@ -10,9 +10,12 @@ import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
+import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** wrk when it is installed (BENCH_LOAD_GENERATOR=autocannon asks for autocannon anyway). */
+const USE_WRK = process.env.BENCH_LOAD_GENERATOR !== 'autocannon' && wrkAvailable();
 /** Every repeated request stops at its count or after this long, whichever comes first. */
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 60);
 /** No single request may take longer than this (the MongoDB socket timeout the bench sets). */
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
   console.log(`# Foodtruck bench, ${new Date().toISOString()}`);
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);
   console.log(`load average (1, 5, 15 min): ${loadAverage()}`);
-  console.log(`polls: autocannon, ${CONNECTIONS} connections, ${POLL_SECONDS} s; repeated reads stop after their count or ${STEP_SECONDS} s\n`);
+  console.log(`polls: ${USE_WRK ? 'wrk (1 thread)' : 'autocannon'}, ${CONNECTIONS} connections, ${POLL_SECONDS} s; repeated reads stop after their count or ${STEP_SECONDS} s\n`);
 
   const bare = await measureBarePolls();
   console.log(`bare node:http 404 (${BARE_FLEET.toLocaleString('en')} distinct nodes)  ${formatPolls(bare)}`);
@@ -201,6 +204,20 @@ async function waitForPolls(server: ServerProcess, sent: number): Promise<{ ms: 
 }
 
 async function measurePolls(url: string, nodesKey: string, fleet: number): Promise<PollFigures> {
+  if (USE_WRK) {
+    const figures = await wrkPolls({ url, nodesKey, fleet, connections: CONNECTIONS, seconds: POLL_SECONDS, scriptDir: logs.dir });
+    return {
+      requestsPerSecond: figures.requestsPerSecond,
+      p50Ms: figures.p50Ms,
+      p99Ms: figures.p99Ms,
+      errors: figures.errors,
+      unexpected: figures.answered - figures.notFound,
+      // wrk does not count what it sent; at most one poll per connection was left unanswered.
+      sent: figures.answered,
+      answered: figures.answered,
+      seconds: POLL_SECONDS,
+    };
+  }
   let next = 0;
   let sent = 0;
   const result = await autocannon({
