@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
+import { isValidNodePart } from '../../wire/names.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
 import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { newObjectIdHex } from '../object-id.js';
@@ -14,6 +15,9 @@ import {
   type JobListQuery,
   type JobSummary,
   type JobWithSummary,
+  type NodeCheckIn,
+  type NodeListQuery,
+  type NodeOverview,
   type NodeTaskStatus,
   type Page,
   type ReportOutcome,
@@ -93,6 +97,25 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
+      recordCheckIn: db.prepare(
+        `INSERT INTO node_check_ins (org, name, last_check_in) VALUES (?, ?, ?)
+         ON CONFLICT (org, name) DO UPDATE SET last_check_in = max(last_check_in, excluded.last_check_in)`,
+      ),
+      // Each side is read in (org, name) order from an index and merged in code: a page costs its
+      // own length, not the fleet's size.
+      targetedNodesAfter: db.prepare<[string, string, number], [string, string]>(
+        'SELECT DISTINCT org, name FROM tasks WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+      ).raw(),
+      checkedInNodesAfter: db.prepare<[string, string, number], [string, string]>(
+        'SELECT org, name FROM node_check_ins WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+      ).raw(),
+      checkInOfNode: db.prepare<[string, string], number>(
+        'SELECT last_check_in FROM node_check_ins WHERE org = ? AND name = ?',
+      ).pluck(),
+      countsOfNode: db.prepare<[number, string, string], [TaskStatus, number]>(
+        `SELECT CASE WHEN status = 'queued' AND window_end < ? THEN 'expired' ELSE status END AS effective, count(*)
+         FROM tasks WHERE org = ? AND name = ? GROUP BY effective`,
+      ).raw(),
       seqOfJob: db.prepare<[string], number>('SELECT seq FROM jobs WHERE id = ?').pluck(),
       health: db.prepare('SELECT 1').pluck(),
     };
@@ -141,6 +164,11 @@ export class SqliteStore implements Store {
     if (stored) {
       conditions.push(`status IN (${stored.map(() => '?').join(', ')})`);
       params.push(...stored);
+    }
+    if (query.nodeContains !== undefined && query.nodeContains !== '') {
+      // LIKE ignores ASCII case; the escape keeps the text literal.
+      conditions.push(`(org || '/' || name) LIKE ? ESCAPE '\\'`);
+      params.push(`%${query.nodeContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     }
     let sql = `SELECT idx, org, name, status, updated_at, result FROM tasks WHERE ${conditions.join(' AND ')} ORDER BY idx`;
     if (query.limit !== undefined) {
@@ -222,6 +250,40 @@ export class SqliteStore implements Store {
     return { cancelled: changes, summary: this.#countsOf(row, now) };
   }
 
+  async recordCheckIns(checkIns: NodeCheckIn[]): Promise<void> {
+    const { recordCheckIn } = this.#statements;
+    this.#db.transaction(() => {
+      for (const { node, at } of checkIns) recordCheckIn.run(node.org, node.name, at.getTime());
+    }).immediate();
+  }
+
+  async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
+    const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
+    const { targetedNodesAfter, checkedInNodesAfter, checkInOfNode, countsOfNode } = this.#statements;
+    const wanted = query.limit + 1;
+    const nodes = mergeSortedNodes(
+      targetedNodesAfter.all(afterOrg, afterName, wanted),
+      checkedInNodesAfter.all(afterOrg, afterName, wanted),
+      wanted,
+    );
+    const page: Page<NodeOverview> = { items: [] };
+    if (nodes.length > query.limit) {
+      nodes.length = query.limit;
+      const [org, name] = nodes[nodes.length - 1] as [string, string];
+      page.nextCursor = `${org}/${name}`;
+    }
+    const at = now.getTime();
+    page.items = nodes.map(([org, name]) => {
+      const tasks = emptyStatusCounts();
+      for (const [status, count] of countsOfNode.all(at, org, name)) tasks[status] = count;
+      const overview: NodeOverview = { node: { org, name }, tasks };
+      const lastCheckIn = checkInOfNode.get(org, name);
+      if (lastCheckIn !== undefined) overview.lastCheckIn = new Date(lastCheckIn);
+      return overview;
+    });
+    return page;
+  }
+
   async checkHealth(): Promise<void> {
     this.#statements.health.get();
   }
@@ -256,6 +318,34 @@ function taskOf(row: JobRow): TaskDefinition {
   };
   if (row.timeout !== null) task.timeout = row.timeout;
   return task;
+}
+
+/** Merges two lists sorted by (org, name) into one without duplicates, at most `limit` long. */
+function mergeSortedNodes(left: [string, string][], right: [string, string][], limit: number): [string, string][] {
+  const merged: [string, string][] = [];
+  let i = 0;
+  let j = 0;
+  // Node names are ASCII (see names.ts), so JavaScript's order is SQLite's BINARY order.
+  const compare = (x: [string, string], y: [string, string]) =>
+    x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0;
+  while (merged.length < limit && (i < left.length || j < right.length)) {
+    const x = left[i];
+    const y = right[j];
+    const order = x === undefined ? 1 : y === undefined ? -1 : compare(x, y);
+    if (order <= 0) i++;
+    if (order >= 0) j++;
+    merged.push((order <= 0 ? x : y) as [string, string]);
+  }
+  return merged;
+}
+
+/** A node cursor is the last node of the previous page, `org/name`; neither part holds a `/`. */
+function parseNodeCursor(cursor: string): [string, string] {
+  const [org, name, ...rest] = cursor.split('/');
+  if (org === undefined || name === undefined || rest.length > 0 || !isValidNodePart(org) || !isValidNodePart(name)) {
+    throw new InvalidCursorError();
+  }
+  return [org, name];
 }
 
 function parseIndexCursor(cursor: string): number {
