@@ -1,0 +1,70 @@
+// When each node last polled, without a database write per poll: polls are noted in a map (one
+// entry per node, so memory is bounded by the fleet's size) and written in one batch every few
+// seconds and when the server stops. A check-in may therefore show up to one interval late, and a
+// crash loses at most one interval of them; the next poll restores it.
+
+import type { NodeCheckIn, Store } from '../store/store.js';
+import type { NodeRef } from '../wire/job-request.js';
+
+export const DEFAULT_CHECK_IN_FLUSH_INTERVAL_MS = 5_000;
+
+export class CheckInRecorder {
+  #pending = new Map<string, NodeCheckIn>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Pick<Store, 'recordCheckIns'>,
+    /** Told when a batch could not be written (it is kept for the next flush). */
+    private readonly onFlushError: (error: unknown, nodes: number) => void,
+    private readonly intervalMs = DEFAULT_CHECK_IN_FLUSH_INTERVAL_MS,
+  ) {}
+
+  /** Called on every poll: a map write, nothing more. */
+  note(node: NodeRef, at: Date): void {
+    const key = `${node.org}/${node.name}`;
+    const known = this.#pending.get(key);
+    if (known) known.at = at;
+    else this.#pending.set(key, { node, at });
+  }
+
+  /** The check-in not yet written for this node, if any: newer than the stored one. */
+  unflushed(node: NodeRef): Date | undefined {
+    return this.#pending.get(`${node.org}/${node.name}`)?.at;
+  }
+
+  start(): void {
+    this.#timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    // Never the reason the process stays alive.
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and writes what is left. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.flush();
+  }
+
+  /** Writes the gathered check-ins in one batch; on failure they are kept for the next flush. */
+  async flush(): Promise<void> {
+    // One flush at a time, so a slow database never sees overlapping batches from one process.
+    while (this.#flushing) await this.#flushing;
+    if (this.#pending.size === 0) return;
+    const batch = this.#pending;
+    this.#pending = new Map();
+    this.#flushing = this.store
+      .recordCheckIns([...batch.values()])
+      .catch((error: unknown) => {
+        this.onFlushError(error, batch.size);
+        for (const [key, checkIn] of batch) {
+          const newer = this.#pending.get(key);
+          if (!newer || newer.at < checkIn.at) this.#pending.set(key, checkIn);
+        }
+      })
+      .finally(() => {
+        this.#flushing = undefined;
+      });
+    await this.#flushing;
+  }
+}
