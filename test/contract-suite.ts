@@ -201,6 +201,13 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.match(badTimeout.body.message, /^task timeout must be a positive Go duration/);
       });
 
+      it('reads JSON whatever the charset parameter or letter case of its content type', async () => {
+        for (const type of ['application/json; charset=utf-8', 'Application/JSON', 'application/vnd.foodtruck+json']) {
+          const answer = await admin('/admin/jobs', { method: 'POST', body: '{}', headers: { 'content-type': type } });
+          assert.deepEqual([answer.status, answer.body], [400, { message: 'no nodes provided' }], type);
+        }
+      });
+
       it('answers 415 with a message for a body that is not JSON by its content type', async () => {
         const answer = await admin('/admin/jobs', { method: 'POST', body: 'nodes=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
         assert.equal(answer.status, 415);

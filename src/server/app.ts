@@ -32,7 +32,7 @@ export interface RegisteredRoute {
 
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json$/;
+const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
 export async function buildApp(
   options: AppOptions,

@@ -149,7 +149,12 @@ export const jobDetailResponseSchema = {
   required: ['job', 'summary'],
   additionalProperties: false,
   properties: {
-    job: jobResponseSchema,
+    job: {
+      ...jobResponseSchema,
+      description: 'with limit or cursor, the job leaves out its node list and gives node_count instead',
+      required: ['id', 'task', 'created_at'],
+      properties: { ...jobResponseSchema.properties, node_count: { type: 'integer', minimum: 1 } },
+    },
     summary: statusCountsSchema,
     statuses: {
       type: 'array',

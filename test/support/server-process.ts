@@ -1,6 +1,7 @@
 // Starts the real server executable on a real port, as an operator would, for tests over TCP.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,8 @@ export interface ServerProcessOptions {
   port?: number;
   adminKey?: string;
   nodesKey?: string;
+  /** Send the server's log to this file instead of keeping it in memory (benchmarks). */
+  logFile?: string;
 }
 
 export interface ServerProcess {
@@ -52,27 +55,35 @@ export async function startServer(options: ServerProcessOptions = {}): Promise<S
       NODES_API_KEY: nodesKey,
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.logFile ? openSync(options.logFile, 'a') : 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  let captured = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (captured += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (captured += chunk));
+  const output = () => (options.logFile ? readFileSync(options.logFile, 'utf8') : '') + captured;
   const exited = once(child, 'exit');
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      reject(new Error(`server did not start in time:\n${output()}`));
+    }, 20_000);
     const look = () => {
-      const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output());
       if (match) {
         clearTimeout(timer);
-        child.stdout.off('data', look);
+        clearInterval(poll);
+        child.stdout?.off('data', look);
         resolve(Number(match[1]));
       }
     };
-    child.stdout.on('data', look);
+    child.stdout?.on('data', look);
+    // A log file has no data events: look at it now and then.
+    const poll = setInterval(look, options.logFile ? 25 : 1000);
     void exited.then(([code]) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${String(code)} before listening:\n${output}`));
+      clearInterval(poll);
+      reject(new Error(`server exited with ${String(code)} before listening:\n${output()}`));
     });
   });
 
@@ -83,7 +94,7 @@ export async function startServer(options: ServerProcessOptions = {}): Promise<S
     nodesKey,
     dataDir,
     child,
-    output: () => output,
+    output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const [code] = (await exited) as [number | null];

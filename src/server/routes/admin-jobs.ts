@@ -63,16 +63,25 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const { query } = request;
     // Checked before any read, so a bad query never costs a 100,000-node fetch.
     const statusQuery = query.fetchStatuses === 'true' ? readStatusQuery(query) : undefined;
-    const found = await store.getJob(jobId, now);
-    if (!found) throw notFound(JOB_NOT_FOUND);
-    const answer: Record<string, unknown> = { job: jobJson(found.job), summary: found.summary };
+    // A paged read is for jobs too large to answer whole: its job leaves out the node list
+    // (node_count stands in for it), which for 100,000 nodes would dwarf the page itself.
+    const paged = statusQuery !== undefined && (statusQuery.limit !== undefined || statusQuery.cursor !== undefined);
+    let answer: Record<string, unknown>;
+    if (paged) {
+      const found = await store.getJobSummary(jobId, now);
+      if (!found) throw notFound(JOB_NOT_FOUND);
+      const { summary, ...job } = jobSummaryJson(found);
+      answer = { job, summary };
+    } else {
+      const found = await store.getJob(jobId, now);
+      if (!found) throw notFound(JOB_NOT_FOUND);
+      answer = { job: jobJson(found.job), summary: found.summary };
+    }
     if (statusQuery) {
       const page = await store.listTaskStatuses(jobId, statusQuery, now);
       if (!page) throw notFound(JOB_NOT_FOUND);
       answer.statuses = page.items.map(nodeStatusJson);
-      if (statusQuery.limit !== undefined || statusQuery.cursor !== undefined) {
-        answer.next_cursor = page.nextCursor ?? null;
-      }
+      if (paged) answer.next_cursor = page.nextCursor ?? null;
     }
     return answer;
   });

@@ -1,0 +1,19 @@
+// The yardstick: a bare node:http server answering the same 404 an empty poll answers, with no
+// routing, authentication, storage, logging or metrics. Run as its own process by the bench.
+
+import http from 'node:http';
+
+const body = JSON.stringify({ message: 'no tasks available' });
+const server = http.createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    response.writeHead(404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address && typeof address === 'object') process.stdout.write(`listening on ${address.port}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
