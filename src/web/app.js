@@ -38,7 +38,7 @@ function el(tag, attributes, ...children) {
 }
 
 function append(parent, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -205,7 +205,7 @@ function route() {
 
 window.addEventListener('hashchange', route);
 
-/** Runs `refresh` every few seconds while `wanted()` holds and the page is still the one shown. */
+/** Runs `refresh` once after a pause, unless the page shown has changed meanwhile; `refresh` calls it again while there is something to follow. */
 function keepLive(shownGeneration, refresh) {
   stopLive();
   liveTimer = setTimeout(async () => {
@@ -322,24 +322,42 @@ function showJob(id, shownGeneration) {
     el('div', { class: 'toolbar' }, previous, next, pageInfo),
   );
 
-  const drawSummary = (job, counts) => {
-    const total = job.node_count ?? job.nodes?.length ?? 0;
+  const drawSummary = (job) => {
+    const counts = job.summary;
     replaceChildren(
       summary,
-      progressBar(counts, total),
-      el('p', { id: 'done-count' }, `${done(counts)} of ${total} nodes done`),
+      progressBar(counts, job.node_count),
+      el('p', { id: 'done-count' }, `${done(counts)} of ${job.node_count} nodes done`),
       countChips(counts),
     );
     cancelButton.disabled = counts.queued === 0;
     live.textContent = isActive(counts) ? '● live' : '';
   };
 
+  const drawFacts = (job) => {
+    const task = job.task;
+    replaceChildren(
+      facts,
+      [
+        ['Provider', task.provider],
+        ['Created', formatTime(job.created_at)],
+        ['Window start', formatTime(task.window_start)],
+        ['Window end', formatTime(task.window_end)],
+        ['Timeout', task.timeout ?? 'none'],
+        ['Nodes', String(job.node_count)],
+      ].map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
+    );
+    spec.textContent = JSON.stringify(task.spec, null, 2);
+  };
+
+  // The node table reads one page of statuses, and the counts come from the job's summary: neither
+  // reads the node list, so a 100,000-node job costs what one page costs.
   const loadNodes = async () => {
     const cursor = state.cursors[state.cursors.length - 1];
     const answer = await api(
-      `/admin/jobs/${id}${query({ fetchStatuses: 'true', status: state.status, node: state.search, limit: NODE_PAGE_SIZE, cursor })}`,
+      `/admin/jobs/${id}/statuses${query({ status: state.status, node: state.search, limit: NODE_PAGE_SIZE, cursor })}`,
     );
-    if (shownGeneration !== generation) return answer;
+    if (shownGeneration !== generation) return;
     replaceChildren(
       nodeBody,
       answer.statuses.length === 0 ? el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No nodes match.')) : null,
@@ -356,14 +374,13 @@ function showJob(id, shownGeneration) {
       loadNodes().catch(showError);
     };
     pageInfo.textContent = `page ${state.cursors.length}`;
-    return answer;
   };
 
   const refresh = async () => {
-    const answer = await loadNodes();
+    const [job] = await Promise.all([api(`/admin/jobs/${id}/summary`), loadNodes()]);
     if (shownGeneration !== generation) return;
-    drawSummary(answer.job, answer.summary);
-    if (isActive(answer.summary)) keepLive(shownGeneration, refresh);
+    drawSummary(job);
+    if (isActive(job.summary)) keepLive(shownGeneration, refresh);
   };
 
   const restartNodes = () => {
@@ -394,25 +411,11 @@ function showJob(id, shownGeneration) {
   });
 
   (async () => {
-    const answer = await loadNodes();
+    const [job] = await Promise.all([api(`/admin/jobs/${id}/summary`), loadNodes()]);
     if (shownGeneration !== generation) return;
-    const { job } = answer;
-    const task = job.task;
-    replaceChildren(
-      facts,
-      [
-        ['Provider', task.provider],
-        ['Created', formatTime(job.created_at)],
-        ['Window start', formatTime(task.window_start)],
-        ['Window end', formatTime(task.window_end)],
-        ['Timeout', task.timeout ?? 'none'],
-        ['Nodes', String(job.nodes.length)],
-      ].map(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]),
-    );
-    spec.textContent = JSON.stringify(task.spec, null, 2);
-    job.node_count = job.nodes.length;
-    drawSummary(job, answer.summary);
-    if (isActive(answer.summary)) keepLive(shownGeneration, refresh);
+    drawFacts(job);
+    drawSummary(job);
+    if (isActive(job.summary)) keepLive(shownGeneration, refresh);
   })().catch(showError);
 }
 
