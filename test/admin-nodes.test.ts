@@ -98,7 +98,7 @@ describe('check-in recorder', () => {
     }
   });
 
-  it('keeps a batch the store refused and writes it on the next flush', async () => {
+  it('writes a large batch in chunks and keeps what the store refused for the next flush', async () => {
     const temp = makeTempDir();
     const store = SqliteStore.open(temp.dir);
     let refuse = true;
@@ -118,9 +118,11 @@ describe('check-in recorder', () => {
       assert.equal(recorder.unflushed(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
       assert.deepEqual(failures, [1]);
       refuse = false;
+      for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z'));
       await recorder.flush();
-      const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
-      assert.equal(listed?.lastCheckIn?.toISOString(), '2030-01-01T00:00:05.000Z');
+      const listed = await store.listNodes({ limit: 3000 }, new Date());
+      assert.equal(listed.items.length, 2501);
+      assert.equal(listed.items.find((n) => n.node.name === 'kept')?.lastCheckIn?.toISOString(), '2030-01-01T00:00:05.000Z');
     } finally {
       await recorder.stop();
       await store.close();

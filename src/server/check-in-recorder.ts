@@ -7,6 +7,8 @@ import type { NodeCheckIn, Store } from '../store/store.js';
 import type { NodeRef } from '../wire/job-request.js';
 
 export const DEFAULT_CHECK_IN_FLUSH_INTERVAL_MS = 5_000;
+/** About 3 ms of SQLite work per chunk. */
+const CHECK_INS_PER_WRITE = 1_000;
 
 export class CheckInRecorder {
   #pending = new Map<string, NodeCheckIn>();
@@ -46,25 +48,37 @@ export class CheckInRecorder {
     await this.flush();
   }
 
-  /** Writes the gathered check-ins in one batch; on failure they are kept for the next flush. */
+  /**
+   * Writes the gathered check-ins, a chunk per store call: between chunks the event loop serves
+   * polls, so a 100,000-node fleet's flush never stalls them for long. What could not be written
+   * is kept for the next flush.
+   */
   async flush(): Promise<void> {
     // One flush at a time, so a slow database never sees overlapping batches from one process.
     while (this.#flushing) await this.#flushing;
     if (this.#pending.size === 0) return;
-    const batch = this.#pending;
+    const batch = [...this.#pending.values()];
     this.#pending = new Map();
-    this.#flushing = this.store
-      .recordCheckIns([...batch.values()])
-      .catch((error: unknown) => {
-        this.onFlushError(error, batch.size);
-        for (const [key, checkIn] of batch) {
+    this.#flushing = this.#write(batch).finally(() => {
+      this.#flushing = undefined;
+    });
+    await this.#flushing;
+  }
+
+  async #write(batch: NodeCheckIn[]): Promise<void> {
+    for (let start = 0; start < batch.length; start += CHECK_INS_PER_WRITE) {
+      try {
+        await this.store.recordCheckIns(batch.slice(start, start + CHECK_INS_PER_WRITE));
+      } catch (error) {
+        const unwritten = batch.slice(start);
+        this.onFlushError(error, unwritten.length);
+        for (const checkIn of unwritten) {
+          const key = `${checkIn.node.org}/${checkIn.node.name}`;
           const newer = this.#pending.get(key);
           if (!newer || newer.at < checkIn.at) this.#pending.set(key, checkIn);
         }
-      })
-      .finally(() => {
-        this.#flushing = undefined;
-      });
-    await this.#flushing;
+        return;
+      }
+    }
   }
 }
