@@ -6,6 +6,7 @@ import { Ajv } from 'ajv';
 import { buildApp } from '../src/server/app.js';
 import { OPERATIONS, openApiPath } from '../src/server/openapi.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { createJobRequestSchema, statusReportSchema } from '../src/wire/schemas.js';
 import { call, jobBody } from './support/api-client.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
@@ -45,6 +46,14 @@ describe('OpenAPI document', () => {
 
   it('is served without a key as OpenAPI 3.1', () => {
     assert.equal(document.openapi, '3.1.0');
+  });
+
+  it('describes request bodies with the very schemas that validate them', () => {
+    const body = (path: string) =>
+      (document.paths[path]?.post as unknown as { requestBody: { content: Record<string, { schema: object }> } }).requestBody
+        .content['application/json']?.schema;
+    assert.deepEqual(body('/admin/jobs'), createJobRequestSchema);
+    assert.deepEqual(body('/organizations/{org}/foodtruck/nodes/{name}/tasks/status'), statusReportSchema);
   });
 
   it('lists every route the server registers, and nothing it does not', async () => {

@@ -68,7 +68,11 @@ export interface NodeCheckIn {
 
 export interface NodeListQuery {
   limit: number;
-  /** A cursor from a previous page's `nextCursor`. */
+  /**
+   * `org/name`: the listing continues with the nodes after it in (org, name) order, whether or
+   * not such a node exists. A page's `nextCursor` is its last node's `org/name`. Anything that is
+   * not two valid node parts joined by `/` throws InvalidCursorError.
+   */
   cursor?: string;
 }
 
@@ -128,7 +132,8 @@ export interface Store {
   recordCheckIns(checkIns: NodeCheckIn[]): Promise<void>;
   /**
    * Every node known to the store, that is targeted by any job or recorded by `recordCheckIns`,
-   * ordered by org then name, one page at a time, each with its last check-in and its task counts.
+   * ordered by org then name (byte order; names are ASCII), one page at a time, each with its last
+   * check-in and its task counts. A page costs its own length, not the fleet's size.
    */
   listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>>;
   /** Throws when the store cannot serve requests. */
