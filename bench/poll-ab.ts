@@ -16,6 +16,8 @@ const FLEET_SIZE = 100_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 const POLLS_PER_ROUND = Number(process.env.BENCH_POLLS ?? 30_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** BENCH_SECONDS=10 polls for that long per round instead of a fixed number of polls, as `npm run bench` does. */
+const SECONDS = process.env.BENCH_SECONDS === undefined ? undefined : Number(process.env.BENCH_SECONDS);
 /** Longer than the check-in flush interval, so each round's flush is counted in its own round. */
 const SETTLE_MS = 6_000;
 
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
       servers[name] = await startServer({ serverBin: path.join(checkout, 'bin/foodtruck-server'), logFile: `${logs.dir}/${name}.log` });
       await createFleet(servers[name] as ServerProcess);
     }
-    console.log(`poll A/B: ${ROUNDS} rounds of ${POLLS_PER_ROUND} polls, ${CONNECTIONS} connections, ${FLEET_SIZE} distinct nodes`);
+    const perRound = SECONDS === undefined ? `${POLLS_PER_ROUND} polls` : `${SECONDS} s of polls`;
+    console.log(`poll A/B: ${ROUNDS} rounds of ${perRound}, ${CONNECTIONS} connections, ${FLEET_SIZE} distinct nodes`);
     console.log(`before: ${builds.before}\nafter:  ${builds.after}`);
     const rounds: Record<string, Round[]> = { before: [], after: [] };
     for (let i = 0; i < ROUNDS; i++) {
@@ -84,7 +87,7 @@ async function measureRound(server: ServerProcess): Promise<Round> {
   const result = await autocannon({
     url: server.url,
     connections: CONNECTIONS,
-    amount: POLLS_PER_ROUND,
+    ...(SECONDS === undefined ? { amount: POLLS_PER_ROUND } : { duration: SECONDS }),
     headers: { authorization: `Bearer ${server.nodesKey}` },
     requests: [
       {
@@ -99,7 +102,7 @@ async function measureRound(server: ServerProcess): Promise<Round> {
   await sleep(SETTLE_MS);
   return {
     requestsPerSecond: result.requests.total / (result.duration || 1),
-    cpuMicrosecondsPerPoll: ((cpuMilliseconds(server) - cpuBefore) * 1000) / POLLS_PER_ROUND,
+    cpuMicrosecondsPerPoll: ((cpuMilliseconds(server) - cpuBefore) * 1000) / Math.max(result.requests.total, 1),
   };
 }
 

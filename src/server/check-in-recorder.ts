@@ -3,11 +3,12 @@
 // seconds and when the server stops. A check-in may therefore show up to one interval late, and a
 // crash loses at most one interval of them; the next poll restores it.
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NodeCheckIn, Store } from '../store/store.js';
 import type { NodeRef } from '../wire/job-request.js';
 
 export const DEFAULT_CHECK_IN_FLUSH_INTERVAL_MS = 5_000;
-/** About 3 ms of SQLite work per chunk. */
+/** About 5 ms of SQLite work per chunk. */
 const CHECK_INS_PER_WRITE = 1_000;
 
 export class CheckInRecorder {
@@ -69,6 +70,9 @@ export class CheckInRecorder {
 
   async #write(batch: NodeCheckIn[]): Promise<void> {
     for (let start = 0; start < batch.length; start += CHECK_INS_PER_WRITE) {
+      // An embedded store writes synchronously: yield to the event loop between chunks, so that
+      // the polls waiting meanwhile are answered before the next chunk.
+      if (start > 0) await yieldToEventLoop();
       try {
         await this.store.recordCheckIns(batch.slice(start, start + CHECK_INS_PER_WRITE));
       } catch (error) {
