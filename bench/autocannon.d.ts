@@ -23,6 +23,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds before a request counts as a timeout (default 10). */
     timeout?: number;
+    /** Stop after this many requests instead of after `duration`. */
+    amount?: number;
     headers?: Record<string, string>;
     method?: string;
     requests?: RequestOptions[];
@@ -35,6 +37,8 @@ declare module 'autocannon' {
     non2xx: number;
     statusCodeStats: Record<string, { count: number }>;
     '2xx': number;
+    /** Seconds the run took. */
+    duration: number;
   }
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;

@@ -11,6 +11,10 @@ const TASKS_INDEXES = [
   { createIndexes: 'tasks', indexes: [{ name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } }] },
   { createIndexes: 'tasks', indexes: [{ name: 'by_job', key: { jobId: 1, idx: 1 } }] },
   { createIndexes: 'tasks', indexes: [{ name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } }] },
+  { createIndexes: 'tasks', indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }] },
+];
+const CHECK_INS_INDEXES = [
+  { createIndexes: 'node_check_ins', indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }] },
 ];
 const nothing = new Map<string, Set<string>>();
 
@@ -20,8 +24,10 @@ describe('MongoDB collection setup', () => {
       { customAction: 'CreateCollection', collection: 'jobs', shardKey: '_id' },
       { customAction: 'CreateCollection', collection: 'tasks', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'handouts', shardKey: 'node' },
+      { customAction: 'CreateCollection', collection: 'node_check_ins', shardKey: '_id' },
       ...JOBS_INDEXES,
       ...TASKS_INDEXES,
+      ...CHECK_INS_INDEXES,
     ]);
   });
 
@@ -29,6 +35,7 @@ describe('MongoDB collection setup', () => {
     const existing = new Map([
       ['jobs', new Set(['_id_', 'newest_first'])],
       ['handouts', new Set(['_id_'])],
+      ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [
@@ -38,12 +45,16 @@ describe('MongoDB collection setup', () => {
     existing.set('tasks', new Set(['_id_', 'by_node_and_job', 'claimable', 'by_job']));
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), TASKS_INDEXES.slice(3));
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.mongodb, existing), TASKS_INDEXES.slice(3));
-    existing.get('tasks')?.add('by_job_and_status');
+    existing.get('tasks')?.add('by_job_and_status').add('by_org_and_name');
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), []);
   });
 
   it('sends MongoDB no custom action: only the indexes, which create the collections', () => {
-    assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.mongodb, nothing), [...JOBS_INDEXES, ...TASKS_INDEXES]);
+    assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.mongodb, nothing), [
+      ...JOBS_INDEXES,
+      ...TASKS_INDEXES,
+      ...CHECK_INS_INDEXES,
+    ]);
   });
 
   it('keys every unique index of a sharded collection by the shard key first', () => {

@@ -263,6 +263,83 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       assert.equal((await store.listTaskStatuses(id, {}, at(1)))?.items.length, 5000);
     });
 
+    it('finds a job\'s statuses by a piece of the node name, literally and ignoring case', async () => {
+      const nodes = [node('Web-1', 'shop'), node('web_2', 'shop'), node('db-1', 'shop'), node('webx2', 'other')];
+      const id = await store.createJob(job(nodes, 0, 100), at(0));
+      const names = async (nodeContains: string, extra = {}) =>
+        (await store.listTaskStatuses(id, { nodeContains, ...extra }, at(1)))?.items.map((s) => `${s.node.org}/${s.node.name}`);
+      assert.deepEqual(await names('web'), ['shop/Web-1', 'shop/web_2', 'other/webx2']);
+      assert.deepEqual(await names('WEB_'), ['shop/web_2'], '_ is not a wildcard');
+      assert.deepEqual(await names('%'), [], '% is not a wildcard');
+      assert.deepEqual(await names('shop/'), ['shop/Web-1', 'shop/web_2', 'shop/db-1'], 'matches org/name');
+      assert.deepEqual(await names('web', { limit: 2 }), ['shop/Web-1', 'shop/web_2']);
+      assert.deepEqual(await names('web', { status: 'running' }), []);
+    });
+
+    describe('nodes', () => {
+      // A store of their own: listing nodes sees every node the store knows.
+      let own: OpenedStore;
+      before(async () => {
+        own = await openStore();
+      });
+      after(async () => {
+        await own?.dispose();
+      });
+
+      it('lists targeted nodes that never polled and polled nodes no job targets, with their task counts', async () => {
+        const [a, b, c] = [node('a', 'fleet'), node('b', 'fleet'), node('c', 'fleet')];
+        const lone = node('lone', 'alone');
+        const first = await own.store.createJob(job([a, b], 0, 100), at(0));
+        await own.store.createJob(job([b, c], 0, 10), at(0));
+        await own.store.claimNextTask(a, at(1));
+        await own.store.reportStatus(a, { jobId: first, status: 'failed', result: { exitCode: 2, reason: 'exit error' } }, at(2));
+        await own.store.recordCheckIns([{ node: a, at: at(1) }, { node: lone, at: at(3) }]);
+
+        const page = await own.store.listNodes({ limit: 10 }, at(50));
+        assert.equal(page.nextCursor, undefined);
+        assert.deepEqual(page.items.map((n) => `${n.node.org}/${n.node.name}`), ['alone/lone', 'fleet/a', 'fleet/b', 'fleet/c']);
+        const [loneNode, nodeA, nodeB, nodeC] = page.items;
+        assert.equal(loneNode?.lastCheckIn?.getTime(), at(3).getTime());
+        assert.equal(Object.values(loneNode?.tasks ?? {}).reduce((x, y) => x + y, 0), 0);
+        assert.equal(nodeA?.lastCheckIn?.getTime(), at(1).getTime());
+        assert.equal(nodeA?.tasks.failed, 1);
+        assert.equal(nodeB?.lastCheckIn, undefined, 'targeted, never polled');
+        // b's second task's window ended at 10 s: it reads as expired at 50 s.
+        assert.deepEqual(nodeB?.tasks, { queued: 1, pending: 0, running: 0, success: 0, failed: 0, expired: 1, cancelled: 0 });
+        assert.equal(nodeC?.tasks.expired, 1);
+      });
+
+      it('keeps the latest check-in whatever order the batches arrive in', async () => {
+        const n = node('late', 'order');
+        await own.store.recordCheckIns([{ node: n, at: at(20) }]);
+        await own.store.recordCheckIns([{ node: n, at: at(10) }]);
+        const page = await own.store.listNodes({ limit: 1, cursor: 'fleet/c' }, at(30));
+        assert.deepEqual(page.items[0]?.node, n);
+        assert.equal(page.items[0]?.lastCheckIn?.getTime(), at(20).getTime());
+        await own.store.recordCheckIns([{ node: n, at: at(25) }]);
+        const again = await own.store.listNodes({ limit: 1, cursor: 'fleet/c' }, at(30));
+        assert.equal(again.items[0]?.lastCheckIn?.getTime(), at(25).getTime());
+      });
+
+      it('pages through nodes in org and name order', async () => {
+        const many = Array.from({ length: 25 }, (_, i) => node(`n${String(i).padStart(2, '0')}`, 'paged'));
+        await own.store.createJob(job(many.slice(0, 15), 0, 100), at(0));
+        await own.store.recordCheckIns(many.slice(10).map((n) => ({ node: n, at: at(5) })));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await own.store.listNodes({ limit: 7, ...(cursor ? { cursor } : {}) }, at(6));
+          assert.ok(page.items.length <= 7);
+          seen.push(...page.items.map((n) => `${n.node.org}/${n.node.name}`));
+          cursor = page.nextCursor;
+        } while (cursor);
+        const paged = seen.filter((name) => name.startsWith('paged/'));
+        assert.deepEqual(paged, many.map((n) => `paged/${n.name}`));
+        assert.deepEqual(seen, [...seen].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
+        await assert.rejects(own.store.listNodes({ limit: 1, cursor: 'no-slash' }, at(6)), InvalidCursorError);
+      });
+    });
+
     it('answers a health check', async () => {
       await store.checkHealth();
     });

@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
 import { requireBearerKey } from './auth.js';
+import { CheckInRecorder } from './check-in-recorder.js';
 import { HttpError, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
+import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
+import { openApiRoutes } from './routes/openapi.js';
+import { webPageRoutes } from './routes/web-page.js';
 
 export interface AppOptions {
   store: Store;
@@ -15,13 +20,23 @@ export interface AppOptions {
   maxJobNodes: number;
   jobBodyLimitBytes: number;
   logger: FastifyServerOptions['logger'];
+  /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
+  checkInFlushIntervalMs?: number;
+}
+
+/** A route the server answers, as Fastify registered it. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
 }
 
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
-export async function buildApp(options: AppOptions): Promise<{ app: FastifyInstance; metrics: ServerMetrics }> {
+export async function buildApp(
+  options: AppOptions,
+): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[] }> {
   const app = Fastify({
     logger: options.logger,
     // One line per request, written below, instead of Fastify's two.
@@ -33,6 +48,18 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = new ServerMetrics();
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  const checkIns = new CheckInRecorder(
+    options.store,
+    (error, nodes) => app.log.warn({ err: error, nodes }, 'could not record node check-ins; will retry'),
+    options.checkInFlushIntervalMs,
+  );
+  checkIns.start();
+  // Before the store closes (main.ts closes it after the app), the last check-ins are written.
+  app.addHook('onClose', async () => checkIns.stop());
 
   // An empty body is the seed's "no body" (tasks/next) or reads as `{}` (the contract's "an empty
   // body lands" on its presence checks), so it is not a JSON error.
@@ -80,10 +107,28 @@ export async function buildApp(options: AppOptions): Promise<{ app: FastifyInsta
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
   });
+  await app.register(adminNodeRoutes, {
+    store: options.store,
+    checkIns,
+    requireAdmin: requireBearerKey(options.keys.admin),
+  });
   await app.register(nodeTaskRoutes, {
     store: options.store,
     metrics,
     requireNode: requireBearerKey(options.keys.nodes),
+    onPoll: (node, now) => checkIns.note(node, now),
   });
-  return { app, metrics };
+  await app.register(openApiRoutes, { version: packageVersion() });
+  await app.register(webPageRoutes);
+  return { app, metrics, routes };
+}
+
+function packageVersion(): string {
+  try {
+    // dist/src/server/app.js -> the package root.
+    const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

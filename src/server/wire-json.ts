@@ -1,6 +1,6 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobSummary, Job, NodeTaskStatus } from '../store/store.js';
+import type { ClaimedTask, JobSummary, Job, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
@@ -68,4 +68,14 @@ export function nodeStatusJson(status: NodeTaskStatus) {
   };
   if (status.result) json.result = resultJson(status.result);
   return json;
+}
+
+export function nodeOverviewJson(overview: NodeOverview) {
+  return {
+    org: overview.node.org,
+    name: overview.node.name,
+    node_name: `${overview.node.org}/${overview.node.name}`,
+    last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
+    tasks: overview.tasks,
+  };
 }

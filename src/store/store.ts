@@ -45,6 +45,11 @@ export interface Page<T> {
 
 export interface TaskStatusQuery {
   status?: TaskStatus;
+  /**
+   * Only nodes whose `org/name` contains this text, ignoring ASCII case (the page's name search).
+   * Matched literally: `%`, `_`, `.` or `*` are not wildcards.
+   */
+  nodeContains?: string;
   /** Absent: every status of the job, as the seed answered. */
   limit?: number;
   cursor?: string;
@@ -53,6 +58,31 @@ export interface TaskStatusQuery {
 export interface JobListQuery {
   limit: number;
   cursor?: string;
+}
+
+/** One node's latest poll, as the server gathered it in memory between two flushes. */
+export interface NodeCheckIn {
+  node: NodeRef;
+  at: Date;
+}
+
+export interface NodeListQuery {
+  limit: number;
+  /**
+   * `org/name`: the listing continues with the nodes after it in (org, name) order, whether or
+   * not such a node exists. A page's `nextCursor` is its last node's `org/name`. Anything that is
+   * not two valid node parts joined by `/` throws InvalidCursorError.
+   */
+  cursor?: string;
+}
+
+/** A node as operators see it: when it last polled, and how its tasks stand. */
+export interface NodeOverview {
+  node: NodeRef;
+  /** Absent when the node was targeted but has never polled (as far as flushed check-ins say). */
+  lastCheckIn?: Date;
+  /** Its tasks across every job, by status at `now` (queued tasks past their window count as expired). */
+  tasks: StatusCounts;
 }
 
 export interface ClaimedTask {
@@ -92,6 +122,20 @@ export interface Store {
   reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome>;
   /** Cancels the job's tasks that no node has picked up yet; undefined for an unknown job. */
   cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined>;
+  /**
+   * Remembers when nodes last polled. Called with a batch gathered in memory (one entry per node,
+   * a few seconds' worth), never once per poll. Keeps the later of the stored and the given time
+   * for each node, so batches from several server processes may arrive in any order. Nodes that
+   * no job targets are recorded too. One atomic step per batch is not required: each node's
+   * update stands alone.
+   */
+  recordCheckIns(checkIns: NodeCheckIn[]): Promise<void>;
+  /**
+   * Every node known to the store, that is targeted by any job or recorded by `recordCheckIns`,
+   * ordered by org then name (byte order; names are ASCII), one page at a time, each with its last
+   * check-in and its task counts. A page costs its own length, not the fleet's size.
+   */
+  listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>>;
   /** Throws when the store cannot serve requests. */
   checkHealth(): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,8 @@
 // contract orders "missing" checks after "malformed" ones, each with its own exact message, and
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
+import { TASK_STATUSES } from './task-status.js';
+
 export const nodeRefSchema = {
   type: 'object',
   properties: {
@@ -48,4 +50,174 @@ export const statusReportSchema = {
     status: { type: 'string' },
     result: taskResultSchema,
   },
+} as const;
+
+// Response bodies. They are not used to validate anything the server receives; they describe what
+// it answers, in the OpenAPI document, and a test checks real answers against them.
+
+const time = { type: 'string', format: 'date-time', description: 'RFC 3339 in UTC, with a Z suffix' } as const;
+const jobId = { type: 'string', pattern: '^[0-9a-f]{24}$' } as const;
+const nextCursor = {
+  type: ['string', 'null'],
+  description: 'pass back as `cursor` for the next page; null on the last page',
+} as const;
+
+export const errorResponseSchema = {
+  type: 'object',
+  required: ['message'],
+  properties: { message: { type: 'string' } },
+} as const;
+
+export const createJobResponseSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: jobId },
+} as const;
+
+export const statusCountsSchema = {
+  type: 'object',
+  description: 'number of tasks in each status',
+  required: [...TASK_STATUSES],
+  additionalProperties: false,
+  properties: Object.fromEntries(TASK_STATUSES.map((status) => [status, { type: 'integer', minimum: 0 }])),
+} as const;
+
+const taskResponseSchema = {
+  type: 'object',
+  required: ['window_start', 'window_end', 'provider', 'spec'],
+  additionalProperties: false,
+  properties: { ...taskDefinitionSchema.properties, window_start: time, window_end: time },
+} as const;
+
+const nodeResponseSchema = {
+  type: 'object',
+  required: ['org', 'name'],
+  additionalProperties: false,
+  properties: nodeRefSchema.properties,
+} as const;
+
+export const jobResponseSchema = {
+  type: 'object',
+  required: ['id', 'task', 'nodes', 'created_at'],
+  additionalProperties: false,
+  properties: { id: jobId, task: taskResponseSchema, nodes: { type: 'array', items: nodeResponseSchema }, created_at: time },
+} as const;
+
+export const jobSummaryResponseSchema = {
+  type: 'object',
+  description: 'a job without its node list, with its tasks counted by status',
+  required: ['id', 'task', 'created_at', 'node_count', 'summary'],
+  additionalProperties: false,
+  properties: {
+    id: jobId,
+    task: taskResponseSchema,
+    created_at: time,
+    node_count: { type: 'integer', minimum: 1 },
+    summary: statusCountsSchema,
+  },
+} as const;
+
+export const jobListResponseSchema = {
+  type: 'object',
+  required: ['jobs', 'next_cursor'],
+  additionalProperties: false,
+  properties: { jobs: { type: 'array', items: jobSummaryResponseSchema }, next_cursor: nextCursor },
+} as const;
+
+export const nodeStatusResponseSchema = {
+  type: 'object',
+  required: ['job_id', 'node_name', 'node', 'status', 'last_updated'],
+  additionalProperties: false,
+  properties: {
+    job_id: jobId,
+    node_name: { type: 'string', description: '"org/name"' },
+    node: nodeResponseSchema,
+    status: { type: 'string', enum: [...TASK_STATUSES] },
+    last_updated: time,
+    result: {
+      type: 'object',
+      required: ['exit_code', 'reason'],
+      additionalProperties: false,
+      properties: taskResultSchema.properties,
+    },
+  },
+} as const;
+
+export const jobDetailResponseSchema = {
+  type: 'object',
+  required: ['job', 'summary'],
+  additionalProperties: false,
+  properties: {
+    job: {
+      ...jobResponseSchema,
+      description: 'with limit or cursor, the job leaves out its node list and gives node_count instead',
+      required: ['id', 'task', 'created_at'],
+      properties: { ...jobResponseSchema.properties, node_count: { type: 'integer', minimum: 1 } },
+    },
+    summary: statusCountsSchema,
+    statuses: {
+      type: 'array',
+      items: nodeStatusResponseSchema,
+      description: 'only with fetchStatuses=true: one per targeted node, in the order of the job\'s nodes',
+    },
+    next_cursor: { ...nextCursor, description: 'only when statuses were asked for with limit or cursor' },
+  },
+} as const;
+
+export const statusPageResponseSchema = {
+  type: 'object',
+  required: ['statuses', 'next_cursor'],
+  additionalProperties: false,
+  properties: { statuses: { type: 'array', items: nodeStatusResponseSchema }, next_cursor: nextCursor },
+} as const;
+
+export const cancelJobResponseSchema = {
+  type: 'object',
+  required: ['id', 'cancelled', 'summary'],
+  additionalProperties: false,
+  properties: {
+    id: jobId,
+    cancelled: { type: 'integer', minimum: 0, description: 'tasks that were still queued and are now cancelled' },
+    summary: statusCountsSchema,
+  },
+} as const;
+
+export const claimedTaskResponseSchema = {
+  type: 'object',
+  required: ['job_id', 'window_start', 'window_end', 'provider', 'spec'],
+  additionalProperties: false,
+  properties: { job_id: jobId, ...taskResponseSchema.properties },
+} as const;
+
+export const emptyResponseSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const nodeOverviewResponseSchema = {
+  type: 'object',
+  required: ['org', 'name', 'node_name', 'last_check_in', 'tasks'],
+  additionalProperties: false,
+  properties: {
+    org: { type: 'string' },
+    name: { type: 'string' },
+    node_name: { type: 'string', description: '"org/name"' },
+    last_check_in: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'when the node last polled (gathered in memory, written every few seconds); null if it never has',
+    },
+    tasks: { ...statusCountsSchema, description: 'the node\'s tasks across every job, by status' },
+  },
+} as const;
+
+export const nodeListResponseSchema = {
+  type: 'object',
+  required: ['nodes', 'next_cursor'],
+  additionalProperties: false,
+  properties: { nodes: { type: 'array', items: nodeOverviewResponseSchema }, next_cursor: nextCursor },
+} as const;
+
+export const healthResponseSchema = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok', 'unavailable'] }, message: { type: 'string' } },
 } as const;

@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   nodesKey?: string;
   /** Send the server's log to this file instead of keeping it in memory (benchmarks). */
   logFile?: string;
+  /** Another build's bin/foodtruck-server, e.g. to compare two builds in a bench. */
+  serverBin?: string;
 }
 
 export interface ServerProcess {
@@ -46,7 +48,7 @@ export async function startServer(options: ServerProcessOptions = {}): Promise<S
   const dataDir = options.dataDir ?? (temp as { dir: string }).dir;
   const adminKey = options.adminKey ?? randomKey();
   const nodesKey = options.nodesKey ?? randomKey();
-  const child = spawn(process.execPath, [SERVER_BIN], {
+  const child = spawn(process.execPath, [options.serverBin ?? SERVER_BIN], {
     env: {
       PATH: process.env.PATH,
       FOODTRUCK_DATA_DIR: dataDir,

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/store.js';
+import type { Store, TaskStatusQuery } from '../../store/store.js';
 import { isJobId } from '../../wire/job-id.js';
 import { parseJobRequest } from '../../wire/job-request.js';
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import { optionalCursor, readLimit } from '../page-query.js';
 import { jobJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
 
 export interface AdminJobRoutesOptions {
@@ -16,8 +17,10 @@ export interface AdminJobRoutesOptions {
   jobBodyLimitBytes: number;
 }
 
-export const MAX_PAGE_LIMIT = 10_000;
 const DEFAULT_JOB_LIST_LIMIT = 50;
+const DEFAULT_STATUS_PAGE_LIMIT = 100;
+/** Long enough for any `org/name`. */
+const MAX_NODE_SEARCH_LENGTH = 511;
 const JOB_NOT_FOUND = 'job not found';
 
 interface JobParams {
@@ -29,6 +32,7 @@ interface StatusesQuery {
   status?: string;
   limit?: string;
   cursor?: string;
+  node?: string;
 }
 
 export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRoutesOptions): Promise<void> {
@@ -89,6 +93,17 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     return jobSummaryJson(found);
   });
 
+  // The node table of a job without its node list: what a page or a CLI follows for a 100,000-node job.
+  app.get<{ Params: JobParams; Querystring: StatusesQuery }>('/admin/jobs/:job_id/statuses', async (request) => {
+    const { job_id: jobId } = request.params;
+    if (!isJobId(jobId)) throw notFound(JOB_NOT_FOUND);
+    const statusQuery = readStatusQuery(request.query);
+    statusQuery.limit ??= DEFAULT_STATUS_PAGE_LIMIT;
+    const page = await store.listTaskStatuses(jobId, statusQuery, new Date());
+    if (!page) throw notFound(JOB_NOT_FOUND);
+    return { statuses: page.items.map(nodeStatusJson), next_cursor: page.nextCursor ?? null };
+  });
+
   app.post<{ Params: JobParams }>('/admin/jobs/:job_id/cancel', async (request) => {
     const { job_id: jobId } = request.params;
     const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date()) : undefined;
@@ -100,28 +115,17 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
 }
 
 function readStatusQuery(query: StatusesQuery) {
-  const statusQuery: { status?: (typeof TASK_STATUSES)[number]; limit?: number; cursor?: string } = {};
+  const statusQuery: TaskStatusQuery = {};
   if (query.status !== undefined) {
     if (!isTaskStatus(query.status)) throw badRequest(`status must be one of (${TASK_STATUSES.join(',')})`);
     statusQuery.status = query.status;
+  }
+  if (query.node !== undefined && query.node !== '') {
+    if (query.node.length > MAX_NODE_SEARCH_LENGTH) throw badRequest(`node must be at most ${MAX_NODE_SEARCH_LENGTH} characters`);
+    statusQuery.nodeContains = query.node;
   }
   const limit = readLimit(query.limit);
   if (limit !== undefined) statusQuery.limit = limit;
   Object.assign(statusQuery, optionalCursor(query.cursor));
   return statusQuery;
-}
-
-function readLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const limit = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
-    throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
-  }
-  return limit;
-}
-
-function optionalCursor(cursor: string | undefined): { cursor?: string } {
-  if (cursor === undefined) return {};
-  if (cursor === '' || cursor.length > 200) throw badRequest('invalid cursor');
-  return { cursor };
 }

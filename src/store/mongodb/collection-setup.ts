@@ -7,6 +7,7 @@ import type { Db, Document, IndexDescription } from 'mongodb';
 export const JOBS_COLLECTION = 'jobs';
 export const TASKS_COLLECTION = 'tasks';
 export const HAND_OUTS_COLLECTION = 'handouts';
+export const CHECK_INS_COLLECTION = 'node_check_ins';
 
 interface CollectionLayout {
   name: string;
@@ -33,6 +34,8 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
       { name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } },
       { name: 'by_job', key: { jobId: 1, idx: 1 } },
       { name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } },
+      // The node listing walks targeted nodes in (org, name) order.
+      { name: 'by_org_and_name', key: { org: 1, name: 1 } },
     ],
   },
   {
@@ -40,6 +43,12 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
     name: HAND_OUTS_COLLECTION,
     shardKey: 'node',
     indexes: [],
+  },
+  {
+    // One document per node, `_id` "org/name": when it last polled. Written in batches.
+    name: CHECK_INS_COLLECTION,
+    shardKey: '_id',
+    indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }],
   },
 ];
 

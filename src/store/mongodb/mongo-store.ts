@@ -31,6 +31,9 @@ import {
   type JobListQuery,
   type JobSummary,
   type JobWithSummary,
+  type NodeCheckIn,
+  type NodeListQuery,
+  type NodeOverview,
   type NodeTaskStatus,
   type Page,
   type ReportOutcome,
@@ -39,7 +42,9 @@ import {
 } from '../store.js';
 import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
 import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
+import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import {
+  CHECK_INS_COLLECTION,
   DEPLOYMENT_PROFILES,
   HAND_OUTS_COLLECTION,
   JOBS_COLLECTION,
@@ -96,6 +101,14 @@ interface HandOutDocument {
   at: Date;
 }
 
+interface CheckInDocument {
+  /** "org/name". */
+  _id: string;
+  org: string;
+  name: string;
+  lastCheckIn: Date;
+}
+
 /** Tasks per insert command: small enough for Cosmos DB's throughput limits, large enough to be fast. */
 const TASK_BATCH_SIZE = 2_000;
 const TASK_BATCHES_IN_FLIGHT = 4;
@@ -116,6 +129,7 @@ export class MongoStore implements Store {
   readonly #jobs: Collection<JobDocument>;
   readonly #tasks: Collection<TaskDocument>;
   readonly #handOuts: Collection<HandOutDocument>;
+  readonly #checkIns: Collection<CheckInDocument>;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
   static async connect(options: MongoStoreOptions): Promise<MongoStore> {
@@ -146,6 +160,7 @@ export class MongoStore implements Store {
     this.#jobs = db.collection<JobDocument>(JOBS_COLLECTION);
     this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
     this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
+    this.#checkIns = db.collection<CheckInDocument>(CHECK_INS_COLLECTION);
   }
 
   createJob(job: NewJob, now: Date): Promise<string> {
@@ -219,6 +234,7 @@ export class MongoStore implements Store {
       if (stored?.length === 0) return { items: [] };
       const filter: Filter<TaskDocument> = { jobId: job._id, idx: { $gt: after } };
       if (stored) filter.status = { $in: stored };
+      if (query.nodeContains) filter.node = { $regex: escapeRegExp(query.nodeContains), $options: 'i' };
       let cursor = this.#tasks.find(filter, {
         projection: { _id: 0, idx: 1, org: 1, name: 1, status: 1, updatedAt: 1, result: 1 },
         sort: BY_JOB_ORDER,
@@ -361,6 +377,69 @@ export class MongoStore implements Store {
     });
   }
 
+  recordCheckIns(checkIns: NodeCheckIn[]): Promise<void> {
+    return this.#guard(async () => {
+      if (checkIns.length === 0) return;
+      const upserts = () =>
+        this.#checkIns.bulkWrite(
+          checkIns.map(({ node, at }) => ({
+            updateOne: {
+              filter: { _id: nodeKey(node) },
+              // $max: batches from several server processes may land in any order.
+              update: { $max: { lastCheckIn: at }, $setOnInsert: { org: node.org, name: node.name } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      try {
+        await upserts();
+      } catch (error) {
+        // Two processes upserting the same new node: one insert loses; the document exists now,
+        // so the same batch applies cleanly as updates.
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        await upserts();
+      }
+    });
+  }
+
+  listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
+    return this.#guard(async () => {
+      const after: NodePair = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
+      const wanted = query.limit + 1;
+      const checkedIn = await this.#checkIns
+        .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted })
+        .map((doc): NodePair => [doc.org, doc.name])
+        .toArray();
+      const nodes = mergeSortedNodes(await this.#targetedNodesAfter(after, wanted), checkedIn, wanted);
+      const page: Page<NodeOverview> = { items: [] };
+      if (nodes.length > query.limit) {
+        nodes.length = query.limit;
+        page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as NodePair);
+      }
+      const keys = nodes.map(([org, name]) => nodeKey({ org, name }));
+      const lastCheckIns = new Map<string, Date>();
+      for await (const doc of this.#checkIns.find({ _id: { $in: keys } })) lastCheckIns.set(doc._id, doc.lastCheckIn);
+      const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
+      const tasks = this.#tasks.find(
+        { node: { $in: keys } },
+        { projection: { _id: 0, node: 1, status: 1, windowEnd: 1 } },
+      );
+      for await (const task of tasks) {
+        const nodeCounts = counts.get(task.node);
+        if (nodeCounts) nodeCounts[effectiveStatus(task.status, task.windowEnd, now)]++;
+      }
+      page.items = nodes.map(([org, name], index) => {
+        const key = keys[index] as string;
+        const overview: NodeOverview = { node: { org, name }, tasks: counts.get(key) ?? emptyStatusCounts() };
+        const lastCheckIn = lastCheckIns.get(key);
+        if (lastCheckIn) overview.lastCheckIn = lastCheckIn;
+        return overview;
+      });
+      return page;
+    });
+  }
+
   checkHealth(): Promise<void> {
     return this.#guard(async () => {
       await this.#db.command({ ping: 1 });
@@ -377,6 +456,25 @@ export class MongoStore implements Store {
     } catch (error) {
       throw toStoreError(error);
     }
+  }
+
+  /**
+   * The first `limit` distinct targeted nodes after `after`, in (org, name) order: one indexed
+   * seek per node, so a page costs its own length whatever the number of tasks per node.
+   */
+  async #targetedNodesAfter(after: NodePair, limit: number): Promise<NodePair[]> {
+    const nodes: NodePair[] = [];
+    let last = after;
+    while (nodes.length < limit) {
+      const next = await this.#tasks.findOne(afterNode(last), {
+        projection: { _id: 0, org: 1, name: 1 },
+        sort: { org: 1, name: 1 },
+      });
+      if (!next) break;
+      last = [next.org, next.name];
+      nodes.push(last);
+    }
+    return nodes;
   }
 
   /** True when this call recorded the hand-out, false when another one already had. */
@@ -459,6 +557,16 @@ function resultOf(result: TaskResult): TaskResult {
   const copy: TaskResult = { exitCode: result.exitCode, reason: result.reason };
   if (result.output !== undefined && result.output !== null) copy.output = result.output;
   return copy;
+}
+
+/** Nodes after `[org, name]` in (org, name) order. */
+function afterNode<T extends { org: string; name: string }>([org, name]: NodePair): Filter<T> {
+  return { $or: [{ org: { $gt: org } }, { org, name: { $gt: name } }] } as Filter<T>;
+}
+
+/** The text as a regular expression matching it literally. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function parseIndexCursor(cursor: string): number {

@@ -42,6 +42,18 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tasks_by_status ON tasks (job_seq, status, idx);
     `,
   },
+  {
+    version: 2,
+    description: 'when each node last polled',
+    sql: `
+      CREATE TABLE node_check_ins (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        last_check_in INTEGER NOT NULL,
+        PRIMARY KEY (org, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

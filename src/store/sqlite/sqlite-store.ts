@@ -14,12 +14,16 @@ import {
   type JobListQuery,
   type JobSummary,
   type JobWithSummary,
+  type NodeCheckIn,
+  type NodeListQuery,
+  type NodeOverview,
   type NodeTaskStatus,
   type Page,
   type ReportOutcome,
   type Store,
   type TaskStatusQuery,
 } from '../store.js';
+import { mergeSortedNodes, nodeCursorOf, parseNodeCursor } from '../node-listing.js';
 import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
 import { migrate } from './migrations.js';
 
@@ -93,6 +97,25 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
+      recordCheckIn: db.prepare(
+        `INSERT INTO node_check_ins (org, name, last_check_in) VALUES (?, ?, ?)
+         ON CONFLICT (org, name) DO UPDATE SET last_check_in = max(last_check_in, excluded.last_check_in)`,
+      ),
+      // Each side is read in (org, name) order from an index and merged in code: a page costs its
+      // own length, not the fleet's size.
+      targetedNodesAfter: db.prepare<[string, string, number], [string, string]>(
+        'SELECT DISTINCT org, name FROM tasks WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+      ).raw(),
+      checkedInNodesAfter: db.prepare<[string, string, number], [string, string]>(
+        'SELECT org, name FROM node_check_ins WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+      ).raw(),
+      checkInOfNode: db.prepare<[string, string], number>(
+        'SELECT last_check_in FROM node_check_ins WHERE org = ? AND name = ?',
+      ).pluck(),
+      countsOfNode: db.prepare<[number, string, string], [TaskStatus, number]>(
+        `SELECT CASE WHEN status = 'queued' AND window_end < ? THEN 'expired' ELSE status END AS effective, count(*)
+         FROM tasks WHERE org = ? AND name = ? GROUP BY effective`,
+      ).raw(),
       seqOfJob: db.prepare<[string], number>('SELECT seq FROM jobs WHERE id = ?').pluck(),
       health: db.prepare('SELECT 1').pluck(),
     };
@@ -141,6 +164,11 @@ export class SqliteStore implements Store {
     if (stored) {
       conditions.push(`status IN (${stored.map(() => '?').join(', ')})`);
       params.push(...stored);
+    }
+    if (query.nodeContains !== undefined && query.nodeContains !== '') {
+      // LIKE ignores ASCII case; the escape keeps the text literal.
+      conditions.push(`(org || '/' || name) LIKE ? ESCAPE '\\'`);
+      params.push(`%${query.nodeContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     }
     // With a status filter, seek by status: a rare status (the failed few of 100,000) would
     // otherwise be found by walking the whole job in node order.
@@ -223,6 +251,39 @@ export class SqliteStore implements Store {
     const at = now.getTime();
     const { changes } = this.#statements.cancelQueued.run(at, row.seq, at);
     return { cancelled: changes, summary: this.#countsOf(row, now) };
+  }
+
+  async recordCheckIns(checkIns: NodeCheckIn[]): Promise<void> {
+    const { recordCheckIn } = this.#statements;
+    this.#db.transaction(() => {
+      for (const { node, at } of checkIns) recordCheckIn.run(node.org, node.name, at.getTime());
+    }).immediate();
+  }
+
+  async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
+    const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
+    const { targetedNodesAfter, checkedInNodesAfter, checkInOfNode, countsOfNode } = this.#statements;
+    const wanted = query.limit + 1;
+    const nodes = mergeSortedNodes(
+      targetedNodesAfter.all(afterOrg, afterName, wanted),
+      checkedInNodesAfter.all(afterOrg, afterName, wanted),
+      wanted,
+    );
+    const page: Page<NodeOverview> = { items: [] };
+    if (nodes.length > query.limit) {
+      nodes.length = query.limit;
+      page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as [string, string]);
+    }
+    const at = now.getTime();
+    page.items = nodes.map(([org, name]) => {
+      const tasks = emptyStatusCounts();
+      for (const [status, count] of countsOfNode.all(at, org, name)) tasks[status] = count;
+      const overview: NodeOverview = { node: { org, name }, tasks };
+      const lastCheckIn = checkInOfNode.get(org, name);
+      if (lastCheckIn !== undefined) overview.lastCheckIn = new Date(lastCheckIn);
+      return overview;
+    });
+    return page;
   }
 
   async checkHealth(): Promise<void> {

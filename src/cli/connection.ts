@@ -1,0 +1,25 @@
+// Where the server is and which key opens it: flags first, then the environment.
+
+import { AdminClient } from './admin-client.js';
+import { UsageError } from './errors.js';
+
+export const DEFAULT_SERVER_URL = 'http://localhost:1323';
+
+export interface ConnectionFlags {
+  url?: string | undefined;
+  key?: string | undefined;
+}
+
+export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): AdminClient {
+  const url = flags.url ?? nonEmpty(env.FOODTRUCK_URL) ?? DEFAULT_SERVER_URL;
+  if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url)) {
+    throw new UsageError(`the server URL must look like http://host:1323, got "${url}"`);
+  }
+  const key = flags.key ?? nonEmpty(env.ADMIN_API_KEY);
+  if (!key) throw new UsageError('no admin key: set ADMIN_API_KEY (or pass --key)');
+  return new AdminClient(url, key);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

@@ -1,0 +1,317 @@
+// The OpenAPI 3.1 document of the HTTP API, built from the JSON Schemas in src/wire/schemas.ts
+// that validate the requests, so the document cannot drift from what the server accepts. A test
+// checks that every route the server answers is described here and that real answers match.
+
+import {
+  cancelJobResponseSchema,
+  claimedTaskResponseSchema,
+  createJobRequestSchema,
+  createJobResponseSchema,
+  emptyResponseSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  jobDetailResponseSchema,
+  jobListResponseSchema,
+  jobSummaryResponseSchema,
+  nodeListResponseSchema,
+  statusPageResponseSchema,
+  statusReportSchema,
+} from '../wire/schemas.js';
+import { REPORTABLE_STATUSES, TASK_STATUSES } from '../wire/task-status.js';
+import { MAX_PAGE_LIMIT } from './page-query.js';
+
+type Auth = 'admin' | 'node' | 'none';
+
+interface Answer {
+  description: string;
+  /** A JSON Schema for an application/json body, or a media type for anything else. */
+  json?: object;
+  mediaType?: string;
+}
+
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  description: string;
+  schema: object;
+}
+
+export interface Operation {
+  method: 'GET' | 'POST';
+  /** As Fastify writes it: `/admin/jobs/:job_id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: Auth;
+  parameters?: Parameter[];
+  requestBody?: { description: string; json: object };
+  answers: Record<number, Answer>;
+}
+
+const error = (description: string): Answer => ({ description, json: errorResponseSchema });
+const unauthorized = error('missing, wrong or malformed key: {"message":"Unauthorized"}');
+const jobIdParameter: Parameter = {
+  name: 'job_id',
+  in: 'path',
+  description: 'the job id: 24 lowercase hex characters',
+  schema: { type: 'string' },
+};
+const nodeParameters: Parameter[] = [
+  { name: 'org', in: 'path', description: 'the node\'s organization', schema: { type: 'string' } },
+  { name: 'name', in: 'path', description: 'the node\'s name', schema: { type: 'string' } },
+];
+const limitParameter = (what: string, fallback: string): Parameter => ({
+  name: 'limit',
+  in: 'query',
+  description: `${what} per page (${fallback})`,
+  schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT },
+});
+const cursorParameter: Parameter = {
+  name: 'cursor',
+  in: 'query',
+  description: 'the previous page\'s next_cursor',
+  schema: { type: 'string' },
+};
+
+const statusFilters: Parameter[] = [
+  { name: 'status', in: 'query', description: 'only statuses in this state', schema: { type: 'string', enum: [...TASK_STATUSES] } },
+  {
+    name: 'node',
+    in: 'query',
+    description: 'only nodes whose "org/name" contains this text, ignoring case',
+    schema: { type: 'string', maxLength: 511 },
+  },
+];
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'POST',
+    path: '/admin/jobs',
+    summary: 'Create a job: one task for each of its nodes',
+    tag: 'jobs',
+    auth: 'admin',
+    requestBody: { description: 'the task and the nodes to run it on', json: createJobRequestSchema },
+    answers: {
+      200: { description: 'the new job\'s id', json: createJobResponseSchema },
+      400: error('the body is malformed or breaks a rule; the message says which (see API.md for the exact ones)'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/jobs',
+    summary: 'List jobs, newest first, with their tasks counted by status',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [limitParameter('jobs', 'default 50'), cursorParameter],
+    answers: { 200: { description: 'a page of jobs', json: jobListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+  },
+  {
+    method: 'GET',
+    path: '/admin/jobs/:job_id',
+    summary: 'A job with its nodes and counts; with fetchStatuses=true, each node\'s status',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [
+      jobIdParameter,
+      { name: 'fetchStatuses', in: 'query', description: '"true" to include statuses', schema: { type: 'string', enum: ['true', 'false'] } },
+      ...statusFilters,
+      limitParameter('statuses', 'default: all of them'),
+      cursorParameter,
+    ],
+    answers: {
+      200: { description: 'the job', json: jobDetailResponseSchema },
+      400: error('bad status, limit or cursor'),
+      401: unauthorized,
+      404: error('{"message":"job not found"}'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/jobs/:job_id/summary',
+    summary: 'A job\'s task and counts, without its nodes: cheap to poll for a job of any size',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [jobIdParameter],
+    answers: {
+      200: { description: 'the job\'s summary', json: jobSummaryResponseSchema },
+      401: unauthorized,
+      404: error('{"message":"job not found"}'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/jobs/:job_id/statuses',
+    summary: 'One page of a job\'s node statuses, without its node list: cheap for a job of any size',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [jobIdParameter, ...statusFilters, limitParameter('statuses', 'default 100'), cursorParameter],
+    answers: {
+      200: { description: 'a page of statuses, in the order of the job\'s nodes', json: statusPageResponseSchema },
+      400: error('bad status, node, limit or cursor'),
+      401: unauthorized,
+      404: error('{"message":"job not found"}'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/jobs/:job_id/cancel',
+    summary: 'Cancel the job\'s tasks that no node has picked up yet',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [jobIdParameter],
+    answers: {
+      200: { description: 'how many were cancelled, and the counts after', json: cancelJobResponseSchema },
+      401: unauthorized,
+      404: error('{"message":"job not found"}'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/nodes',
+    summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: [limitParameter('nodes', 'default 100'), cursorParameter],
+    answers: { 200: { description: 'a page of nodes', json: nodeListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+  },
+  {
+    method: 'POST',
+    path: '/organizations/:org/foodtruck/nodes/:name/tasks/next',
+    summary: 'A node asks for its next task; it becomes pending',
+    tag: 'node client',
+    auth: 'node',
+    parameters: nodeParameters,
+    answers: {
+      200: { description: 'the task to run', json: claimedTaskResponseSchema },
+      400: error('invalid node name'),
+      401: unauthorized,
+      404: error('{"message":"no tasks available"}'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/organizations/:org/foodtruck/nodes/:name/tasks/status',
+    summary: 'A node reports on one of its tasks',
+    tag: 'node client',
+    auth: 'node',
+    parameters: nodeParameters,
+    requestBody: {
+      description: `status is one of ${REPORTABLE_STATUSES.join(', ')}; result is optional`,
+      json: statusReportSchema,
+    },
+    answers: {
+      200: { description: 'recorded', json: emptyResponseSchema },
+      400: error('job_id missing, status not one of (pending,running,failed,success), or a malformed body'),
+      401: unauthorized,
+      404: error('the job never targeted this node'),
+      409: error('the task is already final and cannot change'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/healthz',
+    summary: 'Whether the server can reach its store',
+    tag: 'operations',
+    auth: 'none',
+    answers: {
+      200: { description: 'ready', json: healthResponseSchema },
+      503: { description: 'the store is unavailable', json: healthResponseSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    auth: 'none',
+    answers: { 200: { description: 'Prometheus text format', mediaType: 'text/plain' } },
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag: 'operations',
+    auth: 'none',
+    answers: { 200: { description: 'the OpenAPI document', mediaType: 'application/json' } },
+  },
+  ...(['/', '/app.js', '/style.css'] as const).map(
+    (path): Operation => ({
+      method: 'GET',
+      path,
+      summary: path === '/' ? 'The operators\' web page' : `The web page's ${path.slice(1)}`,
+      tag: 'web page',
+      auth: 'none',
+      answers: {
+        200: { description: 'a static file', mediaType: path === '/' ? 'text/html' : path.endsWith('.js') ? 'text/javascript' : 'text/css' },
+      },
+    }),
+  ),
+];
+
+/** `/admin/jobs/:job_id` as OpenAPI writes it: `/admin/jobs/{job_id}`. */
+export function openApiPath(fastifyPath: string): string {
+  return fastifyPath.replace(/:(\w+)/g, '{$1}');
+}
+
+export function buildOpenApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of OPERATIONS) {
+    const item = (paths[openApiPath(operation.path)] ??= {});
+    item[operation.method.toLowerCase()] = operationObject(operation);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Foodtruck',
+      version,
+      description:
+        'Run ad-hoc jobs on fleets of machines. Administrators create jobs and follow them; nodes poll for their ' +
+        'tasks and report how they went. Every error answers JSON with a `message`.',
+    },
+    tags: [
+      { name: 'jobs', description: 'for administrators (ADMIN_API_KEY)' },
+      { name: 'nodes', description: 'for administrators (ADMIN_API_KEY)' },
+      { name: 'node client', description: 'for nodes (NODES_API_KEY)' },
+      { name: 'operations', description: 'unauthenticated' },
+      { name: 'web page', description: 'unauthenticated static files; the page signs in with the admin key' },
+    ],
+    components: {
+      securitySchemes: {
+        adminKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <ADMIN_API_KEY>' },
+        nodeKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <NODES_API_KEY>' },
+      },
+    },
+    paths,
+  };
+}
+
+function operationObject(operation: Operation): Record<string, unknown> {
+  const object: Record<string, unknown> = {
+    operationId: `${operation.method.toLowerCase()}${openApiPath(operation.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ?? '').toUpperCase())}`,
+    summary: operation.summary,
+    tags: [operation.tag],
+    security: operation.auth === 'none' ? [] : [{ [operation.auth === 'admin' ? 'adminKey' : 'nodeKey']: [] }],
+  };
+  if (operation.parameters) {
+    object.parameters = operation.parameters.map((parameter) => ({ ...parameter, required: parameter.in === 'path' }));
+  }
+  if (operation.requestBody) {
+    object.requestBody = {
+      description: operation.requestBody.description,
+      content: { 'application/json': { schema: operation.requestBody.json } },
+    };
+  }
+  object.responses = Object.fromEntries(
+    Object.entries(operation.answers).map(([code, answer]) => [
+      code,
+      {
+        description: answer.description,
+        content: answer.json
+          ? { 'application/json': { schema: answer.json } }
+          : { [answer.mediaType ?? 'application/octet-stream']: { schema: { type: 'string' } } },
+      },
+    ]),
+  );
+  return object;
+}

@@ -1,0 +1,132 @@
+// When nodes last polled: gathered in memory, written in batches, listed with their task counts.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CheckInRecorder } from '../src/server/check-in-recorder.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { call, jobBody } from './support/api-client.js';
+import { startServer, type ServerProcess } from './support/server-process.js';
+import { makeTempDir } from './support/temp-dir.js';
+
+describe('GET /admin/nodes', () => {
+  let server: ServerProcess;
+  const admin = (path: string) => call(`${server.url}${path}`, { key: server.adminKey });
+  const poll = (org: string, name: string) =>
+    call(`${server.url}/organizations/${org}/foodtruck/nodes/${name}/tasks/next`, { method: 'POST', key: server.nodesKey });
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('shows targeted nodes that never polled beside the ones that did, with their tasks by status', async () => {
+    await admin('/admin/jobs');
+    const created = await call(`${server.url}/admin/jobs`, {
+      key: server.adminKey,
+      json: jobBody([{ org: 'fleet', name: 'busy' }, { org: 'fleet', name: 'silent' }]),
+    });
+    assert.equal(created.status, 200);
+    const before = Date.now();
+    assert.equal((await poll('fleet', 'busy')).status, 200);
+    assert.equal((await poll('fleet', 'stranger')).status, 404);
+
+    const answer = await admin('/admin/nodes');
+    assert.equal(answer.status, 200);
+    type Listed = { node_name: string; last_check_in: string | null; tasks: Record<string, number> };
+    const byName = new Map((answer.body.nodes as Listed[]).map((n) => [n.node_name, n]));
+    assert.deepEqual([...byName.keys()], ['fleet/busy', 'fleet/silent', 'fleet/stranger']);
+    const busy = byName.get('fleet/busy') as Listed;
+    assert.ok(Date.parse(busy.last_check_in ?? '')  >= before - 1000, 'a poll shows at once, before any flush');
+    assert.equal(busy.tasks.pending, 1);
+    const silent = byName.get('fleet/silent') as Listed;
+    assert.equal(silent.last_check_in, null);
+    assert.equal(silent.tasks.queued, 1);
+    assert.equal(answer.body.next_cursor, null);
+  });
+
+  it('pages with limit and cursor, and refuses a key that is not the admin key', async () => {
+    const first = await admin('/admin/nodes?limit=2');
+    assert.equal(first.body.nodes.length, 2);
+    assert.equal(typeof first.body.next_cursor, 'string');
+    const second = await admin(`/admin/nodes?limit=2&cursor=${encodeURIComponent(first.body.next_cursor)}`);
+    assert.deepEqual(second.body.nodes.map((n: { node_name: string }) => n.node_name), ['fleet/stranger']);
+    assert.equal((await admin('/admin/nodes?limit=0')).status, 400);
+    assert.equal((await admin('/admin/nodes?cursor=nonsense')).status, 400);
+    const asNode = await call(`${server.url}/admin/nodes`, { key: server.nodesKey });
+    assert.deepEqual([asNode.status, asNode.body], [401, { message: 'Unauthorized' }]);
+  });
+
+  it('writes the check-ins still in memory when the server stops', async () => {
+    const polled = Date.now();
+    assert.equal((await poll('restart', 'late')).status, 404);
+    assert.equal(await server.stop(), 0);
+    const again = await startServer({ dataDir: server.dataDir, adminKey: server.adminKey, nodesKey: server.nodesKey });
+    try {
+      const answer = await call(`${again.url}/admin/nodes?cursor=fleet%2Fstranger`, { key: again.adminKey });
+      const late = (answer.body.nodes as Array<{ node_name: string; last_check_in: string }>).find((n) => n.node_name === 'restart/late');
+      assert.ok(late, JSON.stringify(answer.body));
+      assert.ok(Date.parse(late.last_check_in) >= polled - 1000);
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
+describe('check-in recorder', () => {
+  it('writes the polls gathered in memory in one batch per interval, the latest per node', async () => {
+    const temp = makeTempDir();
+    const store = SqliteStore.open(temp.dir);
+    const recorder = new CheckInRecorder(store, () => {}, 50);
+    try {
+      recorder.start();
+      const node = { org: 'o', name: 'n' };
+      recorder.note(node, new Date('2030-01-01T00:00:01Z'));
+      recorder.note(node, new Date('2030-01-01T00:00:02Z'));
+      assert.equal((await store.listNodes({ limit: 5 }, new Date())).items.length, 0, 'nothing is written per poll');
+      await sleep(200);
+      const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
+      assert.equal(listed?.lastCheckIn?.toISOString(), '2030-01-01T00:00:02.000Z');
+      assert.equal(recorder.unflushed(node), undefined);
+    } finally {
+      await recorder.stop();
+      await store.close();
+      temp.remove();
+    }
+  });
+
+  it('writes a large batch in chunks and keeps what the store refused for the next flush', async () => {
+    const temp = makeTempDir();
+    const store = SqliteStore.open(temp.dir);
+    let refuse = true;
+    const failures: number[] = [];
+    // The real store behind a switch that makes it fail, as a database that went away would.
+    const flaky = {
+      recordCheckIns: async (batch: Parameters<SqliteStore['recordCheckIns']>[0]) => {
+        if (refuse) throw new Error('database is down');
+        return store.recordCheckIns(batch);
+      },
+    };
+    const recorder = new CheckInRecorder(flaky, (_error, nodes) => failures.push(nodes), 60_000);
+    try {
+      const node = { org: 'o', name: 'kept' };
+      recorder.note(node, new Date('2030-01-01T00:00:05Z'));
+      await recorder.flush();
+      assert.equal(recorder.unflushed(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
+      assert.deepEqual(failures, [1]);
+      refuse = false;
+      for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z'));
+      await recorder.flush();
+      const listed = await store.listNodes({ limit: 3000 }, new Date());
+      assert.equal(listed.items.length, 2501);
+      assert.equal(listed.items.find((n) => n.node.name === 'kept')?.lastCheckIn?.toISOString(), '2030-01-01T00:00:05.000Z');
+    } finally {
+      await recorder.stop();
+      await store.close();
+      temp.remove();
+    }
+  });
+});

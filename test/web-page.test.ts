@@ -1,0 +1,232 @@
+// The operators' page end to end in a real browser: Debian's chromium driven by playwright-core.
+// The node's side is played over HTTP by the test (tasks/next, running, success), as the client does.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { call } from './support/api-client.js';
+import { startServer, type ServerProcess } from './support/server-process.js';
+import { makeTempDir } from './support/temp-dir.js';
+
+const CHROMIUM = process.env.FOODTRUCK_CHROMIUM ?? '/usr/bin/chromium';
+const REQUIRED = process.env.FOODTRUCK_REQUIRE_BROWSER === '1';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** FOODTRUCK_UPDATE_SCREENSHOTS=1 refreshes the README's pictures; otherwise they go to a temp dir. */
+const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+const browserMissing = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (apt-get install chromium)`;
+if (browserMissing && REQUIRED) {
+  throw new Error(`FOODTRUCK_REQUIRE_BROWSER=1 but ${browserMissing}`);
+}
+
+describe('web page in a real browser', { skip: browserMissing }, () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let page: Page;
+  let shots: { dir: string; remove: () => void } | undefined;
+  let screenshotDir: string;
+  const pageErrors: string[] = [];
+
+  const screenshot = async (name: string) => {
+    await page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+  };
+  // Polled with locators: the page's Content-Security-Policy forbids the eval waitForFunction needs.
+  const waitForCount = async (selector: string, count: number) => {
+    for (let i = 0; i < 100 && (await page.locator(selector).count()) !== count; i++) await sleep(100);
+    assert.equal(await page.locator(selector).count(), count, selector);
+  };
+  const nodeCall = (org: string, name: string, verb: 'next' | 'status', json?: unknown) =>
+    call(`${server.url}/organizations/${org}/foodtruck/nodes/${name}/tasks/${verb}`, {
+      method: 'POST',
+      key: server.nodesKey,
+      ...(json === undefined ? {} : { json }),
+    });
+
+  before(async () => {
+    const { chromium } = await import('playwright-core');
+    server = await startServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().includes('401')) pageErrors.push(message.text());
+    });
+    if (process.env.FOODTRUCK_UPDATE_SCREENSHOTS === '1') {
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      screenshotDir = SCREENSHOT_DIR;
+    } else {
+      shots = makeTempDir('foodtruck-screenshots-');
+      screenshotDir = shots.dir;
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    server?.cleanup();
+    shots?.remove();
+  });
+
+  it('is served with a strict Content-Security-Policy', async () => {
+    const response = await page.goto(server.url);
+    assert.equal(response?.status(), 200);
+    const policy = response?.headers()['content-security-policy'] ?? '';
+    assert.match(policy, /default-src 'none'/);
+    assert.match(policy, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(policy, /unsafe-inline|unsafe-eval/);
+    assert.equal(response?.headers()['x-content-type-options'], 'nosniff');
+  });
+
+  it('refuses a wrong key and keeps nothing', async () => {
+    await page.goto(server.url);
+    await page.fill('#admin-key', server.nodesKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#sign-in-error:not([hidden])');
+    assert.equal(await page.textContent('#sign-in-error'), 'That key was refused.');
+    assert.equal(await page.isHidden('#nav'), true);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+    await screenshot('sign-in');
+  });
+
+  it('signs in with the admin key, kept in sessionStorage only', async () => {
+    await page.fill('#admin-key', server.adminKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#jobs');
+    assert.equal(await page.evaluate('localStorage.length'), 0);
+    assert.equal(await page.evaluate("sessionStorage.getItem('foodtruck.adminKey')"), server.adminKey);
+    assert.match((await page.textContent('#jobs tbody')) ?? '', /No jobs yet/);
+  });
+
+  it('creates a job in the form and follows it live until every node succeeds', async () => {
+    await page.click('nav >> text=New job');
+    await page.waitForSelector('#new-job');
+    await page.fill('#provider', 'infra');
+    await page.fill('#spec-input', '{"url": "https://example.com/policy.tar.gz"}');
+    await page.fill('#nodes-input', 'web/node-1\nweb/node-2\n');
+    await page.fill('#timeout', '5m');
+    await screenshot('new-job');
+    await page.click('#create-job');
+    await page.waitForURL(/#\/jobs\/[0-9a-f]{24}$/);
+    const jobId = page.url().split('/').pop() as string;
+    await page.waitForSelector('#nodes tbody tr[data-node="web/node-1"][data-status="queued"]');
+    assert.match((await page.textContent('#spec')) ?? '', /"url": "https:\/\/example.com\/policy.tar.gz"/);
+    assert.match((await page.textContent('.facts')) ?? '', /Timeout5m/);
+    assert.equal(await page.textContent('#live'), '● live');
+
+    // The nodes run it: each takes its task, reports running, then success with its output.
+    const hostile = 'done <img src=x onerror="window.hacked=1"><script>window.hacked=2</script>\n';
+    for (const name of ['node-1', 'node-2']) {
+      const next = await nodeCall('web', name, 'next');
+      assert.equal(next.status, 200);
+      assert.equal(next.body.job_id, jobId);
+      assert.equal((await nodeCall('web', name, 'status', { job_id: jobId, status: 'running' })).status, 200);
+    }
+    await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="running"]');
+    for (const name of ['node-1', 'node-2']) {
+      const result = { exit_code: 0, reason: '', output: `${name}: ${hostile}` };
+      assert.equal((await nodeCall('web', name, 'status', { job_id: jobId, status: 'success', result })).status, 200);
+    }
+    await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="success"]');
+    await page.waitForSelector('#done-count:text-is("2 of 2 nodes done")');
+    await page.waitForSelector('#live:empty', { state: 'attached' });
+
+    // The output is shown as text, never as markup.
+    await page.click('#nodes tr[data-node="web/node-1"] details summary');
+    assert.equal(await page.textContent('#nodes tr[data-node="web/node-1"] pre'), `node-1: ${hostile}`);
+    assert.equal(await page.locator('#nodes img, #nodes script').count(), 0);
+    assert.equal(await page.evaluate('window.hacked'), undefined);
+    await screenshot('job');
+
+    await page.fill('#node-search', 'NODE-2');
+    await waitForCount('#nodes tbody tr', 1);
+    assert.equal(await page.getAttribute('#nodes tbody tr', 'data-node'), 'web/node-2');
+    await page.fill('#node-search', '');
+    await page.selectOption('#status-filter', 'failed');
+    await page.waitForSelector('#nodes tbody >> text=No nodes match.');
+    await page.selectOption('#status-filter', 'success');
+    await waitForCount('#nodes tbody tr[data-status="success"]', 2);
+
+    await page.click('nav >> text=Jobs');
+    await page.waitForSelector(`#jobs tr[data-job-id="${jobId}"]`);
+    assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 done.*success 2/);
+  });
+
+  it('pages through a job\'s nodes and cancels the tasks nobody picked up', async () => {
+    const nodes = Array.from({ length: 60 }, (_, i) => ({ org: 'rack', name: `host-${String(i).padStart(2, '0')}` }));
+    const created = await call(`${server.url}/admin/jobs`, {
+      key: server.adminKey,
+      json: {
+        task: {
+          window_start: new Date(Date.now() - 1000).toISOString(),
+          window_end: new Date(Date.now() + 3_600_000).toISOString(),
+          provider: 'patch',
+          spec: { packages: ['openssl'] },
+        },
+        nodes,
+      },
+    });
+    const jobId = created.body.id as string;
+    assert.equal((await nodeCall('rack', 'host-00', 'next')).status, 200);
+    await nodeCall('rack', 'host-00', 'status', { job_id: jobId, status: 'failed', result: { exit_code: 2, reason: 'exit error', output: 'E: no space left on device\n' } });
+    await page.goto(`${server.url}/#/jobs/${jobId}`);
+    await page.waitForSelector('#nodes tbody tr[data-node="rack/host-49"]');
+    assert.equal(await page.locator('#nodes tbody tr').count(), 50);
+    await page.click('#next-nodes');
+    await page.waitForSelector('#nodes tbody tr[data-node="rack/host-59"]');
+    assert.equal(await page.locator('#nodes tbody tr').count(), 10);
+    await page.click('#previous-nodes');
+    await page.waitForSelector('#nodes tbody tr[data-node="rack/host-00"][data-status="failed"]');
+    await page.locator('#view h1').scrollIntoViewIfNeeded();
+    await screenshot('job-running');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#cancel-job');
+    await page.waitForSelector('text=Cancelled 59 task(s) that had not started.');
+    await page.waitForSelector('#nodes tbody tr[data-node="rack/host-01"][data-status="cancelled"]');
+    assert.equal(await page.isDisabled('#cancel-job'), true);
+  });
+
+  it('lists nodes with their last check-in, so silent ones show', async () => {
+    const silent = await call(`${server.url}/admin/jobs`, {
+      key: server.adminKey,
+      json: {
+        task: { window_start: new Date().toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString(), provider: 'infra', spec: {} },
+        nodes: [{ org: 'db', name: 'primary' }, { org: 'db', name: 'replica' }],
+      },
+    });
+    assert.equal(silent.status, 200);
+    assert.equal((await nodeCall('db', 'primary', 'next')).status, 200);
+    await page.click('nav >> text=Nodes');
+    await page.waitForSelector('#node-list tr[data-node="db/replica"].silent');
+    assert.equal(await page.locator('#node-list tr[data-node="db/primary"].silent').count(), 0, 'it just polled');
+    await page.waitForSelector('#node-list tr[data-node="web/node-1"]');
+    assert.match((await page.textContent('#node-list tr[data-node="web/node-1"]')) ?? '', /just now|s ago/);
+    assert.match((await page.textContent('#node-list tr[data-node="rack/host-01"]')) ?? '', /never/);
+    await screenshot('nodes');
+    await page.click('nav >> text=Jobs');
+    await page.waitForSelector('#jobs tbody tr[data-job-id]');
+    await screenshot('jobs');
+  });
+
+  it('sends the admin back to sign in when the key stops working', async () => {
+    await page.evaluate("sessionStorage.setItem('foodtruck.adminKey', 'revoked-key-revoked-key')");
+    await page.click('nav >> text=Nodes');
+    await page.waitForSelector('#sign-in-error:not([hidden])');
+    assert.match((await page.textContent('#sign-in-error')) ?? '', /refused/);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+    assert.deepEqual(pageErrors, []);
+  });
+});
