@@ -1,6 +1,6 @@
 // When each node last polled, without a database write per poll: polls are noted in a map (one
-// entry per node, so memory is bounded by the fleet's size) and written in one batch every few
-// seconds and when the server stops. A check-in may therefore show up to one interval late, and a
+// entry per node, so memory is bounded by the fleet's size) and written every few seconds, in
+// chunks, and when the server stops. A check-in may therefore show up to one interval late, and a
 // crash loses at most one interval of them; the next poll restores it.
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
