@@ -6,6 +6,9 @@ import { resolveApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, readServerConfig, type ServerConfig } from './config.js';
 
+/** How long in-flight requests get to finish after SIGTERM or SIGINT. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 async function main(): Promise<void> {
   let config: ServerConfig;
   try {
@@ -45,9 +48,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      app.log.warn({ signal }, 'second signal while stopping: exiting now');
+      process.exit(1);
+    }
     stopping = true;
     app.log.info({ signal }, 'stopping: no new requests, finishing the ones in flight');
+    // A request that never ends (a stuck client, a dead log pipe) must not keep the process alive.
+    setTimeout(() => {
+      process.stderr.write(`foodtruck-server: not stopped after ${SHUTDOWN_GRACE_MS / 1000} s, exiting anyway\n`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     try {
       await app.close();
       await store.close();
