@@ -447,6 +447,21 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.equal(typeof answer.body.message, 'string');
       });
 
+      it('logs a line per request, empty polls at debug level only', async () => {
+        const quiet = node('quiet');
+        assert.equal((await nodeCall(quiet, 'next')).status, 404);
+        const id = await createJob(jobBody([quiet]));
+        assert.equal((await nodeCall(quiet, 'next')).status, 200);
+        // The log is written asynchronously: wait for the hand-out's line before looking.
+        const deadline = Date.now() + 5000;
+        while (!server.output().includes('"msg":"task handed out"') && Date.now() < deadline) await sleep(20);
+        await sleep(100);
+        const lines = server.output().split('\n').filter((line) => line.includes(quiet.name));
+        assert.equal(lines.filter((line) => line.includes('"status":404')).length, 0, 'the empty poll is not at info');
+        assert.equal(lines.filter((line) => line.includes('"status":200') && line.includes('"msg":"request"')).length, 1);
+        assert.ok(lines.some((line) => line.includes('"msg":"task handed out"') && line.includes(id)));
+      });
+
       it('never writes a key to its log', async () => {
         await call(`${server.url}/admin/jobs`, { key: server.adminKey });
         await call(`${server.url}/organizations/org/foodtruck/nodes/x/tasks/next`, { method: 'POST', key: server.nodesKey });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
@@ -14,12 +14,20 @@ import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { webPageRoutes } from './routes/web-page.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a route whose answer is routine enough to log at debug level only. */
+    routineAnswer: boolean;
+  }
+}
+
 export interface AppOptions {
   store: Store;
   keys: ApiKeys;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
-  logger: FastifyServerOptions['logger'];
+  /** The server's pino logger, or false for none (tests that only inspect routes). */
+  logger: FastifyBaseLogger | false;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
 }
@@ -38,7 +46,7 @@ export async function buildApp(
   options: AppOptions,
 ): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[] }> {
   const app = Fastify({
-    logger: options.logger,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
@@ -88,15 +96,19 @@ export async function buildApp(
     reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requests.inc({ method: request.method, route, status_code: reply.statusCode });
-    metrics.requestDuration.observe({ method: request.method, route }, seconds);
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+  // A routine answer (an empty poll: the fleet's steady state) is logged at debug, not info:
+  // 100,000 nodes polling every 5 s would write 20,000 lines a second that say nothing. The
+  // metrics still count every one of them.
+  app.decorateRequest('routineAnswer', false);
+  // Callback-style: it runs once per request, polls included, and has nothing to await.
+  app.addHook('onResponse', (request, reply, done) => {
+    const elapsedMs = reply.elapsedTime;
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, elapsedMs / 1000);
+    request.log[request.routineAnswer ? 'debug' : 'info'](
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(elapsedMs * 100) / 100 },
       'request',
     );
+    done();
   });
 
   await app.register(healthRoutes, { store: options.store, metrics });

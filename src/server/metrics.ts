@@ -1,5 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+type RequestObserver = { count: () => void; observe: (seconds: number) => void };
+
 /** The server's Prometheus metrics, in a registry of its own so tests can run several servers. */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -47,6 +49,23 @@ export class ServerMetrics {
     help: 'Queued tasks cancelled by administrators',
     registers: [this.registry],
   });
+
+  /** Labelled children by "method route status": looked up once, not hashed again on every request. */
+  readonly #requestObservers = new Map<string, RequestObserver>();
+
+  /** Counts an answered request and its duration. */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const key = `${method} ${route} ${statusCode}`;
+    let observer = this.#requestObservers.get(key);
+    if (!observer) {
+      const counter = this.requests.labels(method, route, String(statusCode));
+      const histogram = this.requestDuration.labels(method, route);
+      observer = { count: () => counter.inc(), observe: (value) => histogram.observe(value) };
+      this.#requestObservers.set(key, observer);
+    }
+    observer.count();
+    observer.observe(seconds);
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'foodtruck_' });

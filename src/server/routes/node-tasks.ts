@@ -24,6 +24,10 @@ interface NodeParams {
   name: string;
 }
 
+/** The fleet's steady-state answer, serialized once. */
+const NO_TASKS_AVAILABLE = JSON.stringify({ message: 'no tasks available' });
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
 
 export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
@@ -37,7 +41,8 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     const claimed = await store.claimNextTask(node, now);
     if (!claimed) {
       metrics.emptyPolls.inc();
-      return reply.code(404).send({ message: 'no tasks available' });
+      request.routineAnswer = true;
+      return reply.code(404).type(JSON_TYPE).send(NO_TASKS_AVAILABLE);
     }
     metrics.tasksHandedOut.inc();
     request.log.info({ job_id: claimed.jobId, node: `${node.org}/${node.name}` }, 'task handed out');
