@@ -62,6 +62,8 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
           ['/admin/jobs', { authorization: `Basic ${server.adminKey}` }],
           ['/admin/jobs', { authorization: 'Bearer' }],
           ['/admin/jobs', { authorization: `Bearer ${server.adminKey}x` }],
+          ['/admin/jobs', { authorization: `Bearer ${server.adminKey.slice(0, -1)}` }],
+          ['/admin/jobs', { authorization: `Bearer ${server.adminKey.toUpperCase()}` }],
           [`/organizations/org/foodtruck/nodes/${n.name}/tasks/next`, {}],
           [`/organizations/org/foodtruck/nodes/${n.name}/tasks/next`, { authorization: `Bearer ${server.adminKey}` }],
           [`/organizations/org/foodtruck/nodes/${n.name}/tasks/status`, { authorization: `Bearer ${server.adminKey}` }],
