@@ -3,14 +3,7 @@
 
 import type { StatusCounts } from '../wire/task-status.js';
 import { ApiError, CommandError } from './errors.js';
-
-export interface TaskJson {
-  window_start: string;
-  window_end: string;
-  provider: string;
-  spec: unknown;
-  timeout?: string;
-}
+import type { TaskJson } from '../wire/task-json.js';
 
 export interface JobSummaryJson {
   id: string;

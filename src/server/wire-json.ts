@@ -4,14 +4,7 @@ import type { ClaimedTask, JobSummary, Job, NodeOverview, NodeTaskStatus } from 
 import type { TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
-
-export interface TaskJson {
-  window_start: string;
-  window_end: string;
-  provider: string;
-  spec: unknown;
-  timeout?: string;
-}
+import type { TaskJson } from '../wire/task-json.js';
 
 export function taskJson(task: TaskDefinition): TaskJson {
   const json: TaskJson = {
