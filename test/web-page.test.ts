@@ -1,14 +1,16 @@
 // The operators' page end to end in a real browser: Debian's chromium driven by playwright-core.
-// The node's side is played over HTTP by the test (tasks/next, running, success), as the client does.
+// The nodes are real client processes running a real provider script; other tests of this file
+// play a node over HTTP where only the page's rendering of a status matters.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { call } from './support/api-client.js';
+import { startClient, writeClientConfig, writeProvider } from './support/client-process.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -126,18 +128,42 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     assert.match((await page.textContent('.facts')) ?? '', /Timeout5m/);
     assert.equal(await page.textContent('#live'), '● live');
 
-    // The nodes run it: each takes its task, reports running, then success with its output.
+    // Two real client processes run it, with a real provider that holds until the test lets it
+    // go (so that the page can be seen showing them running) and then prints hostile output.
     const hostile = 'done <img src=x onerror="window.hacked=1"><script>window.hacked=2</script>\n';
-    for (const name of ['node-1', 'node-2']) {
-      const next = await nodeCall('web', name, 'next');
-      assert.equal(next.status, 200);
-      assert.equal(next.body.job_id, jobId);
-      assert.equal((await nodeCall('web', name, 'status', { job_id: jobId, status: 'running' })).status, 200);
-    }
-    await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="running"]');
-    for (const name of ['node-1', 'node-2']) {
-      const result = { exit_code: 0, reason: '', output: `${name}: ${hostile}` };
-      assert.equal((await nodeCall('web', name, 'status', { job_id: jobId, status: 'success', result })).status, 200);
+    const nodeDir = makeTempDir('foodtruck-web-nodes-');
+    const goFile = path.join(nodeDir.dir, 'go');
+    writeFileSync(path.join(nodeDir.dir, 'hostile.txt'), hostile);
+    writeProvider(
+      nodeDir.dir,
+      'infra',
+      `#!/bin/sh\ncat > /dev/null\nwhile [ ! -f '${goFile}' ]; do sleep 0.1; done\nprintf '%s: ' "$FOODTRUCK_NODE_NAME"\ncat '${path.join(nodeDir.dir, 'hostile.txt')}'\n`,
+    );
+    const clients = ['node-1', 'node-2'].map((name) =>
+      startClient(
+        writeClientConfig(
+          nodeDir.dir,
+          {
+            base_url: server.url,
+            auth: { type: 'apiKey', key: server.nodesKey },
+            node: { org: 'web', name },
+            interval: '250ms',
+            providers_path: nodeDir.dir,
+            state_dir: path.join(nodeDir.dir, `state-${name}`),
+          },
+          `${name}.json`,
+        ),
+      ),
+    );
+    try {
+      await page.waitForSelector('#nodes tbody tr[data-node="web/node-1"][data-status="running"]', { timeout: 20_000 });
+      await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="running"]', { timeout: 20_000 });
+      writeFileSync(goFile, '');
+      await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="success"]', { timeout: 20_000 });
+      await page.waitForSelector('#nodes tbody tr[data-node="web/node-1"][data-status="success"]', { timeout: 20_000 });
+    } finally {
+      for (const client of clients) await client.stop();
+      nodeDir.remove();
     }
     await page.waitForSelector('#nodes tbody tr[data-node="web/node-2"][data-status="success"]');
     await page.waitForSelector('#done-count:text-is("2 of 2 nodes done")');
