@@ -47,6 +47,26 @@ describe('server configuration', () => {
   });
 });
 
+describe('listening', () => {
+  it('names FOODTRUCK_LISTEN_ADDR, without a stack trace, when the port is taken', async () => {
+    const first = await startServer();
+    const temp = makeTempDir();
+    try {
+      const { code, output } = await runServerToExit({
+        FOODTRUCK_DATA_DIR: temp.dir,
+        FOODTRUCK_LISTEN_ADDR: `127.0.0.1:${first.port}`,
+      });
+      assert.equal(code, 1, output);
+      assert.match(output, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port} \\(FOODTRUCK_LISTEN_ADDR\\)`));
+      assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
+    } finally {
+      temp.remove();
+      await first.stop();
+      first.cleanup();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('finishes the request in flight on SIGTERM, then exits 0 with the store closed', async () => {
     const server = await startServer();

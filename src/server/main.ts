@@ -78,7 +78,21 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await app.listen({ host: config.listen.host, port: config.listen.port });
+  try {
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (error) {
+    // A port in use or an address this machine does not have: the operator's to fix, by name.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      process.stderr.write(
+        `foodtruck-server: cannot listen on ${config.listen.host}:${config.listen.port} (FOODTRUCK_LISTEN_ADDR): ` +
+          `${(error as Error).message}\n`,
+      );
+      await store.close();
+      process.exit(1);
+    }
+    throw error;
+  }
 }
 
 main().catch((error: unknown) => {
