@@ -66,24 +66,26 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     // A paged read is for jobs too large to answer whole: its job leaves out the node list
     // (node_count stands in for it), which for 100,000 nodes would dwarf the page itself.
     const paged = statusQuery !== undefined && (statusQuery.limit !== undefined || statusQuery.cursor !== undefined);
-    let answer: Record<string, unknown>;
-    if (paged) {
-      const found = await store.getJobSummary(jobId, now);
-      if (!found) throw notFound(JOB_NOT_FOUND);
-      const { summary, ...job } = jobSummaryJson(found);
-      answer = { job, summary };
-    } else {
+    // Every status, unfiltered, names every node in the job's order: the node list is taken from
+    // them rather than read a second time.
+    const everyStatus =
+      statusQuery !== undefined && !paged && statusQuery.status === undefined && statusQuery.nodeContains === undefined;
+    if (!paged && !everyStatus) {
       const found = await store.getJob(jobId, now);
       if (!found) throw notFound(JOB_NOT_FOUND);
-      answer = { job: jobJson(found.job), summary: found.summary };
+      const answer: Record<string, unknown> = { job: jobJson(found.job), summary: found.summary };
+      if (statusQuery) answer.statuses = (await statusesOf(jobId, statusQuery, now)).items.map(nodeStatusJson);
+      return answer;
     }
-    if (statusQuery) {
-      const page = await store.listTaskStatuses(jobId, statusQuery, now);
-      if (!page) throw notFound(JOB_NOT_FOUND);
-      answer.statuses = page.items.map(nodeStatusJson);
-      if (paged) answer.next_cursor = page.nextCursor ?? null;
+    const found = await store.getJobSummary(jobId, now);
+    if (!found) throw notFound(JOB_NOT_FOUND);
+    const page = await statusesOf(jobId, statusQuery, now);
+    if (everyStatus) {
+      const job = { id: found.id, task: found.task, createdAt: found.createdAt, nodes: page.items.map((status) => status.node) };
+      return { job: jobJson(job), summary: found.summary, statuses: page.items.map(nodeStatusJson) };
     }
-    return answer;
+    const { summary, ...job } = jobSummaryJson(found);
+    return { job, summary, statuses: page.items.map(nodeStatusJson), next_cursor: page.nextCursor ?? null };
   });
 
   app.get<{ Params: JobParams }>('/admin/jobs/:job_id/summary', async (request) => {
@@ -112,6 +114,12 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     request.log.info({ job_id: jobId, cancelled: outcome.cancelled }, 'job cancelled');
     return { id: jobId, cancelled: outcome.cancelled, summary: outcome.summary };
   });
+
+  async function statusesOf(jobId: string, query: TaskStatusQuery, now: Date) {
+    const page = await store.listTaskStatuses(jobId, query, now);
+    if (!page) throw notFound(JOB_NOT_FOUND);
+    return page;
+  }
 }
 
 function readStatusQuery(query: StatusesQuery) {
