@@ -15,4 +15,4 @@ chmod -R u+w "$work"
 echo "$version" > "$work/build/version/version.txt"
 mkdir -p "$(dirname "$target")"
 (cd "$work" && GOFLAGS=-mod=mod go build -o "$target" ./cmd/ferretdb)
-"$target" --version | head -n 1
+"$target" --version | sed -n 1p
