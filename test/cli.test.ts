@@ -195,8 +195,12 @@ describe('foodtruck CLI', () => {
   it('watches a job to its end and lists the failed nodes with exit codes and reasons, exiting 1', async () => {
     const nodes = [`org/${freshName('watch')}`, `org/${freshName('watch')}`, `org/${freshName('watch')}`];
     const id = await createJob(nodes);
-    const watching = foodtruck(['jobs', 'watch', id, '--interval', '100ms']);
-    await sleep(300);
+    // The nodes report only once the watch has drawn its first line: a loaded machine may take
+    // a second just to start the CLI.
+    let drawn: () => void = () => undefined;
+    const firstLine = new Promise<void>((resolve) => (drawn = resolve));
+    const watching = foodtruck(['jobs', 'watch', id, '--interval', '100ms'], { onStdout: (soFar) => soFar.includes('\n') && drawn() });
+    await firstLine;
     await runAsNode(nodes[0] as string, { status: 'success', exit_code: 0, reason: '' });
     await runAsNode(nodes[1] as string, { status: 'failed', exit_code: 3, reason: 'exit error', output: 'disk \u001b[31mfull\n' });
     await sleep(300);
