@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
@@ -12,6 +12,7 @@ import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { methodsServedAt } from './method-not-allowed.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
 import { webPageRoutes } from './routes/web-page.js';
 
@@ -89,14 +90,27 @@ export async function buildApp(
   });
 
   app.setErrorHandler((error, request, reply) => {
+    // A request no route matches can still fail before the not-found handler (a body method
+    // without a Content-Type): it answers what the not-found handler would.
+    if (request.is404) return answerUnrouted(request, reply);
     const answer = answerFor(error, request.routeOptions.bodyLimit);
     if (answer.serverFault) request.log.error({ err: error }, 'request failed');
     if (answer.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(answer.statusCode).send({ message: answer.message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  const servedAt = methodsServedAt(routes);
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] as string;
+    const allowed = servedAt(path);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ message: `method ${request.method} is not allowed on ${path}: use ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ message: `no route for ${request.method} ${path}` });
+  };
+  app.setNotFoundHandler(answerUnrouted);
 
   // A routine answer (an empty poll: the fleet's steady state) is logged at debug, not info:
   // 100,000 nodes polling every 5 s would write 20,000 lines a second that say nothing. The
@@ -134,7 +148,7 @@ export async function buildApp(
     requireNode: requireBearerKey(options.keys.nodes),
     onPoll: (node, now) => checkIns.note(node, now),
   });
-  await app.register(openApiRoutes, { version: packageVersion() });
+  await app.register(openApiRoutes, { version: packageVersion(), limits: { maxJobNodes: options.maxJobNodes } });
   await app.register(webPageRoutes);
   return { app, metrics, routes };
 }

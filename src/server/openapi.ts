@@ -6,8 +6,10 @@ import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-p
 import {
   cancelJobResponseSchema,
   claimedTaskResponseSchema,
-  createJobRequestSchema,
+  NODE_PART_PATTERN,
   createJobResponseSchema,
+  documentedCreateJobRequestSchema,
+  documentedStatusReportSchema,
   emptyResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
@@ -16,7 +18,6 @@ import {
   jobSummaryResponseSchema,
   nodeListResponseSchema,
   statusPageResponseSchema,
-  statusReportSchema,
 } from '../wire/schemas.js';
 import { REPORTABLE_STATUSES, TASK_STATUSES } from '../wire/task-status.js';
 import { MAX_PAGE_LIMIT } from './page-query.js';
@@ -28,6 +29,10 @@ interface Answer {
   /** A JSON Schema for an application/json body, or a media type for anything else. */
   json?: object;
   mediaType?: string;
+  /** No body at all (Node's own 431). */
+  empty?: boolean;
+  /** Response headers, by name, with their description. */
+  headers?: Record<string, string>;
 }
 
 interface Parameter {
@@ -45,8 +50,14 @@ export interface Operation {
   tag: string;
   auth: Auth;
   parameters?: Parameter[];
-  requestBody?: { description: string; json: object };
+  /** The documented schema; `maxJobNodes` is the server's FOODTRUCK_MAX_JOB_NODES. */
+  requestBody?: { description: string; json: (limits: DocumentLimits) => object };
   answers: Record<number, Answer>;
+}
+
+/** What the document depends on in the server's configuration. */
+export interface DocumentLimits {
+  maxJobNodes: number;
 }
 
 const error = (description: string): Answer => ({ description, json: errorResponseSchema });
@@ -58,8 +69,8 @@ const jobIdParameter: Parameter = {
   schema: { type: 'string' },
 };
 const nodeParameters: Parameter[] = [
-  { name: 'org', in: 'path', description: 'the node\'s organization', schema: { type: 'string' } },
-  { name: 'name', in: 'path', description: 'the node\'s name', schema: { type: 'string' } },
+  { name: 'org', in: 'path', description: 'the node\'s organization', schema: { type: 'string', pattern: NODE_PART_PATTERN } },
+  { name: 'name', in: 'path', description: 'the node\'s name', schema: { type: 'string', pattern: NODE_PART_PATTERN } },
 ];
 const limitParameter = (what: string, fallback: string): Parameter => ({
   name: 'limit',
@@ -67,12 +78,19 @@ const limitParameter = (what: string, fallback: string): Parameter => ({
   description: `${what} per page (${fallback})`,
   schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT },
 });
-const cursorParameter: Parameter = {
+/** Each list's cursor has the shape the server makes: any value of that shape is a place to continue from. */
+const cursorParameter = (pattern: string, what: string): Parameter => ({
   name: 'cursor',
   in: 'query',
-  description: 'the previous page\'s next_cursor',
-  schema: { type: 'string' },
-};
+  description: `the previous page's next_cursor: ${what}`,
+  schema: { type: 'string', pattern },
+});
+const jobCursor = cursorParameter('^[0-9a-f]{24}$', 'the id of its last job (404 when no job has it)');
+const statusCursor = cursorParameter('^[0-9]{1,9}$', 'the position of its last node in the job');
+const nodeCursor = cursorParameter(
+  `^${NODE_PART_PATTERN.slice(1, -1).replace('(?!\\.\\.?$)', '(?!\\.\\.?/)')}/${NODE_PART_PATTERN.slice(1)}`,
+  'the org/name of its last node; the list goes on after it, whether or not that node exists',
+);
 
 const statusFilters: Parameter[] = [
   { name: 'status', in: 'query', description: 'only statuses in this state', schema: { type: 'string', enum: [...TASK_STATUSES] } },
@@ -91,7 +109,10 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Create a job: one task for each of its nodes',
     tag: 'jobs',
     auth: 'admin',
-    requestBody: { description: 'the task and the nodes to run it on', json: createJobRequestSchema },
+    requestBody: {
+      description: 'the task and the nodes to run it on',
+      json: (limits) => documentedCreateJobRequestSchema(limits.maxJobNodes),
+    },
     answers: {
       200: { description: 'the new job\'s id', json: createJobResponseSchema },
       400: error('the body is malformed or breaks a rule; the message says which (see API.md for the exact ones)'),
@@ -104,8 +125,13 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'List jobs, newest first, with their tasks counted by status',
     tag: 'jobs',
     auth: 'admin',
-    parameters: [limitParameter('jobs', 'default 50'), cursorParameter],
-    answers: { 200: { description: 'a page of jobs', json: jobListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+    parameters: [limitParameter('jobs', 'default 50'), jobCursor],
+    answers: {
+      200: { description: 'a page of jobs', json: jobListResponseSchema },
+      400: error('bad limit or cursor'),
+      401: unauthorized,
+      404: error('the cursor names no job'),
+    },
   },
   {
     method: 'GET',
@@ -115,10 +141,10 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     parameters: [
       jobIdParameter,
-      { name: 'fetchStatuses', in: 'query', description: '"true" to include statuses', schema: { type: 'string', enum: ['true', 'false'] } },
+      { name: 'fetchStatuses', in: 'query', description: '"true" includes statuses; any other value does not', schema: { type: 'string' } },
       ...statusFilters,
       limitParameter('statuses', 'default: all of them'),
-      cursorParameter,
+      statusCursor,
     ],
     answers: {
       200: { description: 'the job', json: jobDetailResponseSchema },
@@ -146,7 +172,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'One page of a job\'s node statuses, without its node list: cheap for a job of any size',
     tag: 'jobs',
     auth: 'admin',
-    parameters: [jobIdParameter, ...statusFilters, limitParameter('statuses', 'default 100'), cursorParameter],
+    parameters: [jobIdParameter, ...statusFilters, limitParameter('statuses', 'default 100'), statusCursor],
     answers: {
       200: { description: 'a page of statuses, in the order of the job\'s nodes', json: statusPageResponseSchema },
       400: error('bad status, node, limit or cursor'),
@@ -173,7 +199,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
     tag: 'nodes',
     auth: 'admin',
-    parameters: [limitParameter('nodes', 'default 100'), cursorParameter],
+    parameters: [limitParameter('nodes', 'default 100'), nodeCursor],
     answers: { 200: { description: 'a page of nodes', json: nodeListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
   },
   {
@@ -199,7 +225,7 @@ export const OPERATIONS: readonly Operation[] = [
     parameters: nodeParameters,
     requestBody: {
       description: `status is one of ${REPORTABLE_STATUSES.join(', ')}; result is optional`,
-      json: statusReportSchema,
+      json: () => documentedStatusReportSchema,
     },
     answers: {
       200: { description: 'recorded', json: emptyResponseSchema },
@@ -234,7 +260,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'This document',
     tag: 'operations',
     auth: 'none',
-    answers: { 200: { description: 'the OpenAPI document', mediaType: 'application/json' } },
+    answers: { 200: { description: 'the OpenAPI document', json: { type: 'object', required: ['openapi', 'info', 'paths'] } } },
   },
   ...WEB_PAGE_FILES.map(
     (file): Operation => ({
@@ -255,11 +281,32 @@ export function openApiPath(fastifyPath: string): string {
   return fastifyPath.replace(/:(\w+)/g, '{$1}');
 }
 
-export function buildOpenApiDocument(version: string): Record<string, unknown> {
+/**
+ * Answers every route can give besides its own: a repeated query parameter (400), headers too
+ * large for Node's HTTP server (431, which Node answers itself, without a body), and on the routes
+ * that read the store, an unreachable database (503 with Retry-After). A method a path does not
+ * serve answers 405 with an Allow header; OpenAPI describes methods that exist, so it is said here.
+ */
+function commonAnswers(operation: Operation): Record<number, Answer> {
+  const answers: Record<number, Answer> = {
+    400: error('a query parameter given more than once, or (see each route) a malformed request'),
+    431: { description: 'request headers too large (answered by Node\'s HTTP server, without a body)', empty: true },
+  };
+  if (operation.method === 'POST') answers[415] = error('a body that is not JSON (Content-Type other than application/json)');
+  if (operation.auth !== 'none' || operation.path === '/healthz') {
+    answers[503] = {
+      ...error('the database cannot be reached or did not answer in time; try again later'),
+      headers: { 'Retry-After': 'seconds to wait before trying again' },
+    };
+  }
+  return answers;
+}
+
+export function buildOpenApiDocument(version: string, limits: DocumentLimits): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of OPERATIONS) {
     const item = (paths[openApiPath(operation.path)] ??= {});
-    item[operation.method.toLowerCase()] = operationObject(operation);
+    item[operation.method.toLowerCase()] = operationObject(operation, limits);
   }
   return {
     openapi: '3.1.0',
@@ -287,7 +334,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
   };
 }
 
-function operationObject(operation: Operation): Record<string, unknown> {
+function operationObject(operation: Operation, limits: DocumentLimits): Record<string, unknown> {
   const object: Record<string, unknown> = {
     operationId: `${operation.method.toLowerCase()}${openApiPath(operation.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ?? '').toUpperCase())}`,
     summary: operation.summary,
@@ -300,19 +347,28 @@ function operationObject(operation: Operation): Record<string, unknown> {
   if (operation.requestBody) {
     object.requestBody = {
       description: operation.requestBody.description,
-      content: { 'application/json': { schema: operation.requestBody.json } },
+      required: true,
+      content: { 'application/json': { schema: operation.requestBody.json(limits) } },
     };
   }
+  // The route's own answers win over the common ones (a 400 that says more, a 503 of /healthz).
+  const answers = { ...commonAnswers(operation), ...operation.answers };
   object.responses = Object.fromEntries(
-    Object.entries(operation.answers).map(([code, answer]) => [
-      code,
-      {
-        description: answer.description,
-        content: answer.json
+    Object.entries(answers).map(([code, answer]) => {
+      const response: Record<string, unknown> = { description: answer.description };
+      if (!answer.empty) {
+        response.content = answer.json
           ? { 'application/json': { schema: answer.json } }
-          : { [answer.mediaType ?? 'application/octet-stream']: { schema: { type: 'string' } } },
-      },
-    ]),
+          : { [answer.mediaType ?? 'application/octet-stream']: { schema: { type: 'string' } } };
+      }
+      const headers = answer.headers ?? (Number(code) === 503 ? { 'Retry-After': 'seconds to wait before trying again' } : undefined);
+      if (headers) {
+        response.headers = Object.fromEntries(
+          Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+        );
+      }
+      return [code, response];
+    }),
   );
   return object;
 }

@@ -2,8 +2,8 @@
 // contract orders "missing" checks after "malformed" ones, each with its own exact message, and
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
-import { LISTED_SPEC_MAX_BYTES } from './spec-limits.js';
-import { TASK_STATUSES } from './task-status.js';
+import { LISTED_SPEC_MAX_BYTES, MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from './spec-limits.js';
+import { REPORTABLE_STATUSES, TASK_STATUSES } from './task-status.js';
 
 export const nodeRefSchema = {
   type: 'object',
@@ -50,6 +50,69 @@ export const statusReportSchema = {
   properties: {
     job_id: { type: 'string' },
     status: { type: 'string' },
+    result: taskResultSchema,
+  },
+} as const;
+
+// The request bodies as the OpenAPI document describes them: every field the server requires and
+// every pattern it enforces, so that a request valid by the document is one the server accepts
+// (rules across fields, such as a window that ends in the future, are said in descriptions). The
+// shape schemas above stay loose on purpose: the contract answers "missing" with its own messages.
+
+/** `nodes[i].org`, `nodes[i].name` and the node routes' path parameters: see names.ts. */
+export const NODE_PART_PATTERN = '^(?!\\.\\.?$)[A-Za-z0-9_.:@-]{1,255}$';
+/** A provider name: see names.ts. */
+export const PROVIDER_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_+-](?:[A-Za-z0-9_.+-]{0,126}[A-Za-z0-9_+-])?$';
+/** A positive Go duration ("30m", "1h30m", "1.5s"): at least one non-zero digit. */
+export const POSITIVE_GO_DURATION_PATTERN = '^(?=.*[1-9])\\+?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$';
+
+const documentedNodeRefSchema = {
+  type: 'object',
+  required: ['org', 'name'],
+  properties: {
+    org: { type: 'string', pattern: NODE_PART_PATTERN },
+    name: { type: 'string', pattern: NODE_PART_PATTERN },
+  },
+} as const;
+
+/** POST /admin/jobs as documented; `maxNodes` is the server's FOODTRUCK_MAX_JOB_NODES. */
+export function documentedCreateJobRequestSchema(maxNodes: number) {
+  return {
+    type: 'object',
+    required: ['task', 'nodes'],
+    properties: {
+      task: {
+        type: 'object',
+        required: ['window_start', 'window_end', 'provider'],
+        properties: {
+          window_start: { ...taskDefinitionSchema.properties.window_start },
+          window_end: { ...taskDefinitionSchema.properties.window_end, description: 'RFC 3339, any offset; in the future, and not before window_start' },
+          provider: { ...taskDefinitionSchema.properties.provider, pattern: PROVIDER_PATTERN },
+          spec: {
+            description: `any JSON value, written to the provider on stdin; at most ${MAX_SPEC_DEPTH} levels of arrays and objects and ${MAX_SPEC_BYTES} bytes of JSON`,
+          },
+          timeout: { ...taskDefinitionSchema.properties.timeout, pattern: POSITIVE_GO_DURATION_PATTERN },
+        },
+      },
+      nodes: {
+        type: 'array',
+        minItems: 1,
+        maxItems: maxNodes,
+        uniqueItems: true,
+        description: 'each org/name pair at most once',
+        items: documentedNodeRefSchema,
+      },
+    },
+  } as const;
+}
+
+/** POST .../tasks/status as documented. */
+export const documentedStatusReportSchema = {
+  type: 'object',
+  required: ['job_id', 'status'],
+  properties: {
+    job_id: { type: 'string', minLength: 1 },
+    status: { type: 'string', enum: [...REPORTABLE_STATUSES] },
     result: taskResultSchema,
   },
 } as const;

@@ -1,0 +1,98 @@
+// Schemathesis (from PyPI, pinned in test/schemathesis/requirements.txt) against the real server's
+// /openapi.json, in positive mode (every request valid by the document must be accepted and
+// answered as documented) and negative mode (every invalid request must be refused with a
+// documented 4xx), with a fixed number of examples per operation and a fixed seed so the run is
+// bounded in time. Install it with `bash scripts/install-schemathesis.sh`; .ci/run does, and sets
+// FOODTRUCK_REQUIRE_SCHEMATHESIS=1 so that a missing schemathesis fails instead of skipping.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type ServerProcess } from './support/server-process.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HOOKS_DIR = `${ROOT}test/schemathesis`;
+/** Examples per operation and phase: enough to find the cases that matter, few enough for CI. */
+const MAX_EXAMPLES = Number(process.env.FOODTRUCK_SCHEMATHESIS_EXAMPLES ?? 15);
+const RUN_TIMEOUT_MS = 8 * 60_000;
+
+function findSchemathesis(): string | undefined {
+  const candidates = [process.env.FOODTRUCK_SCHEMATHESIS, `${ROOT}.venv-schemathesis/bin/schemathesis`].filter(
+    (file): file is string => Boolean(file),
+  );
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function runSchemathesis(binary: string, server: ServerProcess, mode: 'positive' | 'negative'): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      binary,
+      [
+        '--config-file', `${HOOKS_DIR}/schemathesis.toml`,
+        'run', `${server.url}/openapi.json`,
+        '--mode', mode,
+        '--max-examples', String(MAX_EXAMPLES),
+        '--seed', '20261125',
+        '--workers', '1',
+        '--request-timeout', '30',
+        '--no-color',
+      ],
+      {
+        cwd: HOOKS_DIR,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          PYTHONPATH: HOOKS_DIR,
+          SCHEMATHESIS_HOOKS: 'hooks',
+          FOODTRUCK_ST_ADMIN_KEY: server.adminKey,
+          FOODTRUCK_ST_NODES_KEY: server.nodesKey,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const binary = findSchemathesis();
+const skip =
+  binary === undefined && process.env.FOODTRUCK_REQUIRE_SCHEMATHESIS !== '1'
+    ? 'schemathesis is not installed: run `bash scripts/install-schemathesis.sh` (or set FOODTRUCK_SCHEMATHESIS)'
+    : false;
+
+describe('the OpenAPI document against the real server, by schemathesis', { skip }, () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  for (const mode of ['positive', 'negative'] as const) {
+    it(`finds no failure in ${mode} mode`, { timeout: RUN_TIMEOUT_MS + 30_000 }, async () => {
+      assert.ok(binary, 'FOODTRUCK_REQUIRE_SCHEMATHESIS=1, but schemathesis is not installed: run `bash scripts/install-schemathesis.sh`');
+      const { code, output } = await runSchemathesis(binary, server, mode);
+      const summary = output.split('\n').filter((line) => /passed|failed|failures|generated/.test(line)).slice(-3).join('\n');
+      console.log(`schemathesis ${mode}: ${summary}`);
+      assert.equal(code, 0, output.slice(-20_000));
+    });
+  }
+});

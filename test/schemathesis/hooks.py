@@ -1,0 +1,39 @@
+"""Schemathesis hooks for Foodtruck's OpenAPI run (test/openapi-schemathesis.test.ts).
+
+One rule of POST /admin/jobs spans fields and time, so no JSON Schema can state it: the window
+must end in the future and not before it starts (the document says so in a description). A
+generated body whose two window times are both valid RFC 3339 gets a window around now instead,
+so that a schema-valid job is one the server can accept. A body whose times are malformed (what a
+negative case may be about) is left as it was.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import schemathesis
+
+
+def _is_rfc3339(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return "T" in value.upper()
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if case.method.upper() != "POST" or case.operation.path != "/admin/jobs":
+        return case
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("task"), dict):
+        return case
+    task = body["task"]
+    if _is_rfc3339(task.get("window_start")) and _is_rfc3339(task.get("window_end")):
+        now = datetime.now(timezone.utc)
+        task = dict(task)
+        task["window_start"] = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        task["window_end"] = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        case.body = {**body, "task": task}
+    return case
