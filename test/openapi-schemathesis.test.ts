@@ -7,7 +7,9 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type ServerProcess } from './support/server-process.js';
@@ -33,6 +35,7 @@ function findSchemathesis(): string | undefined {
 }
 
 function runSchemathesis(binary: string, server: ServerProcess, mode: 'positive' | 'negative'): Promise<{ code: number | null; output: string }> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'foodtruck-schemathesis-'));
   return new Promise((resolve) => {
     const child = spawn(
       binary,
@@ -47,11 +50,13 @@ function runSchemathesis(binary: string, server: ServerProcess, mode: 'positive'
         '--no-color',
       ],
       {
-        cwd: HOOKS_DIR,
+        // Its cache goes to a directory of its own, not into the repository.
+        cwd: workDir,
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           PYTHONPATH: HOOKS_DIR,
+          PYTHONDONTWRITEBYTECODE: '1',
           SCHEMATHESIS_HOOKS: 'hooks',
           FOODTRUCK_ST_ADMIN_KEY: server.adminKey,
           FOODTRUCK_ST_NODES_KEY: server.nodesKey,
@@ -65,6 +70,7 @@ function runSchemathesis(binary: string, server: ServerProcess, mode: 'positive'
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      rmSync(workDir, { recursive: true, force: true });
       resolve({ code, output });
     });
   });
