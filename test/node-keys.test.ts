@@ -14,7 +14,7 @@ import { call, jobBody, type Answer } from './support/api-client.js';
 import { runFoodtruck } from './support/cli-process.js';
 import { startClient, waitFor, waitForStatus, writeClientConfig, writeProvider } from './support/client-process.js';
 import { mixlibMissing, mixlibSign } from './support/mixlib.js';
-import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
+import { randomKey, runServerToExit, startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const ORG = 'fleet';
@@ -415,5 +415,24 @@ describe('node keys: both modes at once while a fleet moves', () => {
     // No enrollment secret configured: nobody enrolls.
     const enroll = await call(`${server.url}/organizations/${ORG}/foodtruck/nodes/other/key`, { key: server.nodesKey, json: { public_key: publicPem(keys.publicKey) } });
     assert.equal(enroll.status, 401);
+  });
+});
+
+describe('node keys: configuration', () => {
+  it('stops the server on an unknown FOODTRUCK_NODE_AUTH or a weak enrollment secret, naming the variable', async () => {
+    const temp = makeTempDir('foodtruck-node-auth-config-');
+    try {
+      const base = { FOODTRUCK_DATA_DIR: temp.dir, FOODTRUCK_LISTEN_ADDR: '127.0.0.1:0', ADMIN_API_KEY: randomKey(), NODES_API_KEY: randomKey() };
+      const mode = await runServerToExit({ ...base, FOODTRUCK_NODE_AUTH: 'node-key' });
+      assert.equal(mode.code, 2);
+      assert.match(mode.output, /FOODTRUCK_NODE_AUTH: must be one of shared-key, node-keys, both, got "node-key"/);
+      const secret = await runServerToExit({ ...base, FOODTRUCK_NODE_AUTH: 'node-keys', FOODTRUCK_ENROLLMENT_SECRET: 'short' });
+      assert.equal(secret.code, 2);
+      assert.match(secret.output, /FOODTRUCK_ENROLLMENT_SECRET: must be at least 16/);
+      const same = await runServerToExit({ ...base, FOODTRUCK_ENROLLMENT_SECRET: base.ADMIN_API_KEY });
+      assert.match(same.output, /FOODTRUCK_ENROLLMENT_SECRET: must differ from ADMIN_API_KEY and NODES_API_KEY/);
+    } finally {
+      temp.remove();
+    }
   });
 });
