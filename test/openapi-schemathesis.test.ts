@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type ServerProcess } from './support/server-process.js';
+import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HOOKS_DIR = `${ROOT}test/schemathesis`;
 /** Examples per operation and phase: enough to find the cases that matter, few enough for CI. */
 const MAX_EXAMPLES = Number(process.env.FOODTRUCK_SCHEMATHESIS_EXAMPLES ?? 15);
 const RUN_TIMEOUT_MS = 8 * 60_000;
+const ENROLLMENT_SECRET = randomKey();
 
 function findSchemathesis(): string | undefined {
   const candidates = [process.env.FOODTRUCK_SCHEMATHESIS, `${ROOT}.venv-schemathesis/bin/schemathesis`].filter(
@@ -60,6 +61,7 @@ function runSchemathesis(binary: string, server: ServerProcess, mode: 'positive'
           SCHEMATHESIS_HOOKS: 'hooks',
           FOODTRUCK_ST_ADMIN_KEY: server.adminKey,
           FOODTRUCK_ST_NODES_KEY: server.nodesKey,
+          FOODTRUCK_ST_ENROLLMENT_SECRET: ENROLLMENT_SECRET,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -85,7 +87,7 @@ const skip =
 describe('the OpenAPI document against the real server, by schemathesis', { skip }, () => {
   let server: ServerProcess;
   before(async () => {
-    server = await startServer();
+    server = await startServer({ env: { FOODTRUCK_ENROLLMENT_SECRET: ENROLLMENT_SECRET } });
   });
   after(async () => {
     await server?.stop();
