@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { webPageRoutes } from './routes/web-page.js';
+import { TaskDelivery } from './task-delivery.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,7 +31,14 @@ export interface AppOptions {
   logger: FastifyBaseLogger | false;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
+  /** Long polls held at once, at most (`FOODTRUCK_MAX_HELD_POLLS`); 0 turns long polls off. */
+  maxHeldPolls?: number;
+  /** How often the jobs other processes stored are read; 1 s when absent. */
+  jobFeedIntervalMs?: number;
 }
+
+/** `FOODTRUCK_MAX_HELD_POLLS` when not set. */
+export const DEFAULT_MAX_HELD_POLLS = 100_000;
 
 /** A route the server answers, as Fastify registered it. */
 export interface RegisteredRoute {
@@ -44,7 +52,7 @@ const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
 export async function buildApp(
   options: AppOptions,
-): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[] }> {
+): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[]; delivery: TaskDelivery }> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request, written below, instead of Fastify's two.
@@ -56,6 +64,17 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = new ServerMetrics();
+  const delivery = await TaskDelivery.open(options.store, {
+    maxHeldPolls: options.maxHeldPolls ?? DEFAULT_MAX_HELD_POLLS,
+    ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
+    onHeldPolls: (count) => metrics.heldPolls.set(count),
+    onFeedError: (error) => app.log.warn({ err: error }, 'could not read the jobs stored by other server processes; will retry'),
+  });
+  metrics.watchDueNodes(() => delivery.index.size);
+  delivery.start();
+  // Held polls are answered (404, or a task that just arrived) before the server waits for the
+  // requests in flight, of which they are part: a stopping server never keeps nodes waiting.
+  app.addHook('preClose', async () => delivery.stop());
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -118,6 +137,7 @@ export async function buildApp(
     requireAdmin: requireBearerKey(options.keys.admin),
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
+    delivery,
   });
   await app.register(adminNodeRoutes, {
     store: options.store,
@@ -128,11 +148,12 @@ export async function buildApp(
     store: options.store,
     metrics,
     requireNode: requireBearerKey(options.keys.nodes),
+    delivery,
     onPoll: (node, now) => checkIns.note(node, now),
   });
   await app.register(openApiRoutes, { version: packageVersion() });
   await app.register(webPageRoutes);
-  return { app, metrics, routes };
+  return { app, metrics, routes, delivery };
 }
 
 function packageVersion(): string {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     keys,
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
+    maxHeldPolls: config.maxHeldPolls,
     logger: pino(
       {
         level: config.logLevel,
