@@ -31,7 +31,8 @@ const out: string[] = [];
 const flush = () => {
   if (out.length > 0) process.stdout.write(out.splice(0).join(''));
 };
-setInterval(flush, 50).unref();
+// Not unref'd: the fleet lives until SIGTERM, even once every node has its task.
+setInterval(flush, 50);
 
 function poll(index: number): void {
   if (stopping) return;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onResponseHookHandler } from 'fastify';
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
@@ -47,6 +47,9 @@ export interface RegisteredRoute {
   url: string;
 }
 
+/** pino's levels, to skip building a line it would not write. */
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
@@ -79,6 +82,14 @@ export async function buildApp(
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    // Each route counts its own answers, its pattern known here once: looking it up per request
+    // (`request.routeOptions`) builds an object of a dozen fields on every poll.
+    const pattern = route.url;
+    const countAnswer: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeRequest(request.method, pattern, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = [...[route.onResponse ?? []].flat(), countAnswer];
   });
   const checkIns = new CheckInRecorder(
     options.store,
@@ -126,11 +137,16 @@ export async function buildApp(
   // Callback-style: it runs once per request, polls included, and has nothing to await.
   app.addHook('onResponse', (request, reply, done) => {
     const elapsedMs = reply.elapsedTime;
-    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, elapsedMs / 1000);
-    request.log[request.routineAnswer ? 'debug' : 'info'](
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(elapsedMs * 100) / 100 },
-      'request',
-    );
+    // Routes count their own answers (see onRoute above); this counts the rest.
+    if (request.is404) metrics.observeRequest(request.method, 'unmatched', reply.statusCode, elapsedMs / 1000);
+    const level = request.routineAnswer ? 'debug' : 'info';
+    // Nothing is built for a line the logger would drop (the empty polls, at the default level).
+    if ((LEVEL_VALUES[level] as number) >= (LEVEL_VALUES[request.log.level] ?? 0)) {
+      request.log[level](
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(elapsedMs * 100) / 100 },
+        'request',
+      );
+    }
     done();
   });
 
