@@ -2,6 +2,8 @@
 // server with a message naming the variable and what it expected.
 
 import path from 'node:path';
+import { DEFAULT_TASK_TIMEOUT_MS } from '../store/task-lease.js';
+import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
 
 export type StoreConfig =
   | { kind: 'sqlite'; dataDir: string }
@@ -19,6 +21,8 @@ export interface ServerConfig {
   jobBodyLimitBytes: number;
   /** Long polls held at once, at most; 0 turns long polls off. */
   maxHeldPolls: number;
+  /** FOODTRUCK_DEFAULT_TASK_TIMEOUT: how long a task without `timeout` may run on a node that sends no heartbeats. */
+  defaultTaskTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +75,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     maxJobNodes: readPositiveInteger(env, 'FOODTRUCK_MAX_JOB_NODES', 100_000),
     jobBodyLimitBytes: readPositiveInteger(env, 'FOODTRUCK_JOB_BODY_LIMIT', 64 * 1024 * 1024),
     maxHeldPolls: readWholeNumber(env, 'FOODTRUCK_MAX_HELD_POLLS', 100_000),
+    defaultTaskTimeoutMs: readDuration(env, 'FOODTRUCK_DEFAULT_TASK_TIMEOUT', DEFAULT_TASK_TIMEOUT_MS),
   };
 }
 
@@ -117,6 +122,16 @@ function readWholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: num
     throw new ConfigError(variable, `must be a whole number, 0 or more, got "${text}"`);
   }
   return Number(text);
+}
+
+function readDuration(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = nonEmpty(env[variable]);
+  if (text === undefined) return fallback;
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms <= 0 || !Number.isSafeInteger(Math.round(ms))) {
+    throw new ConfigError(variable, `must be a positive Go duration such as "${formatGoDuration(fallback)}" or "90m", got "${text}"`);
+  }
+  return Math.round(ms);
 }
 
 function readBoolean(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {
