@@ -4,16 +4,17 @@ import { formatGoDuration, parseGoDuration } from '../../wire/go-duration.js';
 import type { NodeRef } from '../../wire/job-request.js';
 import { isValidNodePart } from '../../wire/names.js';
 import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
-import type { BearerCheck } from '../auth.js';
 import { HttpError, badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
 import { MAX_POLL_WAIT_MS, type TaskDelivery } from '../task-delivery.js';
 import { claimedTaskJson } from '../wire-json.js';
 
 export interface NodeTaskRoutesOptions {
   store: Store;
   metrics: ServerMetrics;
-  requireNode: BearerCheck;
+  /** The one node authentication (node-auth.ts); every node route goes through it. */
+  nodeAuth: NodeAuth;
   delivery: TaskDelivery;
   /** Told of every poll, e.g. to remember when each node last checked in. */
   onPoll?: (node: NodeRef, now: Date) => void;
@@ -44,7 +45,7 @@ const HELD_POLLS_RETRY_AFTER_SECONDS = 5;
 
 export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
   const { store, metrics } = options;
-  app.addHook('onRequest', options.requireNode);
+  applyNodeAuth(app, options.nodeAuth);
 
   const { delivery } = options;
   const tooManyHeld = `too many polls held on this server (${delivery.held.limit}): poll again in ${HELD_POLLS_RETRY_AFTER_SECONDS} s`;
