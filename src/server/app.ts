@@ -122,6 +122,7 @@ export async function buildApp(
     requireAdmin: requireBearerKey(options.keys.admin),
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
+    flushCheckIns: () => checkIns.flush(),
   });
   await app.register(adminNodeRoutes, {
     store: options.store,
