@@ -31,6 +31,7 @@ describe('MongoDB collection setup', () => {
       { customAction: 'CreateCollection', collection: 'handouts', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'slots', shardKey: 'jobId' },
       { customAction: 'CreateCollection', collection: 'node_check_ins', shardKey: '_id' },
+      { customAction: 'CreateCollection', collection: 'node_keys', shardKey: '_id' },
       ...JOBS_INDEXES,
       ...TASKS_INDEXES,
       ...SLOTS_INDEXES,
@@ -44,6 +45,7 @@ describe('MongoDB collection setup', () => {
       ['handouts', new Set(['_id_'])],
       ['slots', new Set(['_id_', 'current_of_job'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
+      ['node_keys', new Set(['_id_'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [
