@@ -8,6 +8,7 @@ import { COLLECTION_LAYOUTS, DEPLOYMENT_PROFILES, setupCommands } from '../src/s
 const JOBS_INDEXES = [
   { createIndexes: 'jobs', indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }] },
   { createIndexes: 'jobs', indexes: [{ name: 'by_provider', key: { provider: 1, createdAt: -1, _id: -1 } }] },
+  { createIndexes: 'jobs', indexes: [{ name: 'by_stored_at', key: { storedAt: 1 } }] },
 ];
 const TASKS_INDEXES = [
   { createIndexes: 'tasks', indexes: [{ name: 'by_node_and_job', key: { node: 1, jobId: 1 }, unique: true }] },
@@ -41,7 +42,7 @@ describe('MongoDB collection setup', () => {
 
   it('creates only what is missing, on Cosmos DB as on MongoDB', () => {
     const existing = new Map([
-      ['jobs', new Set(['_id_', 'newest_first', 'by_provider'])],
+      ['jobs', new Set(['_id_', 'newest_first', 'by_provider', 'by_stored_at'])],
       ['handouts', new Set(['_id_'])],
       ['slots', new Set(['_id_', 'current_of_job'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],

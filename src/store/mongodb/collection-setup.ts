@@ -28,6 +28,8 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
     indexes: [
       { name: 'newest_first', key: { createdAt: -1, _id: -1 } },
       { name: 'by_provider', key: { provider: 1, createdAt: -1, _id: -1 } },
+      // The job feed: each server process reads the jobs stored in the last few seconds.
+      { name: 'by_stored_at', key: { storedAt: 1 } },
     ],
   },
   {
