@@ -18,7 +18,7 @@ export interface NodeStatusJson {
   node_name: string;
   status: string;
   last_updated: string;
-  result?: { exit_code: number; reason: string; output?: string };
+  result?: { exit_code: number; reason?: string; output?: string };
 }
 
 export interface NodeOverviewJson {

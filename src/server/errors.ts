@@ -44,8 +44,6 @@ export function answerFor(error: unknown, bodyLimitBytes: number | undefined): E
         message: `request body is too large: at most ${bodyLimitBytes ?? 'the allowed number of'} bytes`,
         serverFault: false,
       };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { statusCode: 415, message: 'unsupported content type: send application/json', serverFault: false };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { statusCode: 400, message: 'request body length does not match its Content-Length', serverFault: false };
   }
