@@ -195,8 +195,14 @@ describe('foodtruck CLI', () => {
   it('watches a job to its end and lists the failed nodes with exit codes and reasons, exiting 1', async () => {
     const nodes = [`org/${freshName('watch')}`, `org/${freshName('watch')}`, `org/${freshName('watch')}`];
     const id = await createJob(nodes);
-    const watching = foodtruck(['jobs', 'watch', id, '--interval', '100ms']);
-    await sleep(300);
+    // The nodes report only once the watch has shown the job untouched (a loaded machine may take
+    // seconds to start the CLI).
+    let started: () => void = () => undefined;
+    const shownUntouched = new Promise<void>((resolve) => (started = resolve));
+    const watching = foodtruck(['jobs', 'watch', id, '--interval', '100ms'], {
+      onStdout: (stdout) => (/0% 0\/3 {2}queued 3/.test(stdout) ? started() : undefined),
+    });
+    await shownUntouched;
     await runAsNode(nodes[0] as string, { status: 'success', exit_code: 0, reason: '' });
     await runAsNode(nodes[1] as string, { status: 'failed', exit_code: 3, reason: 'exit error', output: 'disk \u001b[31mfull\n' });
     await sleep(300);

@@ -14,7 +14,13 @@ export interface CliRun {
 
 export async function runFoodtruck(
   args: string[],
-  options: { env?: Record<string, string | undefined>; stdin?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    stdin?: string;
+    timeoutMs?: number;
+    /** Told everything printed so far, each time more is printed (to act on a command that is still running). */
+    onStdout?: (stdout: string) => void;
+  } = {},
 ): Promise<CliRun> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
     env: { PATH: process.env.PATH, ...options.env },
@@ -22,7 +28,10 @@ export async function runFoodtruck(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    options.onStdout?.(stdout);
+  });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdin.end(options.stdin ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
