@@ -23,6 +23,8 @@ export interface ClientConfig {
   requestTimeoutMs: number;
   shutdownGraceMs: number;
   maxBackoffMs: number;
+  /** How often `running` is re-reported while a provider runs (the server's sign of life). */
+  heartbeatMs: number;
   tlsVerify: boolean;
 }
 
@@ -57,12 +59,14 @@ const KNOWN_SETTINGS = new Set([
   'request_timeout',
   'shutdown_grace',
   'max_backoff',
+  'heartbeat',
 ]);
 
 const DEFAULTS = {
   request_timeout: '30s',
   shutdown_grace: '30s',
   max_backoff: '5m',
+  heartbeat: '30s',
 };
 
 /** Where undelivered statuses wait when `state_dir` is not set. */
@@ -120,6 +124,7 @@ export function parseClientConfig(
   const requestTimeoutMs = readDuration(settings, 'request_timeout', DEFAULTS.request_timeout, problems);
   const shutdownGraceMs = readDuration(settings, 'shutdown_grace', DEFAULTS.shutdown_grace, problems);
   const maxBackoffMs = readDuration(settings, 'max_backoff', DEFAULTS.max_backoff, problems);
+  const heartbeatMs = readDuration(settings, 'heartbeat', DEFAULTS.heartbeat, problems);
   const providerDirs = readProviderDirs(settings.providers_path, platform, resolvePath, problems);
 
   let stateDir = defaultStateDir(platform, env);
@@ -146,6 +151,7 @@ export function parseClientConfig(
       requestTimeoutMs: requestTimeoutMs as number,
       shutdownGraceMs: shutdownGraceMs as number,
       maxBackoffMs: maxBackoffMs as number,
+      heartbeatMs: heartbeatMs as number,
       tlsVerify,
     },
     warnings,
