@@ -89,6 +89,7 @@ export async function buildApp(
   app.setErrorHandler((error, request, reply) => {
     const answer = answerFor(error, request.routeOptions.bodyLimit);
     if (answer.serverFault) request.log.error({ err: error }, 'request failed');
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
     return reply.code(answer.statusCode).send({ message: answer.message });
   });
   app.setNotFoundHandler((request, reply) =>

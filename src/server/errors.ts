@@ -23,17 +23,37 @@ export interface ErrorAnswer {
   message: string;
   /** Whether it is worth a log line at error level: the server's fault, not the caller's. */
   serverFault: boolean;
+  /** For a passing condition (503): the seconds after which a retry may succeed, sent as Retry-After. */
+  retryAfterSeconds?: number;
 }
+
+/** Storage that is unavailable for a moment (a lock, a failover, a restart) is usually back within seconds. */
+export const STORAGE_RETRY_AFTER_SECONDS = 2;
 
 /** Turns anything thrown while serving a request into the status and message answered. */
 export function answerFor(error: unknown, bodyLimitBytes: number | undefined): ErrorAnswer {
   if (error instanceof HttpError) return { statusCode: error.statusCode, message: error.message, serverFault: false };
   if (error instanceof InvalidCursorError) return { statusCode: 400, message: 'invalid cursor', serverFault: false };
   if (error instanceof StoreUnavailableError) {
-    return { statusCode: 503, message: `storage is unavailable, try again later: ${error.message}`, serverFault: true };
+    return {
+      statusCode: 503,
+      message: `storage is unavailable, try again later: ${error.message}`,
+      serverFault: true,
+      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+    };
   }
   const code = (error as { code?: unknown }).code;
   switch (code) {
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      // The embedded store's file held by another program (the sqlite3 shell, a backup) for longer
+      // than its busy timeout: passing, like any other unavailable storage.
+      return {
+        statusCode: 503,
+        message: 'storage is unavailable, try again later: the database is locked',
+        serverFault: true,
+        retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { statusCode: 400, message: INVALID_REQUEST_JSON, serverFault: false };

@@ -30,11 +30,20 @@ const UNAVAILABLE_SERVER_CODES: ReadonlySet<number> = new Set([
   16500, // Cosmos DB: TooManyRequests (request rate is large)
 ]);
 
+/**
+ * A database that is up but busy for a moment: FerretDB on its SQLite backend answers
+ * "database is locked" (SQLITE_BUSY) as an internal error when writers from several server
+ * processes collide; PostgreSQL under FerretDB reports serialization failures and deadlocks.
+ */
+const TRANSIENT_SERVER_MESSAGE = /database is locked|SQLITE_BUSY|could not serialize access|deadlock detected/i;
+
 export function isUnavailableError(error: unknown): boolean {
   // MongoNetworkError covers refused and reset connections, socket timeouts (MongoNetworkTimeoutError)
   // and cleared pools.
   if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
-  return error instanceof MongoServerError && typeof error.code === 'number' && UNAVAILABLE_SERVER_CODES.has(error.code);
+  if (!(error instanceof MongoServerError)) return false;
+  if (typeof error.code === 'number' && UNAVAILABLE_SERVER_CODES.has(error.code)) return true;
+  return TRANSIENT_SERVER_MESSAGE.test(error.message);
 }
 
 /** Rethrows `error` as StoreUnavailableError when it means the database cannot be reached. */
