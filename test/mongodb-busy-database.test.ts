@@ -50,14 +50,17 @@ describe('two server processes on one FerretDB (SQLite backend) under 200 concur
         nodes.flatMap((node) => [a, b].map(async (server) => ({ name: node.name, answer: await poll(server, node.name) }))),
       );
       for (const { name, answer } of first) record(name, answer);
-      // Then each node polls on as the client does, until it is told there is nothing left.
-      for (const node of nodes) {
-        for (let i = 0, misses = 0; misses < 2 && i < 50; i++) {
-          const answer = await poll(i % 2 === 0 ? a : b, node.name);
-          record(node.name, answer);
-          misses = answer.status === 404 ? misses + 1 : 0;
-        }
-      }
+      // Then each node polls on as the client does, until it is told there is nothing left (the
+      // nodes side by side, each one's polls one after the other).
+      await Promise.all(
+        nodes.map(async (node) => {
+          for (let i = 0, misses = 0; misses < 2 && i < 20; i++) {
+            const answer = await poll(i % 2 === 0 ? a : b, node.name);
+            record(node.name, answer);
+            misses = answer.status === 404 ? misses + 1 : 0;
+          }
+        }),
+      );
       console.log(`# 503 answers: ${unavailable.length} (${[...new Set(unavailable.map((answer) => answer.body.message))].join('; ')})`);
       assert.equal(handed.size, nodes.length, 'every task handed out');
       for (const [name, times] of handed) assert.equal(times, 1, `${name} handed out ${times} times`);

@@ -64,7 +64,8 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
 function reportError(error: unknown, command: Command | undefined, context: CliContext): number {
   if (error instanceof UsageError) {
     const hint = command ? `foodtruck ${command.words.join(' ')} --help` : 'foodtruck --help';
-    context.writeError(`foodtruck: ${error.message}\nSee: ${hint}\n`);
+    const usage = command ? `Usage: foodtruck ${command.words.join(' ')} ${command.usage}\n` : '';
+    context.writeError(`foodtruck: ${error.message}\n${usage}See: ${hint}\n`);
     return EXIT_USAGE;
   }
   if (error instanceof ApiError) {

@@ -2,6 +2,7 @@
 
 import { pino } from 'pino';
 import { openStore } from '../store/open-store.js';
+import { DataDirInUseError } from '../store/sqlite/data-dir-lock.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { resolveApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // A database that cannot be reached is the operator's to fix, not a bug: its message says all.
   const text =
-    error instanceof StoreUnavailableError
+    error instanceof StoreUnavailableError || error instanceof DataDirInUseError
       ? error.message
       : error instanceof Error
         ? (error.stack ?? error.message)

@@ -4,7 +4,7 @@ import { isValidNodePart } from '../../wire/names.js';
 import { formatRfc3339 } from '../../wire/rfc3339.js';
 import { listFlag, noPositionals, printJson, stringFlag, type Command } from '../command.js';
 import { connect } from '../connection.js';
-import { CommandError, EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_OK, UsageError } from '../errors.js';
 import { followJob } from '../follow-job.js';
 import { parseEnd, parseStart } from '../time-input.js';
 import { watchInterval } from './jobs-watch.js';
@@ -115,6 +115,7 @@ async function readInput(file: string, context: Parameters<Command['run']>[1]): 
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new CommandError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    // A file named on the command line that is not there is a mistake in the command: nothing was sent.
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }

@@ -25,6 +25,7 @@ import {
 } from '../store.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor } from '../node-listing.js';
 import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
@@ -48,9 +49,24 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements;
 
+  /** Set when the store was opened on a data directory, which it then holds for this process. */
+  #lock: DataDirLock | undefined;
+
+  /**
+   * Opens the store in a data directory and takes that directory for this process: a second
+   * process on the same directory gets DataDirInUseError (see data-dir-lock.ts).
+   */
   static open(dataDir: string): SqliteStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+    const lock = lockDataDir(dataDir);
+    try {
+      const store = new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+      store.#lock = lock;
+      return store;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   constructor(file: string) {
@@ -292,6 +308,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#db.close();
+    this.#lock?.release();
   }
 
   #countsOf(row: JobRow, now: Date): StatusCounts {
