@@ -18,17 +18,15 @@ export const unauthorized = () => new HttpError(401, 'Unauthorized');
 export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
 
+/** What a 503 asks the caller to wait before trying again (`Retry-After`, in seconds). */
+export const RETRY_AFTER_SECONDS = 5;
+
 export interface ErrorAnswer {
   statusCode: number;
   message: string;
   /** Whether it is worth a log line at error level: the server's fault, not the caller's. */
   serverFault: boolean;
-  /** For a passing condition (503): the seconds after which a retry may succeed, sent as Retry-After. */
-  retryAfterSeconds?: number;
 }
-
-/** Storage that is unavailable for a moment (a lock, a failover, a restart) is usually back within seconds. */
-export const STORAGE_RETRY_AFTER_SECONDS = 2;
 
 /** Turns anything thrown while serving a request into the status and message answered. */
 export function answerFor(error: unknown, bodyLimitBytes: number | undefined): ErrorAnswer {
@@ -39,7 +37,6 @@ export function answerFor(error: unknown, bodyLimitBytes: number | undefined): E
       statusCode: 503,
       message: `storage is unavailable, try again later: ${error.message}`,
       serverFault: true,
-      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
     };
   }
   const code = (error as { code?: unknown }).code;
@@ -52,8 +49,7 @@ export function answerFor(error: unknown, bodyLimitBytes: number | undefined): E
         statusCode: 503,
         message: 'storage is unavailable, try again later: the database is locked',
         serverFault: true,
-        retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
-      };
+        };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { statusCode: 400, message: INVALID_REQUEST_JSON, serverFault: false };

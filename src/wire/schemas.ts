@@ -2,6 +2,7 @@
 // contract orders "missing" checks after "malformed" ones, each with its own exact message, and
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
+import { LISTED_SPEC_MAX_BYTES } from './spec-limits.js';
 import { TASK_STATUSES } from './task-status.js';
 
 export const nodeRefSchema = {
@@ -37,7 +38,8 @@ export const createJobRequestSchema = {
 export const taskResultSchema = {
   type: 'object',
   properties: {
-    exit_code: { type: 'integer' },
+    // The original Go client decodes it into an int32-sized int: anything else could not come back exactly.
+    exit_code: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
     reason: { type: 'string' },
     output: { type: 'string', description: 'the tail of the provider output; the server keeps the last 64 KiB' },
   },
@@ -49,6 +51,12 @@ export const statusReportSchema = {
     job_id: { type: 'string' },
     status: { type: 'string' },
     result: taskResultSchema,
+    heartbeat_interval: {
+      type: 'string',
+      description:
+        'Go duration ("30s", at most 1h): the node re-reports running this often while the provider runs; ' +
+        'its task then times out when no report came for max(2m, 4 x interval)',
+    },
   },
 } as const;
 
@@ -118,11 +126,25 @@ export const jobSummaryResponseSchema = {
   },
 } as const;
 
+const listedTaskResponseSchema = {
+  type: 'object',
+  description: `spec only when its JSON text is at most ${LISTED_SPEC_MAX_BYTES} bytes; otherwise spec_omitted is true and the job's own routes answer it`,
+  required: ['window_start', 'window_end', 'provider'],
+  additionalProperties: false,
+  properties: { ...taskResponseSchema.properties, spec_omitted: { type: 'boolean', enum: [true] } },
+} as const;
+
+export const jobListEntryResponseSchema = {
+  ...jobSummaryResponseSchema,
+  description: 'a job without its node list, with its tasks counted by status, and its spec only when small',
+  properties: { ...jobSummaryResponseSchema.properties, task: listedTaskResponseSchema },
+} as const;
+
 export const jobListResponseSchema = {
   type: 'object',
   required: ['jobs', 'next_cursor'],
   additionalProperties: false,
-  properties: { jobs: { type: 'array', items: jobSummaryResponseSchema }, next_cursor: nextCursor },
+  properties: { jobs: { type: 'array', items: jobListEntryResponseSchema }, next_cursor: nextCursor },
 } as const;
 
 export const nodeStatusResponseSchema = {
@@ -175,11 +197,16 @@ export const statusPageResponseSchema = {
 
 export const cancelJobResponseSchema = {
   type: 'object',
-  required: ['id', 'cancelled', 'summary'],
+  required: ['id', 'cancelled', 'stopping', 'summary'],
   additionalProperties: false,
   properties: {
     id: jobId,
     cancelled: { type: 'integer', minimum: 0, description: 'tasks that were still queued and are now cancelled' },
+    stopping: {
+      type: 'integer',
+      minimum: 0,
+      description: 'handed-out tasks (pending or running) whose nodes this call asked to stop, at their next report',
+    },
     summary: statusCountsSchema,
   },
 } as const;
@@ -192,6 +219,18 @@ export const claimedTaskResponseSchema = {
 } as const;
 
 export const emptyResponseSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const statusReportResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cancel: {
+      type: 'boolean',
+      enum: [true],
+      description: 'present when an administrator asked to stop this task: stop the provider and report cancelled',
+    },
+  },
+} as const;
 
 export const nodeOverviewResponseSchema = {
   type: 'object',
