@@ -187,6 +187,31 @@ describe('foodtruck CLI', () => {
     assert.equal(failedOnly.summary.failed, 1);
   });
 
+  it('prints one node\'s whole output and reason with jobs output, which the tables point to', async () => {
+    const [a, b] = [`org/${freshName('output')}`, `org/${freshName('output')}`];
+    const id = await createJob([a, b]);
+    const reason = `exit error: ${'a long explanation '.repeat(5)}end`;
+    const output = `first line\n${'x'.repeat(3000)}\nlast line\n`;
+    await runAsNode(a, { status: 'failed', exit_code: 4, reason, output });
+    const run = await foodtruck(['jobs', 'output', id, a]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, output, 'the whole output, byte for byte, when piped');
+    assert.equal(run.stderr, `${a}: failed, exit code 4: ${reason}\n`);
+    const table = await foodtruck(['jobs', 'get', id]);
+    assert.match(table.stdout, new RegExp(`A node's whole reason and output: foodtruck jobs output ${id} ORG/NAME`));
+    const json = JSON.parse((await foodtruck(['jobs', 'output', id, a, '--json'])).stdout) as { result: { output: string } };
+    assert.equal(json.result.output, output);
+    const none = await foodtruck(['jobs', 'output', id, b]);
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, '');
+    const stranger = await foodtruck(['jobs', 'output', id, 'org/nobody']);
+    assert.equal(stranger.code, 3);
+    assert.match(stranger.stderr, /does not target node org\/nobody/);
+    const usage = await foodtruck(['jobs', 'output', id]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /missing node ORG\/NAME/);
+  });
+
   it('cancels the tasks nobody picked up', async () => {
     const [a, b] = [`org/${freshName('cancel')}`, `org/${freshName('cancel')}`];
     const id = await createJob([a, b]);

@@ -45,7 +45,7 @@ describe('the bundled client', () => {
     for (const name of imported) assert.ok(name.startsWith('node:') || builtins.has(name), name);
     // Only the client and the wire modules that themselves import nothing (no ajv, no server).
     const sources = Object.keys(meta.inputs).filter((input) => input !== 'foodtruck-client-entry.ts');
-    for (const source of sources) assert.match(source, /^src\/(client\/[\w-]+|wire\/(go-duration|names|task-status|rfc3339))\.ts$/);
+    for (const source of sources) assert.match(source, /^src\/(client\/[\w-]+|wire\/(go-duration|names|task-status|rfc3339|output-cut))\.ts$/);
   });
 
   it('prints its usage and exits 1 without a configuration file', () => {

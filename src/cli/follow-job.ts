@@ -52,6 +52,7 @@ export async function followJob(client: AdminClient, id: string, context: CliCon
           ]),
         )}\n`,
       );
+      context.write(`A node's whole reason and output: foodtruck jobs output ${id} ORG/NAME\n`);
     }
     const missed = job.summary.expired + job.summary.cancelled;
     if (missed > 0) {

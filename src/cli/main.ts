@@ -7,11 +7,12 @@ import { jobsCancel } from './commands/jobs-cancel.js';
 import { jobsCreate } from './commands/jobs-create.js';
 import { jobsGet } from './commands/jobs-get.js';
 import { jobsList } from './commands/jobs-list.js';
+import { jobsOutput } from './commands/jobs-output.js';
 import { jobsWatch } from './commands/jobs-watch.js';
 import { nodesList } from './commands/nodes-list.js';
 import { ApiError, CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsWatch, nodesList];
+const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsOutput, jobsList, jobsCancel, jobsWatch, nodesList];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.words.join(' ').length));

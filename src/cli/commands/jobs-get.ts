@@ -4,9 +4,10 @@ import { connect } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { renderTable } from '../table.js';
-import { lastLine, truncate } from '../terminal-text.js';
+import { lastLine, truncate, visible } from '../terminal-text.js';
 
 const DEFAULT_NODE_ROWS = 20;
+const REASON_WIDTH = 40;
 
 export const jobsGet: Command = {
   words: ['jobs', 'get'],
@@ -57,13 +58,16 @@ Options:
           s.status,
           s.last_updated,
           s.result ? String(s.result.exit_code) : '',
-          truncate(s.result?.reason ?? '', 40),
+          truncate(visible(s.result?.reason ?? ''), REASON_WIDTH),
           lastLine(s.result?.output, 50),
         ]),
       )}\n`,
     );
     if (page.next_cursor) {
       context.write(`\nMore nodes: foodtruck jobs get ${job.id} --cursor ${page.next_cursor}${status ? ` --status ${status}` : ''}\n`);
+    }
+    if (page.statuses.some((s) => (s.result?.reason ?? '').length > REASON_WIDTH || (s.result?.output ?? '') !== '')) {
+      context.write(`\nA node's whole reason and output: foodtruck jobs output ${job.id} ORG/NAME\n`);
     }
     return EXIT_OK;
   },

@@ -1,7 +1,7 @@
 // One job: its facts, its progress, and its nodes page by page, live while it is active.
 import { api, query } from '../widgets/api.js';
 import { el, message, replaceChildren } from '../widgets/dom.js';
-import { STATUSES, countChips, done, isActive, progressBar } from '../widgets/progress.js';
+import { STATUSES, countChips, isActive, progressBar, progressText } from '../widgets/progress.js';
 import { formatTime, timeCell } from '../widgets/time.js';
 import { isShown, keepLive, showError, view } from '../widgets/view.js';
 
@@ -50,7 +50,7 @@ export function showJob(id, shownGeneration) {
     replaceChildren(
       summary,
       progressBar(counts, job.node_count),
-      el('p', { id: 'done-count' }, `${done(counts)} of ${job.node_count} nodes done`),
+      el('p', { id: 'done-count' }, progressText(counts, job.node_count)),
       countChips(counts),
     );
     cancelButton.disabled = counts.queued === 0;
@@ -160,8 +160,8 @@ function nodeRow(status, openOutputs) {
     el('td', { class: 'mono' }, status.node_name),
     el('td', {}, el('span', { class: `status s-${status.status}` }, status.status)),
     timeCell(status.last_updated),
-    el('td', {}, result ? String(result.exit_code) : ''),
-    el('td', {}, result?.reason ?? ''),
-    el('td', {}, output),
+    el('td', { 'data-label': 'Exit code' }, result ? String(result.exit_code) : ''),
+    el('td', { 'data-label': 'Reason' }, result?.reason ?? ''),
+    el('td', { 'data-label': 'Output' }, output),
   );
 }

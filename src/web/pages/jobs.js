@@ -1,7 +1,7 @@
 // The jobs list, newest first, live while any job is active.
 import { api, query } from '../widgets/api.js';
 import { el, replaceChildren } from '../widgets/dom.js';
-import { countChips, done, isActive, progressBar } from '../widgets/progress.js';
+import { countChips, isActive, progressBar, progressText } from '../widgets/progress.js';
 import { timeCell } from '../widgets/time.js';
 import { isShown, keepLive, showError, view } from '../widgets/view.js';
 
@@ -44,7 +44,7 @@ export function showJobs(shownGeneration) {
             'td',
             {},
             progressBar(job.summary, job.node_count),
-            el('span', { class: 'muted' }, `${done(job.summary)} of ${job.node_count} done`),
+            el('span', { class: 'muted' }, progressText(job.summary, job.node_count)),
             countChips(job.summary),
           ),
           timeCell(job.task.window_end),
