@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COLLECTION_LAYOUTS, DEPLOYMENT_PROFILES, setupCommands } from '../src/store/mongodb/collection-setup.js';
 
-const JOBS_INDEXES = [{ createIndexes: 'jobs', indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }] }];
+const JOBS_INDEXES = [
+  { createIndexes: 'jobs', indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }] },
+  { createIndexes: 'jobs', indexes: [{ name: 'by_stored_at', key: { storedAt: 1 } }] },
+];
 const TASKS_INDEXES = [
   { createIndexes: 'tasks', indexes: [{ name: 'by_node_and_job', key: { node: 1, jobId: 1 }, unique: true }] },
   { createIndexes: 'tasks', indexes: [{ name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } }] },
@@ -25,6 +28,7 @@ describe('MongoDB collection setup', () => {
       { customAction: 'CreateCollection', collection: 'tasks', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'handouts', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'node_check_ins', shardKey: '_id' },
+      { customAction: 'CreateCollection', collection: 'node_keys', shardKey: '_id' },
       ...JOBS_INDEXES,
       ...TASKS_INDEXES,
       ...CHECK_INS_INDEXES,
@@ -33,9 +37,10 @@ describe('MongoDB collection setup', () => {
 
   it('creates only what is missing, on Cosmos DB as on MongoDB', () => {
     const existing = new Map([
-      ['jobs', new Set(['_id_', 'newest_first'])],
+      ['jobs', new Set(['_id_', 'newest_first', 'by_stored_at'])],
       ['handouts', new Set(['_id_'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
+      ['node_keys', new Set(['_id_'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [

@@ -28,8 +28,11 @@ async function main(): Promise<void> {
   const { app } = await buildApp({
     store,
     keys,
+    nodeAuth: config.nodeAuth,
+    ...(config.enrollmentSecret ? { enrollmentSecret: config.enrollmentSecret } : {}),
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
+    maxHeldPolls: config.maxHeldPolls,
     logger: pino(
       {
         level: config.logLevel,
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  app.log.info({ node_auth: config.nodeAuth, enrollment: config.enrollmentSecret !== undefined }, 'node authentication');
   app.log.info({ store: config.store.kind, dataDir: config.store.kind === 'sqlite' ? config.dataDir : undefined }, 'store ready');
 
   let stopping = false;

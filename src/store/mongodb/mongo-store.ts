@@ -28,16 +28,22 @@ import {
   StoreUnavailableError,
   type CancelOutcome,
   type ClaimedTask,
+  type FedJob,
+  type JobFeedPage,
+  type EnrollOutcome,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
   type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
+  type NodeKey,
+  type NodeKeySource,
   type NodeListQuery,
   type NodeOverview,
   type NodeTaskStatus,
   type Page,
+  type QueuedWindow,
   type ReportOutcome,
   type Store,
   type TaskStatusQuery,
@@ -58,6 +64,7 @@ import {
   DEPLOYMENT_PROFILES,
   HAND_OUTS_COLLECTION,
   JOBS_COLLECTION,
+  NODE_KEYS_COLLECTION,
   TASKS_COLLECTION,
   setUpCollections,
 } from './collection-setup.js';
@@ -87,6 +94,12 @@ interface JobDocument {
   windowEnd: Date;
   createdAt: Date;
   nodeCount: number;
+  /**
+   * When the job document was written, by the writer's clock: the job feed's order. Later than
+   * `createdAt` by the time its tasks took to write (seconds for 100,000 nodes). Absent on jobs
+   * stored before the feed existed, which no process started since needs to be told of.
+   */
+  storedAt?: Date;
 }
 
 interface TaskDocument {
@@ -128,12 +141,37 @@ interface CheckInDocument {
   lastCheckIn: Date;
 }
 
+interface NodeKeyDocument {
+  /** "org/name". */
+  _id: string;
+  org: string;
+  name: string;
+  publicKey: string;
+  source: NodeKeySource;
+  createdAt: Date;
+}
+
 /** Tasks per insert command: small enough for Cosmos DB's throughput limits, large enough to be fast. */
 const TASK_BATCH_SIZE = 2_000;
 const TASK_BATCHES_IN_FLIGHT = 4;
 /** A poll reads this many candidates at once, so that a lost race rarely costs another query. */
 const CLAIM_CANDIDATES = 4;
 const DUPLICATE_KEY = 11000;
+/**
+ * The job feed reads again the jobs stored in this last stretch of time, and skips those it
+ * announced already: a job written by another process with a clock up to this much behind, or
+ * whose write took this long to become visible, is still announced.
+ */
+const JOB_FEED_OVERLAP_MS = 30_000;
+/** Claims of one batch running at once: the driver's connection pool is 100 by default. */
+const CLAIMS_IN_FLIGHT = 16;
+
+interface JobFeedCursor {
+  /** Jobs stored at or after this time (ms) are read. */
+  since: number;
+  /** Those of them already announced. */
+  seen: string[];
+}
 /**
  * The most time the database may spend on one query of a list: a page's work is bounded by its
  * length, and this bounds it in time too (MaxTimeMSExpired answers 503) whatever the data.
@@ -156,6 +194,7 @@ export class MongoStore implements Store {
   readonly #tasks: Collection<TaskDocument>;
   readonly #handOuts: Collection<HandOutDocument>;
   readonly #checkIns: Collection<CheckInDocument>;
+  readonly #nodeKeys: Collection<NodeKeyDocument>;
   readonly #leasePolicy: LeasePolicy;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
@@ -191,11 +230,13 @@ export class MongoStore implements Store {
     this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
     this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
     this.#checkIns = db.collection<CheckInDocument>(CHECK_INS_COLLECTION);
+    this.#nodeKeys = db.collection<NodeKeyDocument>(NODE_KEYS_COLLECTION);
   }
 
   createJob(job: NewJob, now: Date): Promise<string> {
     return this.#guard(async () => {
       const { task, nodes } = job;
+      const started = performance.now();
       const jobId = new ObjectId();
       const tasks: TaskDocument[] = nodes.map((node, idx) => ({
         _id: new ObjectId(),
@@ -228,6 +269,8 @@ export class MongoStore implements Store {
         windowEnd: task.windowEnd,
         createdAt: now,
         nodeCount: nodes.length,
+        // `now` moved on by the time the tasks took: the job feed's clock is the callers'.
+        storedAt: new Date(now.getTime() + Math.round(performance.now() - started)),
       };
       if (task.timeout !== undefined) document.timeout = task.timeout;
       await this.#jobs.insertOne(document);
@@ -442,6 +485,89 @@ export class MongoStore implements Store {
     });
   }
 
+  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
+    const answers: Array<ClaimedTask | undefined> = new Array(nodes.length);
+    // Different nodes at once; the entries of one node in order, each taking the next task.
+    const byNode = new Map<string, number[]>();
+    nodes.forEach((node, index) => {
+      const key = nodeKey(node);
+      const entries = byNode.get(key);
+      if (entries) entries.push(index);
+      else byNode.set(key, [index]);
+    });
+    const queue = [...byNode.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        for (const index of queue[next++] as number[]) answers[index] = await this.claimNextTask(nodes[index] as NodeRef, now);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIMS_IN_FLIGHT, queue.length) }, worker));
+    return answers;
+  }
+
+  earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined> {
+    return this.#guard(async () => {
+      const [first] = await this.#tasks
+        .find(
+          { node: nodeKey(node), status: 'queued', windowEnd: { $gte: now } },
+          { projection: { _id: 0, windowStart: 1 }, sort: CLAIM_ORDER, limit: 1 },
+        )
+        .toArray();
+      return first?.windowStart;
+    });
+  }
+
+  async *queuedWindows(now: Date): AsyncIterable<QueuedWindow> {
+    const tasks = this.#tasks.find(
+      { status: 'queued', windowEnd: { $gte: now } },
+      { projection: { _id: 0, org: 1, name: 1, windowStart: 1, windowEnd: 1 } },
+    );
+    try {
+      for await (const task of tasks) {
+        yield { node: { org: task.org, name: task.name }, windowStart: task.windowStart, windowEnd: task.windowEnd };
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async jobFeedCursor(now: Date): Promise<string> {
+    return JSON.stringify({ since: now.getTime() - JOB_FEED_OVERLAP_MS, seen: [] } satisfies JobFeedCursor);
+  }
+
+  readJobFeed(cursorText: string, now: Date): Promise<JobFeedPage> {
+    return this.#guard(async () => {
+      const cursor = parseJobFeedCursor(cursorText);
+      const since = Math.max(cursor.since, now.getTime() - JOB_FEED_OVERLAP_MS);
+      const seen = new Set(cursor.seen);
+      const recent = await this.#jobs
+        .find({ storedAt: { $gte: new Date(since) } }, { projection: { _id: 1, windowStart: 1, windowEnd: 1, storedAt: 1 } })
+        .toArray();
+      const jobs: FedJob[] = [];
+      const stillRecent: string[] = [];
+      for (const job of recent) {
+        const id = job._id.toHexString();
+        stillRecent.push(id);
+        if (!seen.has(id)) jobs.push({ id, windowStart: job.windowStart, windowEnd: job.windowEnd });
+      }
+      return { jobs, cursor: JSON.stringify({ since, seen: stillRecent } satisfies JobFeedCursor) };
+    });
+  }
+
+  async *queuedNodesOfJob(jobId: string, now: Date): AsyncIterable<NodeRef> {
+    if (!isJobId(jobId)) return;
+    const tasks = this.#tasks.find(
+      { jobId: ObjectId.createFromHexString(jobId), status: 'queued', windowEnd: { $gte: now } },
+      { projection: { _id: 0, org: 1, name: 1 } },
+    );
+    try {
+      for await (const task of tasks) yield { org: task.org, name: task.name };
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
   reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
     return this.#guard(async (): Promise<ReportOutcome> => {
       if (!isJobId(report.jobId)) return { kind: 'not_targeted' };
@@ -567,6 +693,42 @@ export class MongoStore implements Store {
       });
       return page;
     });
+  }
+
+  getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
+    return this.#guard(async () => {
+      const doc = await this.#nodeKeys.findOne({ _id: nodeKey(node) });
+      return doc ? nodeKeyOf(doc) : undefined;
+    });
+  }
+
+  enrollNodeKey(key: NodeKey): Promise<EnrollOutcome> {
+    return this.#guard(async (): Promise<EnrollOutcome> => {
+      try {
+        // The unique `_id` lets exactly one of two concurrent enrollments insert.
+        await this.#nodeKeys.insertOne(nodeKeyDocument(key));
+        return { kind: 'enrolled' };
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      }
+      const stored = await this.#nodeKeys.findOne({ _id: nodeKey(key.node) }, { projection: { publicKey: 1 } });
+      return stored?.publicKey === key.publicKey ? { kind: 'unchanged' } : { kind: 'conflict' };
+    });
+  }
+
+  setNodeKey(key: NodeKey): Promise<void> {
+    return this.#guard(async () => {
+      const document = nodeKeyDocument(key);
+      await this.#nodeKeys.replaceOne({ _id: document._id }, document, { upsert: true }).catch(async (error: unknown) => {
+        // Two upserts of a new node at once: one insert loses; the document exists now.
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        await this.#nodeKeys.replaceOne({ _id: document._id }, document);
+      });
+    });
+  }
+
+  resetNodeKey(node: NodeRef): Promise<boolean> {
+    return this.#guard(async () => (await this.#nodeKeys.deleteOne({ _id: nodeKey(node) })).deletedCount === 1);
   }
 
   checkHealth(): Promise<void> {
@@ -750,6 +912,21 @@ function nodeKey(node: NodeRef): string {
   return `${node.org}/${node.name}`;
 }
 
+function nodeKeyDocument(key: NodeKey): NodeKeyDocument {
+  return {
+    _id: nodeKey(key.node),
+    org: key.node.org,
+    name: key.node.name,
+    publicKey: key.publicKey,
+    source: key.source,
+    createdAt: key.createdAt,
+  };
+}
+
+function nodeKeyOf(doc: NodeKeyDocument): NodeKey {
+  return { node: { org: doc.org, name: doc.name }, publicKey: doc.publicKey, source: doc.source, createdAt: doc.createdAt };
+}
+
 function taskOf(job: JobDocument): TaskDefinition {
   const task: TaskDefinition = {
     windowStart: job.windowStart,
@@ -781,6 +958,18 @@ function escapeRegExp(text: string): string {
 function parseIndexCursor(cursor: string): number {
   if (!/^\d{1,9}$/.test(cursor)) throw new InvalidCursorError();
   return Number(cursor);
+}
+
+function parseJobFeedCursor(text: string): JobFeedCursor {
+  try {
+    const cursor = JSON.parse(text) as Partial<JobFeedCursor>;
+    if (typeof cursor.since === 'number' && Array.isArray(cursor.seen) && cursor.seen.every((id) => typeof id === 'string')) {
+      return { since: cursor.since, seen: cursor.seen };
+    }
+  } catch {
+    // Answered below.
+  }
+  throw new InvalidCursorError();
 }
 
 function messageOf(error: unknown): string {

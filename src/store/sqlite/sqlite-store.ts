@@ -11,17 +11,22 @@ import {
   InvalidCursorError,
   type CancelOutcome,
   type ClaimedTask,
+  type EnrollOutcome,
   type Job,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
+  type JobFeedPage,
   type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
+  type NodeKey,
+  type NodeKeySource,
   type NodeListQuery,
   type NodeOverview,
   type NodeTaskStatus,
   type Page,
+  type QueuedWindow,
   type ReportOutcome,
   type Store,
   type TaskStatusQuery,
@@ -46,6 +51,8 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
+/** Jobs per job feed read; the next read continues. */
+const JOB_FEED_PAGE = 1_000;
 
 interface JobRow {
   seq: number;
@@ -197,6 +204,33 @@ export class SqliteStore implements Store {
            count(*)
          FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
       ).raw(),
+      earliestQueuedWindow: db.prepare<[string, string, number], number | null>(
+        `SELECT min(window_start) FROM tasks WHERE org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
+      ).pluck(),
+      queuedWindows: db.prepare<[number], [string, string, number, number]>(
+        `SELECT org, name, window_start, window_end FROM tasks INDEXED BY tasks_claimable
+         WHERE status = 'queued' AND window_end >= ?`,
+      ).raw(),
+      lastJobSeq: db.prepare<[], number | null>('SELECT max(seq) FROM jobs').pluck(),
+      jobsAfterSeq: db.prepare<[number, number], { seq: number; id: string; window_start: number; window_end: number }>(
+        'SELECT seq, id, window_start, window_end FROM jobs WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      queuedNodesOfJob: db.prepare<[string, number], [string, string]>(
+        `SELECT t.org, t.name FROM jobs j JOIN tasks t INDEXED BY tasks_by_status ON t.job_seq = j.seq
+         WHERE j.id = ? AND t.status = 'queued' AND t.window_end >= ?`,
+      ).raw(),
+      nodeKey: db.prepare<[string, string], { public_key: string; source: NodeKeySource; created_at: number }>(
+        'SELECT public_key, source, created_at FROM node_keys WHERE org = ? AND name = ?',
+      ),
+      // The primary key decides which of two concurrent enrollments wins.
+      insertNodeKeyIfAbsent: db.prepare(
+        `INSERT INTO node_keys (org, name, public_key, source, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (org, name) DO NOTHING`,
+      ),
+      replaceNodeKey: db.prepare(
+        'INSERT OR REPLACE INTO node_keys (org, name, public_key, source, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      deleteNodeKey: db.prepare('DELETE FROM node_keys WHERE org = ? AND name = ?'),
       seqOfJob: db.prepare<[string], number>('SELECT seq FROM jobs WHERE id = ?').pluck(),
       health: db.prepare('SELECT 1').pluck(),
     };
@@ -334,6 +368,11 @@ export class SqliteStore implements Store {
   }
 
   async claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
+    return this.#claimOne(node, now);
+  }
+
+  /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
+  #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
     const at = now.getTime();
     const { nextClaimable, markPending, jobBySeq } = this.#statements;
     // The read alone answers an empty poll, the fleet's steady state. The guarded update makes the
@@ -343,9 +382,51 @@ export class SqliteStore implements Store {
       if (!candidate) return undefined;
       if (markPending.run(at, leaseAtHandOut(now).getTime(), candidate.job_seq, candidate.idx).changes === 1) {
         const job = jobBySeq.get(candidate.job_seq) as JobRow;
-        return { jobId: job.id, task: taskOf(job) };
+        let task = jobs?.get(job.seq);
+        if (!task) {
+          task = taskOf(job);
+          jobs?.set(job.seq, task);
+        }
+        return { jobId: job.id, task };
       }
     }
+  }
+
+  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
+    // One transaction for the batch: one disk sync however many nodes it hands tasks to. The
+    // candidates are read inside it, so another process sharing the file cannot interleave.
+    const jobs = new Map<number, ClaimedTask['task']>();
+    return this.#db.transaction(() => nodes.map((node) => this.#claimOne(node, now, jobs))).immediate();
+  }
+
+  async earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined> {
+    const start = this.#statements.earliestQueuedWindow.get(node.org, node.name, now.getTime());
+    return start === null || start === undefined ? undefined : new Date(start);
+  }
+
+  async *queuedWindows(now: Date): AsyncIterable<QueuedWindow> {
+    for (const [org, name, start, end] of this.#statements.queuedWindows.iterate(now.getTime())) {
+      yield { node: { org, name }, windowStart: new Date(start), windowEnd: new Date(end) };
+    }
+  }
+
+  async jobFeedCursor(): Promise<string> {
+    // Jobs are numbered in commit order (each is created in one write transaction), so the
+    // highest number now is exactly where the feed starts.
+    return String(this.#statements.lastJobSeq.get() ?? 0);
+  }
+
+  async readJobFeed(cursor: string): Promise<JobFeedPage> {
+    if (!/^\d{1,15}$/.test(cursor)) throw new InvalidCursorError();
+    const rows = this.#statements.jobsAfterSeq.all(Number(cursor), JOB_FEED_PAGE);
+    return {
+      jobs: rows.map((row) => ({ id: row.id, windowStart: new Date(row.window_start), windowEnd: new Date(row.window_end) })),
+      cursor: rows.length === 0 ? cursor : String((rows[rows.length - 1] as { seq: number }).seq),
+    };
+  }
+
+  async *queuedNodesOfJob(jobId: string, now: Date): AsyncIterable<NodeRef> {
+    for (const [org, name] of this.#statements.queuedNodesOfJob.iterate(jobId, now.getTime())) yield { org, name };
   }
 
   async reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
@@ -421,6 +502,31 @@ export class SqliteStore implements Store {
       return overview;
     });
     return page;
+  }
+
+  async getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
+    const row = this.#statements.nodeKey.get(node.org, node.name);
+    if (!row) return undefined;
+    return { node: { org: node.org, name: node.name }, publicKey: row.public_key, source: row.source, createdAt: new Date(row.created_at) };
+  }
+
+  async enrollNodeKey(key: NodeKey): Promise<EnrollOutcome> {
+    const { org, name } = key.node;
+    const { changes } = this.#statements.insertNodeKeyIfAbsent.run(org, name, key.publicKey, key.source, key.createdAt.getTime());
+    if (changes === 1) return { kind: 'enrolled' };
+    const stored = this.#statements.nodeKey.get(org, name);
+    // Reset between the insert and this read: the node may try again.
+    if (!stored) return { kind: 'conflict' };
+    return stored.public_key === key.publicKey ? { kind: 'unchanged' } : { kind: 'conflict' };
+  }
+
+  async setNodeKey(key: NodeKey): Promise<void> {
+    const { org, name } = key.node;
+    this.#statements.replaceNodeKey.run(org, name, key.publicKey, key.source, key.createdAt.getTime());
+  }
+
+  async resetNodeKey(node: NodeRef): Promise<boolean> {
+    return this.#statements.deleteNodeKey.run(node.org, node.name).changes === 1;
   }
 
   async checkHealth(): Promise<void> {
