@@ -10,13 +10,13 @@ const README = new URL('../../README.md', import.meta.url);
 const METHODS = 'GET|POST|PUT|PATCH|DELETE';
 
 /**
- * The routes docs/api.md documents: each has a heading `### METHOD /path`, or, for the web page's
+ * The routes docs/api.md documents: each has a heading `### METHOD /path` (in backticks or not), or, for the web page's
  * files, a list item naming `` `METHOD /path` `` (several may share one item).
  */
 export function documentedRoutes(markdown: string): Set<string> {
   const routes = new Set<string>();
   for (const line of markdown.split('\n')) {
-    const heading = new RegExp(`^#{2,4} (${METHODS}) (/\\S*)\\s*$`).exec(line);
+    const heading = new RegExp(`^#{2,4} \`?(${METHODS}) (/[^\\s\`]*)\`?\\s*$`).exec(line);
     if (heading) routes.add(`${heading[1]} ${openApiPath(heading[2] as string)}`);
     if (/^- `/.test(line) || /^ {2}`/.test(line)) {
       for (const match of line.matchAll(new RegExp(`\`(${METHODS}) (/[^\`\\s]*)\``, 'g'))) {
