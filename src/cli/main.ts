@@ -1,4 +1,4 @@
-// The operators' CLI: `foodtruck jobs create|get|list|cancel|watch`, `foodtruck nodes list`.
+// The operators' CLI: `foodtruck jobs create|get|list|cancel|rerun|watch`, `foodtruck nodes list`.
 // Errors are one line with the server's message, never a stack trace; the exit status says which
 // kind of error it was (see errors.ts).
 
@@ -7,11 +7,12 @@ import { jobsCancel } from './commands/jobs-cancel.js';
 import { jobsCreate } from './commands/jobs-create.js';
 import { jobsGet } from './commands/jobs-get.js';
 import { jobsList } from './commands/jobs-list.js';
+import { jobsRerun } from './commands/jobs-rerun.js';
 import { jobsWatch } from './commands/jobs-watch.js';
 import { nodesList } from './commands/nodes-list.js';
 import { ApiError, CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsWatch, nodesList];
+const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsRerun, jobsWatch, nodesList];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.words.join(' ').length));
