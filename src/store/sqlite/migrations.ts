@@ -54,6 +54,14 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'task leases and stop requests',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN lease_expires_at INTEGER;
+      ALTER TABLE tasks ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
