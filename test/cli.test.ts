@@ -196,9 +196,25 @@ describe('foodtruck CLI', () => {
     assert.equal((await nodeCall(a, 'next')).status, 200);
     const run = await foodtruck(['jobs', 'cancel', id]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`Cancelled 1 task\\(s\\) of job ${id}\\. Now: pending 1 {2}cancelled 1`));
+    assert.match(
+      run.stdout,
+      new RegExp(`Cancelled 1 task\\(s\\) of job ${id}; asked the nodes of 1 handed-out task\\(s\\) to stop\\. Now: pending 1 {2}cancelled 1`),
+    );
+    assert.match(run.stdout, new RegExp(`List the cancelled nodes: foodtruck jobs get ${id} --status cancelled`));
     const again = JSON.parse((await foodtruck(['jobs', 'cancel', id, '--json'])).stdout) as { cancelled: number };
     assert.equal(again.cancelled, 0);
+  });
+
+  it("cancels one node's task with --node and names the command that lists the cancelled nodes", async () => {
+    const [a, b] = [`org/${freshName('cancel-node')}`, `org/${freshName('cancel-node')}`];
+    const id = await createJob([a, b]);
+    const run = await foodtruck(['jobs', 'cancel', id, '--node', b]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`Cancelled 1 task\\(s\\) of ${b} in job ${id}\\. Now: queued 1 {2}cancelled 1`));
+    assert.match(run.stdout, new RegExp(`List the cancelled nodes: foodtruck jobs get ${id} --status cancelled`));
+    const listed = await foodtruck(['jobs', 'get', id, '--status', 'cancelled']);
+    assert.match(listed.stdout, new RegExp(`${b}\\s+cancelled`));
+    assert.doesNotMatch(listed.stdout, new RegExp(`${a}\\s`));
   });
 
   it('watches a job to its end and lists the failed nodes with exit codes and reasons, exiting 1', async () => {

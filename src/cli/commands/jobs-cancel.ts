@@ -34,7 +34,7 @@ List the cancelled nodes afterwards: foodtruck jobs get ID --status cancelled`,
       return EXIT_OK;
     }
     const target = node === undefined ? `job ${answer.id}` : `${node} in job ${answer.id}`;
-    const stopping = answer.stopping ? `; asked ${answer.stopping} running task(s) to stop` : '';
+    const stopping = answer.stopping ? `; asked the nodes of ${answer.stopping} handed-out task(s) to stop` : '';
     context.write(`Cancelled ${answer.cancelled} task(s) of ${target}${stopping}. Now: ${countsText(answer.summary)}\n`);
     if (answer.cancelled + (answer.stopping ?? 0) > 0) {
       context.write(`List the cancelled nodes: foodtruck jobs get ${answer.id} --status cancelled\n`);
