@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const { app } = await buildApp({
     store,
     keys,
+    nodeAuth: config.nodeAuth,
+    ...(config.enrollmentSecret ? { enrollmentSecret: config.enrollmentSecret } : {}),
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
     logger: pino(
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  app.log.info({ node_auth: config.nodeAuth, enrollment: config.enrollmentSecret !== undefined }, 'node authentication');
   app.log.info({ store: config.store.kind, dataDir: config.store.kind === 'sqlite' ? config.dataDir : undefined }, 'store ready');
 
   let stopping = false;
