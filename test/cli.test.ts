@@ -240,7 +240,7 @@ describe('foodtruck CLI', () => {
     const run = await watching.done;
     assert.equal(run.code, 1, run.stderr);
     const lines = run.stdout.split('\n');
-    assert.ok(lines.some((line) => /^\[\.+\] +0% 0\/3 {2}queued 3$/.test(line)), run.stdout);
+    assert.ok(lines.some((line) => /^\[\.+\] +0% 0\/3 {2}queued 3 {2}\(3 never checked in\)$/.test(line)), run.stdout);
     assert.ok(lines.some((line) => /^\[#{30}\] 100% 3\/3 {2}success 2 {2}failed 1$/.test(line)), run.stdout);
     assert.match(run.stdout, /Failed nodes \(1\):\nNODE\s+STATUS\s+EXIT\s+REASON\s+OUTPUT \(last line\)\n/);
     assert.match(run.stdout, new RegExp(`${nodes[1]}\\s+failed\\s+3\\s+exit error\\s+disk \\\\x1b\\[31mfull`));
