@@ -25,6 +25,7 @@ describe('MongoDB collection setup', () => {
       { customAction: 'CreateCollection', collection: 'tasks', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'handouts', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'node_check_ins', shardKey: '_id' },
+      { customAction: 'CreateCollection', collection: 'node_keys', shardKey: '_id' },
       ...JOBS_INDEXES,
       ...TASKS_INDEXES,
       ...CHECK_INS_INDEXES,
@@ -36,6 +37,7 @@ describe('MongoDB collection setup', () => {
       ['jobs', new Set(['_id_', 'newest_first'])],
       ['handouts', new Set(['_id_'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
+      ['node_keys', new Set(['_id_'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [

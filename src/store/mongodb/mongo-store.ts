@@ -28,12 +28,15 @@ import {
   StoreUnavailableError,
   type CancelOutcome,
   type ClaimedTask,
+  type EnrollOutcome,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
   type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
+  type NodeKey,
+  type NodeKeySource,
   type NodeListQuery,
   type NodeOverview,
   type NodeTaskStatus,
@@ -58,6 +61,7 @@ import {
   DEPLOYMENT_PROFILES,
   HAND_OUTS_COLLECTION,
   JOBS_COLLECTION,
+  NODE_KEYS_COLLECTION,
   TASKS_COLLECTION,
   setUpCollections,
 } from './collection-setup.js';
@@ -126,6 +130,16 @@ interface CheckInDocument {
   lastCheckIn: Date;
 }
 
+interface NodeKeyDocument {
+  /** "org/name". */
+  _id: string;
+  org: string;
+  name: string;
+  publicKey: string;
+  source: NodeKeySource;
+  createdAt: Date;
+}
+
 /** Tasks per insert command: small enough for Cosmos DB's throughput limits, large enough to be fast. */
 const TASK_BATCH_SIZE = 2_000;
 const TASK_BATCHES_IN_FLIGHT = 4;
@@ -154,6 +168,7 @@ export class MongoStore implements Store {
   readonly #tasks: Collection<TaskDocument>;
   readonly #handOuts: Collection<HandOutDocument>;
   readonly #checkIns: Collection<CheckInDocument>;
+  readonly #nodeKeys: Collection<NodeKeyDocument>;
   readonly #leasePolicy: LeasePolicy;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
@@ -189,6 +204,7 @@ export class MongoStore implements Store {
     this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
     this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
     this.#checkIns = db.collection<CheckInDocument>(CHECK_INS_COLLECTION);
+    this.#nodeKeys = db.collection<NodeKeyDocument>(NODE_KEYS_COLLECTION);
   }
 
   createJob(job: NewJob, now: Date): Promise<string> {
@@ -558,6 +574,42 @@ export class MongoStore implements Store {
     });
   }
 
+  getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
+    return this.#guard(async () => {
+      const doc = await this.#nodeKeys.findOne({ _id: nodeKey(node) });
+      return doc ? nodeKeyOf(doc) : undefined;
+    });
+  }
+
+  enrollNodeKey(key: NodeKey): Promise<EnrollOutcome> {
+    return this.#guard(async (): Promise<EnrollOutcome> => {
+      try {
+        // The unique `_id` lets exactly one of two concurrent enrollments insert.
+        await this.#nodeKeys.insertOne(nodeKeyDocument(key));
+        return { kind: 'enrolled' };
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      }
+      const stored = await this.#nodeKeys.findOne({ _id: nodeKey(key.node) }, { projection: { publicKey: 1 } });
+      return stored?.publicKey === key.publicKey ? { kind: 'unchanged' } : { kind: 'conflict' };
+    });
+  }
+
+  setNodeKey(key: NodeKey): Promise<void> {
+    return this.#guard(async () => {
+      const document = nodeKeyDocument(key);
+      await this.#nodeKeys.replaceOne({ _id: document._id }, document, { upsert: true }).catch(async (error: unknown) => {
+        // Two upserts of a new node at once: one insert loses; the document exists now.
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        await this.#nodeKeys.replaceOne({ _id: document._id }, document);
+      });
+    });
+  }
+
+  resetNodeKey(node: NodeRef): Promise<boolean> {
+    return this.#guard(async () => (await this.#nodeKeys.deleteOne({ _id: nodeKey(node) })).deletedCount === 1);
+  }
+
   checkHealth(): Promise<void> {
     return this.#guard(async () => {
       await this.#db.command({ ping: 1 });
@@ -719,6 +771,21 @@ function handOutId(node: NodeRef, jobId: ObjectId): string {
 /** A node as the tasks collection keys it; names never contain `/`. */
 function nodeKey(node: NodeRef): string {
   return `${node.org}/${node.name}`;
+}
+
+function nodeKeyDocument(key: NodeKey): NodeKeyDocument {
+  return {
+    _id: nodeKey(key.node),
+    org: key.node.org,
+    name: key.node.name,
+    publicKey: key.publicKey,
+    source: key.source,
+    createdAt: key.createdAt,
+  };
+}
+
+function nodeKeyOf(doc: NodeKeyDocument): NodeKey {
+  return { node: { org: doc.org, name: doc.name }, publicKey: doc.publicKey, source: doc.source, createdAt: doc.createdAt };
 }
 
 function taskOf(job: JobDocument): TaskDefinition {
