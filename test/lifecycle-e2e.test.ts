@@ -3,12 +3,13 @@
 // a cancel reaches a running provider and every process it started.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { call, jobBody } from './support/api-client.js';
 import {
   isAlive,
+  readPids,
   startClient,
   waitFor,
   waitForStatus,
@@ -119,8 +120,8 @@ for (const driver of drivers) {
       const jobId = await createJob(s.node, { provider: 'orphaned' });
       const running = client(s.configFile);
       await statusOf(jobId, s.node, (status) => status.status === 'running');
-      await waitFor(() => (existsSync(pidFile) ? true : undefined), 10_000, () => running.output());
-      reapGroup(Number(readFileSync(pidFile, 'utf8')));
+      const [providerPid] = await waitFor(() => readPids(pidFile, 1), 10_000, () => running.output());
+      reapGroup(providerPid as number);
 
       await running.kill();
       const killedAt = Date.now();
@@ -166,9 +167,8 @@ for (const driver of drivers) {
       );
       const jobId = await createJob(s.node, { provider: 'tree' });
       const running = client(s.configFile);
-      await waitFor(() => (existsSync(pidFile) ? true : undefined), 20_000, () => running.output());
+      const pids = await waitFor(() => readPids(pidFile, 2), 20_000, () => running.output());
       await statusOf(jobId, s.node, (status) => status.status === 'running');
-      const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
       assert.equal(pids.length, 2);
       for (const pid of pids) assert.ok(isAlive(pid));
 
