@@ -8,6 +8,7 @@ import { Outbox } from '../src/client/outbox.js';
 import { call, jobBody } from './support/api-client.js';
 import {
   isAlive,
+  readPids,
   startClient,
   waitFor,
   waitForStatus,
@@ -205,7 +206,7 @@ describe('node client against the real server', () => {
     assert.match(status.result?.reason ?? '', /^timeout exceeded: the provider ran longer than the task's timeout of 1000ms and was stopped$/);
     assert.match(status.result?.output ?? '', /working/);
     assert.ok(Date.now() - started < 15_000);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const [grandchild] = (await waitFor(() => readPids(pidFile, 1), 10_000, () => 'no pid written')) as [number];
     await waitFor(() => (isAlive(grandchild) ? undefined : true), 10_000, () => `process ${grandchild} still runs`);
   });
 
@@ -259,10 +260,9 @@ describe('node client against the real server', () => {
     const jobId = await createJob(server, s.node, { provider: 'orphaned' });
     const first = client(s.configFile);
     await statusOf(jobId, s.node, (status) => status.status === 'running');
-    await waitFor(() => (existsSync(pidFile) ? true : undefined), 10_000, () => first.output());
+    const [providerPid] = (await waitFor(() => readPids(pidFile, 1), 10_000, () => first.output())) as [number];
     await first.kill();
     // The provider outlives a SIGKILLed client (under systemd its cgroup goes with it); end it here.
-    const providerPid = Number(readFileSync(pidFile, 'utf8'));
     cleanups.push(() => {
       try {
         process.kill(-providerPid, 'SIGKILL');

@@ -1,4 +1,4 @@
-// The operators' CLI: `foodtruck jobs create|get|list|cancel|watch`, `foodtruck nodes list`,
+// The operators' CLI: `foodtruck jobs create|get|list|cancel|rerun|watch`, `foodtruck nodes list`,
 // `foodtruck nodes key get|set|reset`.
 // Errors are one line with the server's message, never a stack trace; the exit status says which
 // kind of error it was (see errors.ts).
@@ -9,6 +9,7 @@ import { jobsCreate } from './commands/jobs-create.js';
 import { jobsGet } from './commands/jobs-get.js';
 import { jobsList } from './commands/jobs-list.js';
 import { jobsOutput } from './commands/jobs-output.js';
+import { jobsRerun } from './commands/jobs-rerun.js';
 import { jobsWatch } from './commands/jobs-watch.js';
 import { nodesKeyGet, nodesKeyReset, nodesKeySet } from './commands/nodes-key.js';
 import { nodesList } from './commands/nodes-list.js';
@@ -20,6 +21,7 @@ const COMMANDS: readonly Command[] = [
   jobsOutput,
   jobsList,
   jobsCancel,
+  jobsRerun,
   jobsWatch,
   nodesList,
   nodesKeyGet,

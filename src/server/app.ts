@@ -164,6 +164,7 @@ export async function buildApp(
     requireAdmin: requireBearerKey(options.keys.admin),
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
+    flushCheckIns: () => checkIns.flush(),
     delivery,
   });
   await app.register(adminNodeRoutes, {

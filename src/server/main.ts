@@ -24,7 +24,10 @@ async function main(): Promise<void> {
   }
 
   const { keys, origins } = resolveApiKeys({ admin: config.adminApiKey, nodes: config.nodesApiKey }, config.dataDir);
-  const store = await openStore(config.store, { defaultTaskTimeoutMs: config.defaultTaskTimeoutMs });
+  const store = await openStore(config.store, {
+    defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
+    minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
+  });
   const { app } = await buildApp({
     store,
     keys,

@@ -1,6 +1,6 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type { ClaimedTask, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
@@ -14,6 +14,25 @@ export function taskJson(task: TaskDefinition): TaskJson {
     spec: task.spec,
   };
   if (task.timeout !== undefined) json.timeout = task.timeout;
+  return json;
+}
+
+export interface JobAttributesJson {
+  name?: string;
+  max_concurrency?: number | string;
+  max_errors?: number | string;
+  stopped?: { reason: string; at: string };
+  rerun_of?: string;
+}
+
+/** The optional job fields, each only when set. */
+export function jobAttributesJson(job: JobAttributes): JobAttributesJson {
+  const json: JobAttributesJson = {};
+  if (job.name !== undefined) json.name = job.name;
+  if (job.maxConcurrency !== undefined) json.max_concurrency = job.maxConcurrency;
+  if (job.maxErrors !== undefined) json.max_errors = job.maxErrors;
+  if (job.stopped) json.stopped = { reason: job.stopped.reason, at: formatRfc3339(job.stopped.at) };
+  if (job.rerunOf !== undefined) json.rerun_of = job.rerunOf;
   return json;
 }
 
@@ -36,12 +55,19 @@ export function jobListEntryJson(entry: JobListEntry) {
     task: listedTaskJson(entry.task),
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
+    ...jobAttributesJson(entry),
     summary: entry.summary,
   };
 }
 
 export function jobJson(job: Job) {
-  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt) };
+  return {
+    id: job.id,
+    task: taskJson(job.task),
+    nodes: job.nodes,
+    created_at: formatRfc3339(job.createdAt),
+    ...jobAttributesJson(job),
+  };
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -50,6 +76,7 @@ export function jobSummaryJson(entry: JobSummary) {
     task: taskJson(entry.task),
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
+    ...jobAttributesJson(entry),
     summary: entry.summary,
   };
 }

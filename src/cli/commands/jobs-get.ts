@@ -39,15 +39,20 @@ Options:
       return EXIT_OK;
     }
     const { task } = job;
-    const facts: Array<[string, string]> = [
-      ['Job', job.id],
+    const facts: Array<[string, string]> = [['Job', job.id]];
+    if (job.name) facts.push(['Name', visible(job.name)]);
+    if (job.rerun_of) facts.push(['Rerun of', job.rerun_of]);
+    facts.push(
       ['Provider', task.provider],
       ['Created', job.created_at],
       ['Window', `${task.window_start} to ${task.window_end}`],
       ['Timeout', task.timeout ?? 'none'],
-      ['Nodes', String(job.node_count)],
+      ['Nodes', String(job.node_count) + (job.never_checked_in ? ` (${job.never_checked_in} never checked in)` : '')],
       ['Progress', progressLine(job.summary, job.node_count)],
-    ];
+    );
+    if (job.max_concurrency !== undefined) facts.push(['Max concurrency', String(job.max_concurrency)]);
+    if (job.max_errors !== undefined) facts.push(['Max errors', String(job.max_errors)]);
+    if (job.stopped) facts.push(['Stopped', `${job.stopped.at}: ${visible(job.stopped.reason)}`]);
     context.write(`${renderTable(['', ''], facts).split('\n').slice(1).join('\n')}\n`);
     context.write(`Spec:\n${JSON.stringify(task.spec, null, 2)}\n\n`);
     context.write(

@@ -37,7 +37,13 @@ export function showJobs(shownGeneration) {
           'tr',
           { 'data-job-id': job.id },
           timeCell(job.created_at),
-          el('td', {}, el('a', { href: `#/jobs/${job.id}`, class: 'mono' }, job.id)),
+          el(
+            'td',
+            {},
+            job.name ? el('a', { href: `#/jobs/${job.id}`, class: 'job-name' }, job.name) : null,
+            el('a', { href: `#/jobs/${job.id}`, class: job.name ? 'mono muted job-id' : 'mono job-id' }, job.id),
+            job.rerun_of ? el('span', { class: 'muted' }, ' rerun') : null,
+          ),
           el('td', {}, job.task.provider),
           el('td', {}, String(job.node_count)),
           el(
@@ -46,6 +52,7 @@ export function showJobs(shownGeneration) {
             progressBar(job.summary, job.node_count),
             el('span', { class: 'muted' }, progressText(job.summary, job.node_count)),
             countChips(job.summary),
+            job.stopped ? el('div', { class: 'error stopped' }, `Stopped: ${job.stopped.reason}`) : null,
           ),
           timeCell(job.task.window_end),
         ),
