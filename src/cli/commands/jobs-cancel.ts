@@ -1,6 +1,6 @@
 import { isValidNodePart } from '../../wire/names.js';
 import { onePositional, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { countsText } from '../progress.js';
 
@@ -27,7 +27,7 @@ List the cancelled nodes afterwards: foodtruck jobs get ID --status cancelled`,
         throw new UsageError(`--node: "${node}" is not a node: write ORG/NAME`);
       }
     }
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const answer = await client.cancelJob(id, node);
     if (parsed.values.json) {
       printJson(context, answer);

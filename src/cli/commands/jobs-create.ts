@@ -3,7 +3,7 @@ import { text as readStream } from 'node:stream/consumers';
 import { isValidNodePart } from '../../wire/names.js';
 import { formatRfc3339 } from '../../wire/rfc3339.js';
 import { listFlag, noPositionals, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { followJob } from '../follow-job.js';
 import { parseEnd, parseStart } from '../time-input.js';
@@ -85,7 +85,7 @@ Examples:
     const timeout = stringFlag(parsed, 'timeout');
     if (timeout !== undefined) task.timeout = timeout;
 
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const { id } = await client.createJob({ task, nodes, ...(name === undefined ? {} : { name }), ...limits });
     const json = parsed.values.json === true;
     if (!parsed.values.wait) {

@@ -1,6 +1,6 @@
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import { onePositional, positiveIntegerFlag, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { renderTable } from '../table.js';
@@ -26,7 +26,7 @@ Options:
     const status = stringFlag(parsed, 'status');
     if (status !== undefined && !isTaskStatus(status)) throw new UsageError(`--status must be one of ${TASK_STATUSES.join(', ')}`);
     const limit = positiveIntegerFlag(parsed, 'limit') ?? DEFAULT_NODE_ROWS;
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const job = await client.jobSummary(id);
     const page = await client.jobStatuses(id, {
       ...(status ? { status } : {}),

@@ -1,5 +1,5 @@
 import { noPositionals, positiveIntegerFlag, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { countsText, finishedCount } from '../progress.js';
 import { renderTable } from '../table.js';
@@ -38,7 +38,7 @@ Options:
       ...(stringFlag(parsed, 'provider') ? { provider: stringFlag(parsed, 'provider') } : {}),
       ...(stringFlag(parsed, 'name') ? { name: stringFlag(parsed, 'name') } : {}),
     };
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const page = await client.listJobs({ limit, ...filters, ...(cursor ? { cursor } : {}) });
     if (parsed.values.json) {
       printJson(context, page);

@@ -1,5 +1,5 @@
-import { printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { printJson, type Command } from '../command.js';
+import { connectFromFlags } from '../connection.js';
 import { CommandError, EXIT_OK, UsageError } from '../errors.js';
 import { visible } from '../terminal-text.js';
 
@@ -22,7 +22,7 @@ Example:
     if (node === undefined) throw new UsageError('missing node ORG/NAME');
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (!/^[^/]+\/[^/]+$/.test(node)) throw new UsageError(`"${node}" is not a node: write ORG/NAME`);
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     // The node filter matches by "contains": the node is picked out of what it answers.
     let cursor: string | undefined;
     for (;;) {

@@ -1,7 +1,7 @@
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import { formatRfc3339 } from '../../wire/rfc3339.js';
 import { listFlag, onePositional, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { followJob } from '../follow-job.js';
 import { parseEnd, parseStart } from '../time-input.js';
@@ -57,7 +57,7 @@ Examples:
     const timeoutMs = waitDeadline(parsed, 'wait-timeout');
     if (timeoutMs !== undefined && !parsed.values.wait) throw new UsageError('--wait-timeout goes with --wait');
 
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const answer = await client.rerunJob(id, body);
     const json = parsed.values.json === true;
     if (!parsed.values.wait) {

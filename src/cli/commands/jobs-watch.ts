@@ -1,6 +1,6 @@
 import { parseGoDuration } from '../../wire/go-duration.js';
 import { onePositional, stringFlag, type Command, type ParsedCommand } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_WATCH_INTERVAL_MS, followJob } from '../follow-job.js';
 
@@ -28,7 +28,7 @@ With --json, prints nothing while waiting, then the job's summary with "finished
     const id = onePositional(parsed, 'job ID');
     const intervalMs = watchInterval(parsed);
     const timeoutMs = waitDeadline(parsed, 'timeout');
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     return followJob(client, id, context, { intervalMs, timeoutMs, json: parsed.values.json === true });
   },
 };
