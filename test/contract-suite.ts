@@ -1,4 +1,4 @@
-// The wire contract (../shared/API.md), over TCP against the real server process. Each driver's
+// The wire contract (the original Go Foodtruck's API, documented in docs/api.md), over TCP against the real server process. Each driver's
 // test file calls `defineContractSuite` with the environment that selects its store.
 
 import assert from 'node:assert/strict';
@@ -210,10 +210,39 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         }
       });
 
-      it('answers 415 with a message for a body that is not JSON by its content type', async () => {
-        const answer = await admin('/admin/jobs', { method: 'POST', body: 'nodes=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-        assert.equal(answer.status, 415);
-        assert.match(answer.body.message, /send application\/json/);
+      it('reads the body as JSON whatever its content type says, as curl -d and scripts send it', async () => {
+        const n = node('content-type');
+        const body = JSON.stringify(jobBody([n]));
+        for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'text/plain; charset=utf-8', 'application/octet-stream']) {
+          const empty = await admin('/admin/jobs', { method: 'POST', body: '{}', headers: { 'content-type': type } });
+          assert.deepEqual([empty.status, empty.body], [400, { message: 'no nodes provided' }], type);
+          const broken = await admin('/admin/jobs', { method: 'POST', body: 'nodes=1', headers: { 'content-type': type } });
+          assert.deepEqual([broken.status, broken.body], [400, { message: 'invalid request json' }], type);
+          const created = await admin('/admin/jobs', { method: 'POST', body, headers: { 'content-type': type } });
+          assert.equal(created.status, 200, type);
+        }
+        const status = await call(`${server.url}/organizations/${n.org}/foodtruck/nodes/${n.name}/tasks/status`, {
+          method: 'POST', key: server.nodesKey, body: '{"status": "running"}', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.deepEqual([status.status, status.body], [400, { message: 'job_id must be provided' }]);
+        const badStatus = await call(`${server.url}/organizations/${n.org}/foodtruck/nodes/${n.name}/tasks/status`, {
+          method: 'POST', key: server.nodesKey, body: '{"job_id": "x"}', headers: { 'content-type': 'text/plain' },
+        });
+        assert.deepEqual([badStatus.status, badStatus.body], [400, { message: 'status must be one of (pending,running,failed,success)' }]);
+      });
+
+      it('reads Go\'s zero time as a missing window_start or window_end, in the contract\'s order', async () => {
+        const n = node('zero-time');
+        const zero = '0001-01-01T00:00:00Z';
+        const both = await admin('/admin/jobs', { json: jobBody([n], { window_start: zero, window_end: zero }) });
+        assert.deepEqual([both.status, both.body], [400, { message: 'window_start must be provided' }]);
+        const start = await admin('/admin/jobs', { json: jobBody([n], { window_start: '0001-01-01T01:00:00+01:00' }) });
+        assert.deepEqual([start.status, start.body], [400, { message: 'window_start must be provided' }]);
+        const end = await admin('/admin/jobs', { json: jobBody([n], { window_end: zero }) });
+        assert.deepEqual([end.status, end.body], [400, { message: 'window_end must be provided' }]);
+        // Any other time in year 1 is a time like any other: a window ending then has expired.
+        const year1 = await admin('/admin/jobs', { json: jobBody([n], { window_start: '0001-01-01T00:00:01Z' }) });
+        assert.equal(year1.status, 200);
       });
 
       it('keeps an optional task timeout and hands it to the node', async () => {
@@ -319,7 +348,8 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         const handed = answers.filter((a) => a.status === 200).map((a) => a.body.job_id as string);
         assert.equal(handed.length, 25);
         assert.deepEqual(new Set(handed), ids);
-        assert.ok(answers.every((a) => a.status === 200 || (a.status === 404 && a.body.message === 'no tasks available')));
+        const unexpected = answers.filter((a) => !(a.status === 200 || (a.status === 404 && a.body.message === 'no tasks available')));
+        assert.deepEqual(unexpected.map((a) => [a.status, a.body]), []);
       });
 
       it('never hands out a task whose window ended, and shows it expired', async () => {
@@ -352,6 +382,17 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.equal(answer.body.statuses[0].status, 'failed');
         assert.deepEqual(answer.body.statuses[0].result, { exit_code: 3, reason: 'exit error', output: 'out ✓\n' });
         assert.equal(answer.body.summary.failed, 1);
+      });
+
+      it('leaves an empty reason out of the result, as the original did', async () => {
+        const n = node('empty-reason');
+        const id = await createJob(jobBody([n]));
+        await nodeCall(n, 'next');
+        assert.equal((await nodeCall(n, 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } })).status, 200);
+        const answer = await admin(`/admin/jobs/${id}?fetchStatuses=true`);
+        assert.deepEqual(answer.body.statuses[0].result, { exit_code: 0 });
+        const page = await admin(`/admin/jobs/${id}/statuses`);
+        assert.deepEqual(page.body.statuses[0].result, { exit_code: 0 });
       });
 
       it('answers the exact messages for a missing job_id or a bad status', async () => {

@@ -114,10 +114,12 @@ if ('target' in mongo) {
         assert.ok(most <= 2 + lostToStops, `at most 2 out at once (+${lostToStops} cancelled by the stop), saw ${most}`);
         const job = (await admin(servers[0] as ServerProcess, `/admin/jobs/${jobId}`)).body.job;
         const { summary } = (await admin(servers[0] as ServerProcess, `/admin/jobs/${jobId}/summary`)).body;
-        // 10% of 20 is 2: the third failure stops it; at most 2 were out when it did.
+        // 10% of 20 is 2: the third failure stops it. The stop is written by the first report, poll
+        // or read that notices, so the tasks out at that moment (at most `most`, the slot the third
+        // failure freed among them) may still end failed.
         assert.ok(job.stopped, 'stopped');
         assert.match(job.stopped.reason, /failed or timed out, more than max_errors \(10% = 2\)/);
-        assert.ok(summary.failed >= 3 && summary.failed <= 4, JSON.stringify(summary));
+        assert.ok(summary.failed >= 3 && summary.failed <= 3 + most, `${JSON.stringify(summary)}, at most ${most} out at once`);
         assert.equal(summary.failed + summary.cancelled, 20, JSON.stringify(summary));
         assert.equal(summary.queued, 0);
       } finally {

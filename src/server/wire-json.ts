@@ -86,10 +86,9 @@ export function claimedTaskJson(claimed: ClaimedTask) {
 }
 
 export function resultJson(result: TaskResult) {
-  const json: { exit_code: number; reason: string; output?: string } = {
-    exit_code: result.exitCode,
-    reason: result.reason,
-  };
+  // As the original Go server wrote it (`reason,omitempty`): an empty reason is left out.
+  const json: { exit_code: number; reason?: string; output?: string } = { exit_code: result.exitCode };
+  if (result.reason !== '') json.reason = result.reason;
   if (result.output !== undefined) json.output = result.output;
   return json;
 }

@@ -82,8 +82,8 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
 
   const nodes = raw.nodes ?? [];
   if (nodes.length === 0) return fail('no nodes provided');
-  if (!windowStart) return fail('window_start must be provided');
-  if (!windowEnd) return fail('window_end must be provided');
+  if (!windowStart || isGoZeroTime(windowStart)) return fail('window_start must be provided');
+  if (!windowEnd || isGoZeroTime(windowEnd)) return fail('window_end must be provided');
   if (windowEnd < windowStart) return fail('window_end must be after window_start');
   if (windowEnd < now) return fail('window has already expired');
   const provider = task.provider ?? '';
@@ -156,6 +156,14 @@ export function parseJobOptions(raw: { name?: unknown; max_concurrency?: unknown
     options.maxErrors = raw.max_errors;
   }
   return { ok: true, value: options };
+}
+
+/** Go's zero `time.Time`, which Go clients send for a time they never set: `0001-01-01T00:00:00Z`. */
+const GO_ZERO_TIME_MS = new Date('0001-01-01T00:00:00Z').getTime();
+
+/** Whether a time is Go's zero time (the same instant, written with any offset): the original read it as missing. */
+export function isGoZeroTime(date: Date): boolean {
+  return date.getTime() === GO_ZERO_TIME_MS;
 }
 
 function fail(message: string): { ok: false; message: string } {

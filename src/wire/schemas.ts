@@ -304,7 +304,8 @@ export const nodeStatusResponseSchema = {
     last_updated: time,
     result: {
       type: 'object',
-      required: ['exit_code', 'reason'],
+      required: ['exit_code'],
+      description: 'reason is left out when it is empty, as the original Go server did',
       additionalProperties: false,
       properties: taskResultSchema.properties,
     },

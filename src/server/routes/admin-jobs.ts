@@ -103,6 +103,7 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!original) throw notFound(JOB_NOT_FOUND);
     const job = await rerunOf(store, original, request.body, now);
     const id = await store.createJob(job, now);
+    options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(job.nodes.length);
     request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length }, 'job re-run');

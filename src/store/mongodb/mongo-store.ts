@@ -168,6 +168,8 @@ interface HandOutDocument {
   node: string;
   jobId: ObjectId;
   at: Date;
+  /** Which poll wrote it, so that a poll that fails after writing it removes its own record only. */
+  claim?: string;
 }
 
 interface CheckInDocument {
@@ -571,12 +573,22 @@ export class MongoStore implements Store {
               continue;
             }
           }
-          if (await this.#recordHandOut(node, jobId, now)) {
+          const claim = await this.#recordHandOut(node, jobId, now);
+          if (claim !== undefined) {
             // Ours. `pending` too: a poll that lost the race may have finished this step for us.
-            const { matchedCount } = await this.#tasks.updateOne(
-              { node: key, jobId, status: { $in: ['queued', 'pending'] } },
-              { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
-            );
+            let matchedCount: number;
+            try {
+              ({ matchedCount } = await this.#tasks.updateOne(
+                { node: key, jobId, status: { $in: ['queued', 'pending'] } },
+                { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
+              ));
+            } catch (error) {
+              // This poll answers an error, so the node never gets the task: give it back, so
+              // that a later poll hands it out (a failed claim must not use a task up).
+              await this.#giveBack(node, jobId, claim);
+              if (slot) await this.#releaseSlot(slot).catch(() => undefined);
+              throw error;
+            }
             if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
             // Cancelled since it was read: it is not handed out.
             if (slot) await this.#releaseSlot(slot);
@@ -939,15 +951,33 @@ export class MongoStore implements Store {
     return nodes;
   }
 
-  /** True when this call recorded the hand-out, false when another one already had. */
-  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<boolean> {
+  /** This call's claim token when it recorded the hand-out, undefined when another one already had. */
+  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<string | undefined> {
+    const key = nodeKey(node);
+    const claim = new ObjectId().toHexString();
+    try {
+      await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now, claim });
+      return claim;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return undefined;
+      // The insert may have been written before the error: remove it, or the task is used up.
+      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Undoes a hand-out this poll recorded but could not complete: the task is queued again and the
+   * record removed, best effort. Should the database refuse this too, the task stays pending
+   * without having reached its node until the lease on undelivered tasks ends it (timed_out).
+   */
+  async #giveBack(node: NodeRef, jobId: ObjectId, claim: string): Promise<void> {
     const key = nodeKey(node);
     try {
-      await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now });
-      return true;
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
-      throw error;
+      await this.#tasks.updateOne({ node: key, jobId, status: 'pending' }, { $set: { status: 'queued' }, $unset: { leaseExpiresAt: '' } });
+      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim });
+    } catch {
+      // The error that made this poll fail is the one answered.
     }
   }
 

@@ -50,6 +50,7 @@ import {
   leaseForUnleasedTask,
   type LeasePolicy,
 } from '../task-lease.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
 import type { RateLimit } from '../../wire/job-options.js';
 import { concurrencyLimitOf, errorLimitOf, failuresExceed, failuresOf, stopReason } from '../rate-control.js';
@@ -113,9 +114,24 @@ export class SqliteStore implements Store {
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
 
+  /** Set when the store was opened on a data directory, which it then holds for this process. */
+  #lock: DataDirLock | undefined;
+
+  /**
+   * Opens the store in a data directory and takes that directory for this process: a second
+   * process on the same directory gets DataDirInUseError (see data-dir-lock.ts).
+   */
   static open(dataDir: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY): SqliteStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME), leasePolicy);
+    const lock = lockDataDir(dataDir);
+    try {
+      const store = new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME), leasePolicy);
+      store.#lock = lock;
+      return store;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
@@ -619,6 +635,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#db.close();
+    this.#lock?.release();
   }
 
   #countsOf(row: Pick<JobRow, 'seq' | 'window_end'>, now: Date): StatusCounts {
