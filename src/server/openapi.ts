@@ -7,6 +7,7 @@ import {
   cancelJobResponseSchema,
   claimedTaskResponseSchema,
   NODE_PART_PATTERN,
+  NON_NEGATIVE_GO_DURATION_PATTERN,
   createJobResponseSchema,
   documentedCreateJobRequestSchema,
   documentedStatusReportSchema,
@@ -326,9 +327,9 @@ export const OPERATIONS: readonly Operation[] = [
         name: 'wait',
         in: 'query',
         description:
-          'long poll: with nothing for the node now, hold the answer up to this long (a Go duration from 0s to 1m) ' +
-          'and answer as soon as a task is available; ignored by a server with long polls turned off',
-        schema: { type: 'string' },
+          'long poll: with nothing for the node now, hold the answer up to this long (a Go duration from 0s to 1m; ' +
+          'longer answers 400) and answer as soon as a task is available; ignored by a server with long polls turned off',
+        schema: { type: 'string', pattern: NON_NEGATIVE_GO_DURATION_PATTERN },
       },
     ],
     answers: {

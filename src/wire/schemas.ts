@@ -97,6 +97,13 @@ export const NODE_PART_PATTERN = '^(?!\\.\\.?$)[A-Za-z0-9_.:@-]{1,255}$';
 export const PROVIDER_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_+-](?:[A-Za-z0-9_.+-]{0,126}[A-Za-z0-9_+-])?$';
 /** A positive Go duration ("30m", "1h30m", "1.5s"): at least one non-zero digit. */
 export const POSITIVE_GO_DURATION_PATTERN = '^(?=.*[1-9])\\+?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$';
+/**
+ * A Go duration that is not negative, in go-duration.ts's syntax: "0", "30s", "1m0s", "+1.5s", and
+ * "-0s" (minus zero). The long-poll `wait` takes it; its upper bound (1m) is said in the parameter's
+ * description, because no pattern can bound a sum of terms such as "20s20s20s".
+ */
+export const NON_NEGATIVE_GO_DURATION_PATTERN =
+  '^(?:\\+?(?:0|(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)|-(?:0|(?:(?:0+(?:\\.0*)?|\\.0+)(?:ns|us|µs|μs|ms|s|m|h))+))$';
 
 const documentedNodeRefSchema = {
   type: 'object',

@@ -23,6 +23,17 @@ def _is_rfc3339(value):
     return "T" in value.upper()
 
 
+def _around_now(window):
+    """The same window fields, moved around now: a minute ago to an hour ahead."""
+    now = datetime.now(timezone.utc)
+    moved = dict(window)
+    if "window_start" in moved:
+        moved["window_start"] = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "window_end" in moved:
+        moved["window_end"] = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moved
+
+
 @schemathesis.hook
 def map_case(context, case):
     if case.method.upper() != "POST" or case.operation.path != "/admin/jobs":
@@ -32,11 +43,73 @@ def map_case(context, case):
         return case
     task = body["task"]
     if _is_rfc3339(task.get("window_start")) and _is_rfc3339(task.get("window_end")):
-        now = datetime.now(timezone.utc)
-        task = dict(task)
-        task["window_start"] = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        task["window_end"] = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        case.body = {**body, "task": task}
+        case.body = {**body, "task": _around_now(task)}
+    return case
+
+
+@schemathesis.hook("map_case")
+def rerun_now_with_a_node(context, case):
+    """A rerun's window obeys the same rule across fields and time as a new job's (when given, its
+    times move around now, if they are valid RFC 3339). A rerun also needs a node whose task is in
+    one of the chosen statuses, which depends on what happened to the job, not on the request's
+    shape: a schema-valid body (with statuses or without, which means failed, timed_out and expired)
+    asks for every status, so that any job has such a node."""
+    if case.method.upper() != "POST" or case.operation.path != "/admin/jobs/{job_id}/rerun":
+        return case
+    body = case.body
+    if not isinstance(body, dict):
+        return case
+    times = [body[field] for field in ("window_start", "window_end") if field in body]
+    if not all(_is_rfc3339(value) for value in times):
+        return case
+    statuses = body.get("statuses", list(TASK_STATUSES))
+    if not (isinstance(statuses, list) and statuses and all(s in TASK_STATUSES for s in statuses)):
+        return case
+    case.body = {**_around_now(body), "statuses": list(TASK_STATUSES)}
+    return case
+
+
+# src/wire/task-status.ts
+TASK_STATUSES = ("queued", "pending", "running", "success", "failed", "cancelled", "expired", "timed_out")
+
+# src/wire/go-duration.ts: Go's duration syntax, in milliseconds.
+_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_TERM = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def _go_duration_ms(text):
+    rest, sign = text, 1
+    if rest[:1] in ("+", "-"):
+        sign, rest = (-1 if rest[0] == "-" else 1), rest[1:]
+    if rest == "0":
+        return 0.0
+    if rest == "":
+        return None
+    total, at = 0.0, 0
+    while at < len(rest):
+        match = _TERM.match(rest, at)
+        if not match:
+            return None
+        total += float(match.group(1)) * _UNIT_MS[match.group(2)]
+        at = match.end()
+    return sign * total
+
+
+@schemathesis.hook("map_case")
+def a_short_wait(context, case):
+    """A long poll's wait is a Go duration from 0s to 1m. The document's pattern states the syntax
+    and that it is not negative; the upper bound, a bound on a sum of terms, is in its description.
+    A valid wait also holds the answer that long when the node has nothing: one over 1 s (or over
+    1m, which the server refuses) becomes 100ms so that the run stays short. A wait that is not a
+    duration at all (what a negative case is about) is left as it was."""
+    if case.method.upper() != "POST" or not case.operation.path.endswith("/tasks/next"):
+        return case
+    query = case.query
+    if not isinstance(query, dict) or not isinstance(query.get("wait"), str):
+        return case
+    ms = _go_duration_ms(query["wait"])
+    if ms is not None and ms >= 0 and ms > 1000:
+        case.query = {**query, "wait": "100ms"}
     return case
 
 
