@@ -216,8 +216,6 @@ interface JobFeedCursor {
  * length, and this bounds it in time too (MaxTimeMSExpired answers 503) whatever the data.
  */
 const LIST_MAX_TIME_MS = 15_000;
-/** How long every operation must have failed as unavailable before a fresh client is tried. */
-const REPLACE_CLIENT_AFTER_MS = 15_000;
 /** Tasks read at once while listing the distinct targeted nodes. */
 const TARGETED_NODES_BATCH = 1_000;
 /** Nodes per `$in` when looking check-ins up. */
@@ -233,22 +231,15 @@ const CLAIM_ORDER = { node: 1, status: 1, windowStart: 1, jobId: 1 } as const;
 const BY_JOB_ORDER = { jobId: 1, idx: 1 } as const;
 
 export class MongoStore implements Store {
-  #client!: MongoClient;
-  #db!: Db;
-  #jobs!: Collection<JobDocument>;
-  #tasks!: Collection<TaskDocument>;
-  #handOuts!: Collection<HandOutDocument>;
-  #checkIns!: Collection<CheckInDocument>;
-  #nodeKeys!: Collection<NodeKeyDocument>;
-  #slots!: Collection<SlotDocument>;
+  readonly #client: MongoClient;
+  readonly #db: Db;
+  readonly #jobs: Collection<JobDocument>;
+  readonly #tasks: Collection<TaskDocument>;
+  readonly #handOuts: Collection<HandOutDocument>;
+  readonly #checkIns: Collection<CheckInDocument>;
+  readonly #slots: Collection<SlotDocument>;
+  readonly #nodeKeys: Collection<NodeKeyDocument>;
   readonly #leasePolicy: LeasePolicy;
-  readonly #reconnect: () => Promise<MongoClient>;
-  readonly #databaseName: string;
-  /** When every operation since then failed as unavailable; undefined while the database answers. */
-  #unavailableSince: number | undefined;
-  #lastReplacementAt = 0;
-  #replacing: Promise<void> | undefined;
-  #closed = false;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
   static async connect(options: MongoStoreOptions): Promise<MongoStore> {
@@ -263,18 +254,7 @@ export class MongoStore implements Store {
       await client.connect();
       const db = client.db(options.databaseName);
       await setUpCollections(db, options.cosmos ? DEPLOYMENT_PROFILES.cosmos : DEPLOYMENT_PROFILES.mongodb);
-      const reconnect = async () => {
-        const fresh = new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts));
-        try {
-          await fresh.connect();
-          await fresh.db(options.databaseName).command({ ping: 1 });
-          return fresh;
-        } catch (error) {
-          await fresh.close().catch(() => undefined);
-          throw error;
-        }
-      };
-      const store = new MongoStore(client, options.databaseName, reconnect, options.leasePolicy ?? DEFAULT_LEASE_POLICY);
+      const store = new MongoStore(client, db, options.leasePolicy ?? DEFAULT_LEASE_POLICY);
       await store.#leaseUnleasedTasks(new Date());
       return store;
     } catch (error) {
@@ -286,15 +266,8 @@ export class MongoStore implements Store {
     }
   }
 
-  private constructor(client: MongoClient, databaseName: string, reconnect: () => Promise<MongoClient>, leasePolicy: LeasePolicy) {
-    this.#databaseName = databaseName;
-    this.#reconnect = reconnect;
+  private constructor(client: MongoClient, db: Db, leasePolicy: LeasePolicy) {
     this.#leasePolicy = leasePolicy;
-    this.#use(client);
-  }
-
-  #use(client: MongoClient): void {
-    const db = client.db(this.#databaseName);
     this.#client = client;
     this.#db = db;
     this.#jobs = db.collection<JobDocument>(JOBS_COLLECTION);
@@ -870,59 +843,15 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#replacing;
     await this.#client.close();
   }
 
   async #guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      const result = await operation();
-      this.#unavailableSince = undefined;
-      return result;
+      return await operation();
     } catch (error) {
-      const storeError = toStoreError(error);
-      if (storeError instanceof StoreUnavailableError) this.#noteUnavailable();
-      throw storeError;
+      throw toStoreError(error);
     }
-  }
-
-  /**
-   * A driver client can stay unusable after the database came back: with mongodb 6.9, after the
-   * database was frozen and then restarted, one client of several kept its server "Unknown" with
-   * the last pool error ("connection N to host closed") and failed every operation's server
-   * selection after 5 s, for as long as the process ran, while fresh clients connected at once.
-   * So when every operation has failed for REPLACE_CLIENT_AFTER_MS, a fresh client is tried; if it
-   * reaches the database, it takes over and the old one is closed. While the database is really
-   * away the attempt fails like everything else, at most once per interval.
-   */
-  #noteUnavailable(): void {
-    const now = Date.now();
-    this.#unavailableSince ??= now;
-    if (this.#closed || this.#replacing) return;
-    if (now - this.#unavailableSince < REPLACE_CLIENT_AFTER_MS || now - this.#lastReplacementAt < REPLACE_CLIENT_AFTER_MS) return;
-    this.#lastReplacementAt = now;
-    this.#replacing = this.#replaceClient().finally(() => {
-      this.#replacing = undefined;
-    });
-  }
-
-  async #replaceClient(): Promise<void> {
-    let fresh: MongoClient;
-    try {
-      fresh = await this.#reconnect();
-    } catch {
-      return;
-    }
-    if (this.#closed) {
-      await fresh.close().catch(() => undefined);
-      return;
-    }
-    const stale = this.#client;
-    this.#use(fresh);
-    this.#unavailableSince = undefined;
-    // Its operations still in flight fail as unavailable (503); new ones use the fresh client.
-    void stale.close(true).catch(() => undefined);
   }
 
   /**
