@@ -15,6 +15,8 @@ const TASKS_INDEXES = [
 ];
 const CHECK_INS_INDEXES = [
   { createIndexes: 'node_check_ins', indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }] },
+  { createIndexes: 'node_check_ins', indexes: [{ name: 'by_tag', key: { tags: 1 } }] },
+  { createIndexes: 'node_check_ins', indexes: [{ name: 'by_attribute', key: { attributePairs: 1 } }] },
 ];
 const nothing = new Map<string, Set<string>>();
 
@@ -35,7 +37,7 @@ describe('MongoDB collection setup', () => {
     const existing = new Map([
       ['jobs', new Set(['_id_', 'newest_first'])],
       ['handouts', new Set(['_id_'])],
-      ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
+      ['node_check_ins', new Set(['_id_', 'by_org_and_name', 'by_tag', 'by_attribute'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [

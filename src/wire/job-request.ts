@@ -1,5 +1,6 @@
 import { parseGoDuration } from './go-duration.js';
 import { isValidNodePart, isValidProviderName } from './names.js';
+import { parseNodeSelector, type NodeSelector } from './node-selector.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { createJobRequestSchema } from './schemas.js';
 import { compileShapeCheck } from './shape-check.js';
@@ -21,6 +22,8 @@ export interface TaskDefinition {
 export interface NewJob {
   task: TaskDefinition;
   nodes: NodeRef[];
+  /** The selector the nodes were (or are to be) resolved from, kept with the job. */
+  targets?: NodeSelector;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -36,11 +39,14 @@ const checkShape = compileShapeCheck(createJobRequestSchema);
 interface RawJobRequest {
   task?: { window_start?: string; window_end?: string; provider?: string; spec?: unknown; timeout?: string };
   nodes?: Array<{ org?: string; name?: string }>;
+  targets?: unknown;
 }
 
 /**
  * Validates a job creation body in the contract's order, answering its exact messages.
  * `body` is the parsed JSON, or undefined for an empty body (which the seed read as `{}`).
+ * With `targets`, `nodes` may be empty or absent: the caller resolves the selector into nodes
+ * (at most `maxNodes` in all, counting those of `nodes`).
  */
 export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimits): Parsed<NewJob> {
   const raw = (body === undefined ? {} : body) as RawJobRequest;
@@ -57,7 +63,7 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
   }
 
   const nodes = raw.nodes ?? [];
-  if (nodes.length === 0) return fail('no nodes provided');
+  if (nodes.length === 0 && raw.targets === undefined) return fail('no nodes provided');
   if (!windowStart) return fail('window_start must be provided');
   if (!windowEnd) return fail('window_end must be provided');
   if (windowEnd < windowStart) return fail('window_end must be after window_start');
@@ -103,7 +109,13 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
 
   const definition: TaskDefinition = { windowStart, windowEnd, provider, spec: task.spec ?? null };
   if (task.timeout !== undefined) definition.timeout = task.timeout;
-  return { ok: true, value: { task: definition, nodes: refs } };
+  const job: NewJob = { task: definition, nodes: refs };
+  if (raw.targets !== undefined) {
+    const targets = parseNodeSelector(raw.targets, 'targets');
+    if (!targets.ok) return targets;
+    job.targets = targets.value;
+  }
+  return { ok: true, value: job };
 }
 
 function fail(message: string): { ok: false; message: string } {
