@@ -10,6 +10,7 @@ import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
+import { nodeFactRoutes } from './routes/node-facts.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { webPageRoutes } from './routes/web-page.js';
@@ -124,12 +125,15 @@ export async function buildApp(
     checkIns,
     requireAdmin: requireBearerKey(options.keys.admin),
   });
+  // The one node-auth hook: every node route (`/organizations/:org/foodtruck/nodes/:name/...`) goes through it.
+  const requireNode = requireBearerKey(options.keys.nodes);
   await app.register(nodeTaskRoutes, {
     store: options.store,
     metrics,
-    requireNode: requireBearerKey(options.keys.nodes),
+    requireNode,
     onPoll: (node, now) => checkIns.note(node, now),
   });
+  await app.register(nodeFactRoutes, { store: options.store, requireNode });
   await app.register(openApiRoutes, { version: packageVersion() });
   await app.register(webPageRoutes);
   return { app, metrics, routes };

@@ -2,6 +2,8 @@
 
 import type { ClaimedTask, JobSummary, Job, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
+import { nodeFactsJson } from '../wire/node-facts.js';
+import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -18,7 +20,17 @@ export function taskJson(task: TaskDefinition): TaskJson {
 }
 
 export function jobJson(job: Job) {
-  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt) };
+  return {
+    id: job.id,
+    task: taskJson(job.task),
+    nodes: job.nodes,
+    created_at: formatRfc3339(job.createdAt),
+    ...targetsJson(job.targets),
+  };
+}
+
+function targetsJson(targets: NodeSelector | undefined) {
+  return targets ? { targets: nodeSelectorJson(targets) } : {};
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -28,6 +40,7 @@ export function jobSummaryJson(entry: JobSummary) {
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
     summary: entry.summary,
+    ...targetsJson(entry.targets),
   };
 }
 
@@ -70,5 +83,6 @@ export function nodeOverviewJson(overview: NodeOverview) {
     node_name: `${overview.node.org}/${overview.node.name}`,
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
+    ...(overview.facts ? { facts: { ...nodeFactsJson(overview.facts), reported_at: formatRfc3339(overview.facts.reportedAt) } } : {}),
   };
 }

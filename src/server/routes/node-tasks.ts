@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { NodeRef } from '../../wire/job-request.js';
-import { isValidNodePart } from '../../wire/names.js';
 import { parseStatusReport } from '../../wire/status-report.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import { nodeOf, type NodeParams } from '../node-params.js';
 import { claimedTaskJson } from '../wire-json.js';
 
 export interface NodeTaskRoutesOptions {
@@ -18,11 +18,6 @@ export interface NodeTaskRoutesOptions {
 
 /** A status body carries at most 64 KiB of output; this leaves room for JSON escaping. */
 const STATUS_BODY_LIMIT_BYTES = 1024 * 1024;
-
-interface NodeParams {
-  org: string;
-  name: string;
-}
 
 /** The fleet's steady-state answer, serialized once. */
 const NO_TASKS_AVAILABLE = JSON.stringify({ message: 'no tasks available' });
@@ -69,12 +64,3 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     },
   );
 }
-
-function nodeOf(request: FastifyRequest<{ Params: NodeParams }>): NodeRef {
-  const { org, name } = request.params;
-  if (!isValidNodePart(org) || !isValidNodePart(name)) {
-    throw badRequest('invalid node: org and name take 1 to 255 letters, digits, ".", "_", "-", ":" or "@"');
-  }
-  return { org, name };
-}
-
