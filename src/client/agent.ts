@@ -8,6 +8,7 @@ import type { ClientConfig } from './config.js';
 import type { Logger } from './log.js';
 import { LineSplitter } from './output-tail.js';
 import { ServerUnavailableError, type NodeApi, type StatusReport } from './node-api.js';
+import type { FactsReporter } from './facts-reporter.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { findProvider, providerExecutableName } from './provider-lookup.js';
 import { runProvider, type ProviderRun } from './provider-runner.js';
@@ -33,6 +34,8 @@ export interface AgentOptions {
   runningTask: RunningTaskFile;
   env: Record<string, string | undefined>;
   random?: () => number;
+  /** Reports the node's facts when they changed; checked before each poll (no request when unchanged). */
+  facts?: Pick<FactsReporter, 'reportIfChanged'>;
 }
 
 type PollOutcome = { kind: 'idle' } | { kind: 'ran-task' } | { kind: 'error'; message: string };
@@ -64,10 +67,12 @@ export class Agent {
     this.recoverInterruptedTask();
     // What an earlier run could not deliver goes out first, without waiting for the first poll.
     await this.deliverOutbox();
+    await this.options.facts?.reportIfChanged();
     await sleep(this.random() * Math.min(this.config.intervalMs, FIRST_POLL_SPREAD_MS), this.stopping.signal);
 
     let failures = 0;
     while (!this.stopping.signal.aborted) {
+      await this.options.facts?.reportIfChanged();
       const outcome = await this.pollOnce();
       let delay: number;
       if (outcome.kind === 'error') {

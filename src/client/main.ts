@@ -5,8 +5,10 @@ import path from 'node:path';
 import { Agent } from './agent.js';
 import { ConfigError, loadClientConfig } from './config.js';
 import { HttpTransport } from './http-transport.js';
+import { FactsReporter } from './facts-reporter.js';
 import { createLogger } from './log.js';
 import { NodeApi } from './node-api.js';
+import { collectFacts } from './node-facts.js';
 import { Outbox } from './outbox.js';
 import { requestAuthenticator } from './request-auth.js';
 import { RunningTaskFile } from './running-task.js';
@@ -70,6 +72,7 @@ export async function main(args: string[]): Promise<number> {
     outbox,
     runningTask: new RunningTaskFile(config.stateDir),
     env: process.env,
+    facts: new FactsReporter(api, config.stateDir, () => collectFacts(config), logger),
   });
 
   const onSignal = (signal: NodeJS.Signals) => agent.stop(signal);

@@ -1,4 +1,5 @@
-// The two node routes of the wire contract, and what each answer means for the client.
+// The node routes: the two of the wire contract, and the facts report; what each answer means for
+// the client.
 
 import type { ReportableStatus } from '../wire/task-status.js';
 import type { ClientConfig } from './config.js';
@@ -32,13 +33,28 @@ const RETRYABLE_CLIENT_ERRORS = new Set([401, 403, 408, 425, 429]);
 
 export class NodeApi {
   private readonly tasksUrl: string;
+  private readonly factsUrl: string;
 
   constructor(
     config: ClientConfig,
     private readonly transport: HttpTransport,
     private readonly authenticate: RequestAuthenticator,
   ) {
-    this.tasksUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}/tasks`;
+    const nodeUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}`;
+    this.tasksUrl = `${nodeUrl}/tasks`;
+    this.factsUrl = `${nodeUrl}/facts`;
+  }
+
+  /** Sends the node's facts (a JSON body); a 4xx other than the retryable ones is a refusal. */
+  async reportFacts(json: string): Promise<DeliveryAnswer> {
+    const answer = await this.send('PUT', new URL(this.factsUrl), Buffer.from(json, 'utf8'), {
+      'Content-Type': 'application/json',
+    });
+    if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted' };
+    if (answer.status >= 400 && answer.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(answer.status)) {
+      return { kind: 'refused', status: answer.status, message: messageOf(answer) ?? snippet(answer.body) };
+    }
+    throw unexpected('facts', answer);
   }
 
   async pollNextTask(): Promise<PollAnswer> {
@@ -59,11 +75,14 @@ export class NodeApi {
     throw unexpected('tasks/status', answer);
   }
 
-  private async post(route: string, body: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    const url = new URL(`${this.tasksUrl}/${route}`);
-    const auth = this.authenticate('POST', url.pathname, body);
+  private post(route: string, body: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+    return this.send('POST', new URL(`${this.tasksUrl}/${route}`), body, headers);
+  }
+
+  private async send(method: string, url: URL, body: Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
+    const auth = this.authenticate(method, url.pathname, body);
     try {
-      return await this.transport.request('POST', url, { ...headers, ...auth }, body);
+      return await this.transport.request(method, url, { ...headers, ...auth }, body);
     } catch (error) {
       throw new ServerUnavailableError((error as Error).message, { cause: error });
     }
