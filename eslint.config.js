@@ -14,10 +14,10 @@ export default tseslint.config(
     },
   },
   {
-    // The web page's plain script runs in the browser.
+    // The web page's plain ES modules run in the browser.
     files: ['src/web/**/*.js'],
     languageOptions: {
-      sourceType: 'script',
+      sourceType: 'module',
       globals: {
         window: 'readonly', document: 'readonly', location: 'readonly', sessionStorage: 'readonly', fetch: 'readonly',
         URLSearchParams: 'readonly', Node: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',

@@ -2,6 +2,7 @@
 // that validate the requests, so the document cannot drift from what the server accepts. A test
 // checks that every route the server answers is described here and that real answers match.
 
+import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-page.js';
 import {
   cancelJobResponseSchema,
   claimedTaskResponseSchema,
@@ -301,15 +302,15 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'none',
     answers: { 200: { description: 'the OpenAPI document', mediaType: 'application/json' } },
   },
-  ...(['/', '/app.js', '/style.css'] as const).map(
-    (path): Operation => ({
+  ...WEB_PAGE_FILES.map(
+    (file): Operation => ({
       method: 'GET',
-      path,
-      summary: path === '/' ? 'The operators\' web page' : `The web page's ${path.slice(1)}`,
+      path: webPageRoute(file),
+      summary: file === 'index.html' ? 'The operators\' web page' : `The web page's ${file}`,
       tag: 'web page',
       auth: 'none',
       answers: {
-        200: { description: 'a static file', mediaType: path === '/' ? 'text/html' : path.endsWith('.js') ? 'text/javascript' : 'text/css' },
+        200: { description: 'a static file', mediaType: webPageContentType(file).split(';')[0] as string },
       },
     }),
   ),

@@ -1,0 +1,69 @@
+// The jobs list, newest first, live while any job is active.
+import { api, query } from '../widgets/api.js';
+import { el, replaceChildren } from '../widgets/dom.js';
+import { countChips, done, isActive, progressBar } from '../widgets/progress.js';
+import { timeCell } from '../widgets/time.js';
+import { isShown, keepLive, showError, view } from '../widgets/view.js';
+
+const JOB_PAGE_SIZE = 25;
+
+export function showJobs(shownGeneration) {
+  const cursors = [undefined];
+  const body = el('tbody');
+  const older = el('button', { type: 'button', class: 'secondary', id: 'older-jobs' }, 'Older');
+  const newer = el('button', { type: 'button', class: 'secondary', id: 'newer-jobs' }, 'Newer');
+  const live = el('span', { class: 'live' });
+  replaceChildren(
+    view,
+    el('div', { class: 'toolbar' }, el('h1', {}, 'Jobs'), live, el('span', { class: 'spacer' }), el('a', { href: '#/new' }, 'New job')),
+    el(
+      'table',
+      { id: 'jobs' },
+      el('thead', {}, el('tr', {}, ['Created', 'Job', 'Provider', 'Nodes', 'Progress', 'Window ends'].map((h) => el('th', {}, h)))),
+      body,
+    ),
+    el('div', { class: 'toolbar' }, newer, older),
+  );
+
+  const load = async () => {
+    const cursor = cursors[cursors.length - 1];
+    const answer = await api(`/admin/jobs${query({ limit: JOB_PAGE_SIZE, cursor })}`);
+    if (!isShown(shownGeneration)) return;
+    replaceChildren(
+      body,
+      answer.jobs.length === 0 ? el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No jobs yet.')) : null,
+      answer.jobs.map((job) =>
+        el(
+          'tr',
+          { 'data-job-id': job.id },
+          timeCell(job.created_at),
+          el('td', {}, el('a', { href: `#/jobs/${job.id}`, class: 'mono' }, job.id)),
+          el('td', {}, job.task.provider),
+          el('td', {}, String(job.node_count)),
+          el(
+            'td',
+            {},
+            progressBar(job.summary, job.node_count),
+            el('span', { class: 'muted' }, `${done(job.summary)} of ${job.node_count} done`),
+            countChips(job.summary),
+          ),
+          timeCell(job.task.window_end),
+        ),
+      ),
+    );
+    older.disabled = !answer.next_cursor;
+    older.onclick = () => {
+      cursors.push(answer.next_cursor);
+      load().catch(showError);
+    };
+    newer.disabled = cursors.length === 1;
+    newer.onclick = () => {
+      cursors.pop();
+      load().catch(showError);
+    };
+    const anyActive = answer.jobs.some((job) => isActive(job.summary));
+    live.textContent = anyActive ? '● live' : '';
+    if (anyActive) keepLive(shownGeneration, load);
+  };
+  load().catch(showError);
+}

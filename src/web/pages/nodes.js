@@ -1,0 +1,63 @@
+// Every node a job targets or that has polled, with its last check-in and its tasks.
+import { api, query } from '../widgets/api.js';
+import { el, replaceChildren } from '../widgets/dom.js';
+import { countChips } from '../widgets/progress.js';
+import { ago } from '../widgets/time.js';
+import { isShown, showError, view } from '../widgets/view.js';
+
+const NODE_PAGE_LIMIT = 100;
+/** A node that has not polled for this long, with work waiting for it, is flagged as silent. */
+const SILENT_AFTER_MS = 10 * 60 * 1000;
+
+export function showNodes(shownGeneration) {
+  const cursors = [undefined];
+  const body = el('tbody');
+  const previous = el('button', { type: 'button', class: 'secondary' }, 'Previous');
+  const next = el('button', { type: 'button', class: 'secondary', id: 'next-node-page' }, 'Next');
+  replaceChildren(
+    view,
+    el('h1', {}, 'Nodes'),
+    el(
+      'p',
+      { class: 'muted' },
+      'Every node a job targets or that has polled. A node with waiting tasks that has not polled for 10 minutes is marked silent.',
+    ),
+    el(
+      'table',
+      { id: 'node-list' },
+      el('thead', {}, el('tr', {}, ['Node', 'Last check-in', 'Tasks'].map((h) => el('th', {}, h)))),
+      body,
+    ),
+    el('div', { class: 'toolbar' }, previous, next),
+  );
+  const load = async () => {
+    const answer = await api(`/admin/nodes${query({ limit: NODE_PAGE_LIMIT, cursor: cursors[cursors.length - 1] })}`);
+    if (!isShown(shownGeneration)) return;
+    replaceChildren(
+      body,
+      answer.nodes.length === 0 ? el('tr', {}, el('td', { colspan: 3, class: 'muted' }, 'No nodes yet.')) : null,
+      answer.nodes.map((node) => {
+        const waiting = node.tasks.queued > 0;
+        const quiet = !node.last_check_in || Date.now() - new Date(node.last_check_in).getTime() > SILENT_AFTER_MS;
+        return el(
+          'tr',
+          { class: waiting && quiet ? 'silent' : undefined, 'data-node': node.node_name },
+          el('td', { class: 'mono' }, node.node_name),
+          el('td', { title: node.last_check_in ?? 'never polled' }, ago(node.last_check_in)),
+          el('td', {}, countChips(node.tasks)),
+        );
+      }),
+    );
+    previous.disabled = cursors.length === 1;
+    next.disabled = !answer.next_cursor;
+    next.onclick = () => {
+      cursors.push(answer.next_cursor);
+      load().catch(showError);
+    };
+    previous.onclick = () => {
+      cursors.pop();
+      load().catch(showError);
+    };
+  };
+  load().catch(showError);
+}
