@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call } from './support/api-client.js';
-import { runFoodtruck, type CliRun } from './support/cli-process.js';
+import { runFoodtruck, startFoodtruck, type CliRun } from './support/cli-process.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -20,6 +20,8 @@ describe('foodtruck CLI', () => {
   const env = () => ({ FOODTRUCK_URL: server.url, ADMIN_API_KEY: server.adminKey });
   const foodtruck = (args: string[], options: Parameters<typeof runFoodtruck>[1] = {}) =>
     runFoodtruck(args, { ...options, env: { ...env(), ...options.env } });
+  const startCli = (args: string[], options: Parameters<typeof runFoodtruck>[1] = {}) =>
+    startFoodtruck(args, { ...options, env: { ...env(), ...options.env } });
   const freshName = (label: string) => `${label}-${++unique}`;
   const nodeCall = (node: string, verb: 'next' | 'status', json?: unknown) => {
     const [org, name] = node.split('/') as [string, string];
@@ -195,13 +197,13 @@ describe('foodtruck CLI', () => {
   it('watches a job to its end and lists the failed nodes with exit codes and reasons, exiting 1', async () => {
     const nodes = [`org/${freshName('watch')}`, `org/${freshName('watch')}`, `org/${freshName('watch')}`];
     const id = await createJob(nodes);
-    const watching = foodtruck(['jobs', 'watch', id, '--interval', '100ms']);
-    await sleep(300);
+    const watching = startCli(['jobs', 'watch', id, '--interval', '100ms']);
+    await watching.waitFor(/0% 0\/3/);
     await runAsNode(nodes[0] as string, { status: 'success', exit_code: 0, reason: '' });
     await runAsNode(nodes[1] as string, { status: 'failed', exit_code: 3, reason: 'exit error', output: 'disk \u001b[31mfull\n' });
     await sleep(300);
     await runAsNode(nodes[2] as string, { status: 'success', exit_code: 0, reason: '' });
-    const run = await watching;
+    const run = await watching.done;
     assert.equal(run.code, 1, run.stderr);
     const lines = run.stdout.split('\n');
     assert.ok(lines.some((line) => /^\[\.+\] +0% 0\/3 {2}queued 3$/.test(line)), run.stdout);

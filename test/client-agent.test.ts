@@ -202,6 +202,18 @@ describe('node client against the real server', () => {
     await waitFor(() => (isAlive(grandchild) ? undefined : true), 10_000, () => `process ${grandchild} still runs`);
   });
 
+  it('honours a task timeout beyond what one Node timer can hold (720h): the provider runs to its end', async () => {
+    const s = scene();
+    writeProvider(s.providers, 'patient', '#!/bin/sh\nsleep 1\necho "ran to the end"\n');
+    const jobId = await createJob(server, s.node, { provider: 'patient', timeout: '720h' });
+    const running = client(s.configFile);
+
+    const status = await statusOf(jobId, s.node);
+    assert.equal(status.status, 'success', JSON.stringify(status));
+    assert.match(status.result?.output ?? '', /ran to the end/);
+    assert.match(running.output(), /task started job=\w+ provider=patient timeout=720h/);
+  });
+
   it('lets a running provider finish on SIGTERM, reports it, and exits 0', async () => {
     const s = scene();
     const startedFile = path.join(s.dir, 'started');

@@ -41,6 +41,7 @@ describe('client configuration', () => {
       requestTimeoutMs: 30_000,
       shutdownGraceMs: 30_000,
       maxBackoffMs: 300_000,
+      heartbeatMs: 30_000,
       tlsVerify: true,
       tags: [],
       attributes: {},

@@ -6,13 +6,16 @@ import { FINAL_STATUSES, type TaskStatus } from '../wire/task-status.js';
 import { backoffDelay, sleep, spread } from './backoff.js';
 import type { ClientConfig } from './config.js';
 import type { Logger } from './log.js';
+import { Heartbeat, runningReport } from './heartbeat.js';
+import { setLongTimeout, type LongTimer } from './long-timer.js';
 import { LineSplitter } from './output-tail.js';
-import { ServerUnavailableError, type NodeApi, type StatusReport } from './node-api.js';
+import { ServerUnavailableError, type DeliveryAnswer, type NodeApi, type StatusReport } from './node-api.js';
 import type { FactsReporter } from './facts-reporter.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { findProvider, providerExecutableName } from './provider-lookup.js';
 import { runProvider, type ProviderRun } from './provider-runner.js';
 import type { RunningTaskFile } from './running-task.js';
+import { CANCEL_GRACE_MS, cancelledReport, TaskCancel } from './task-cancel.js';
 import type { Task } from './task.js';
 
 /** As much output as the server keeps with a status. */
@@ -25,6 +28,11 @@ const BACKOFF_BASE_MS = 5_000;
 const WITHHELD_FROM_PROVIDERS = new Set(['NODES_API_KEY', 'NODE_API_KEY']);
 /** No exit code: the provider did not start, or did not exit by itself. */
 const NO_EXIT_CODE = -1;
+/**
+ * How long the provider's start waits for the server's answer to `running`, which may say the
+ * task was cancelled meanwhile. Bounded: a slow server must not hold the task back.
+ */
+const RUNNING_ANSWER_WAIT_MS = 5_000;
 
 export interface AgentOptions {
   config: ClientConfig;
@@ -50,7 +58,9 @@ export class Agent {
   private readonly stopProvider = new AbortController();
   private stopSignal = '';
   private providerRunning = false;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: LongTimer | undefined;
+  /** The task being run, to match the server's cancel answers against. */
+  private cancel: TaskCancel | undefined;
   private deliveries: Promise<unknown> = Promise.resolve();
   /** Statuses whose delivery failed at least once, to log when they finally arrive. */
   private readonly delayed = new Set<string>();
@@ -107,7 +117,7 @@ export class Agent {
         signal,
         grace: formatGoDuration(this.config.shutdownGraceMs),
       });
-      this.graceTimer = setTimeout(() => this.stopProvider.abort(), this.config.shutdownGraceMs);
+      this.graceTimer = setLongTimeout(() => this.stopProvider.abort(), this.config.shutdownGraceMs);
     } else {
       this.logger.info('stopping', { signal });
     }
@@ -154,37 +164,76 @@ export class Agent {
       started_at: started.toISOString(),
       client_pid: process.pid,
     });
-    this.queue({ job_id: task.jobId, status: 'running' });
-    // Not awaited: the provider starts even if the server is slow to take `running`.
-    void this.deliverOutbox();
-
-    this.logger.info('task started', {
-      ...log,
-      timeout: task.timeoutMs === undefined ? undefined : formatGoDuration(task.timeoutMs),
-    });
+    const cancel = new TaskCancel(task.jobId);
+    this.cancel = cancel;
+    // From here a stop request gives the task the grace period, as for a running provider.
     this.providerRunning = true;
-    let run: ProviderRun;
     try {
-      run = await this.runProvider(task);
+      this.queue(runningReport(task.jobId, this.config.heartbeatMs));
+      // The answer may already say "cancel"; waited for only briefly: if the server is slow or
+      // down, the provider starts anyway and `running` stays queued in the outbox.
+      const waited = new AbortController();
+      await Promise.race([this.deliverOutbox(), sleep(RUNNING_ANSWER_WAIT_MS, waited.signal)]);
+      waited.abort();
+      if (cancel.requested) {
+        this.logger.info('task cancelled before it started', log);
+        await this.finishTask(task, cancelledReport(task.jobId, NO_EXIT_CODE, '', false), 0);
+        return;
+      }
+
+      this.logger.info('task started', {
+        ...log,
+        timeout: task.timeoutMs === undefined ? undefined : formatGoDuration(task.timeoutMs),
+      });
+      const heartbeat = new Heartbeat({
+        jobId: task.jobId,
+        intervalMs: this.config.heartbeatMs,
+        send: (report) => this.options.api.reportStatus(report),
+        onAnswer: (answer) => this.takeAnswer(task.jobId, answer),
+        logger: this.logger,
+      });
+      heartbeat.start();
+      let run: ProviderRun;
+      try {
+        run = await this.runProvider(task, cancel.signal);
+      } finally {
+        heartbeat.stop();
+      }
+      this.providerRunning = false;
+      this.graceTimer?.clear();
+      await this.finishTask(task, this.finalReport(task, run), run.durationMs);
     } finally {
       this.providerRunning = false;
-      clearTimeout(this.graceTimer);
+      this.graceTimer?.clear();
+      this.cancel = undefined;
     }
+  }
 
-    const report = this.finalReport(task, run);
+  private async finishTask(task: Task, report: StatusReport, durationMs: number): Promise<void> {
+    const log = { job: task.jobId, provider: task.provider };
     this.queue(report);
     this.options.runningTask.clear();
     this.logger.info('task finished', {
       ...log,
       status: report.status,
       exit_code: report.result?.exit_code,
-      duration: formatGoDuration(Math.round(run.durationMs)),
+      duration: formatGoDuration(Math.round(durationMs)),
       reason: report.result?.reason || undefined,
     });
     await this.deliverOutbox();
   }
 
-  private async runProvider(task: Task): Promise<ProviderRun> {
+  /** Acts on what the server answered to a report of `jobId`: it may ask to stop that task. */
+  private takeAnswer(jobId: string, answer: DeliveryAnswer): void {
+    if (this.cancel?.takeAnswer(jobId, answer)) {
+      this.logger.warn('the server asked to stop the task: an administrator cancelled it', {
+        job: jobId,
+        grace: formatGoDuration(CANCEL_GRACE_MS),
+      });
+    }
+  }
+
+  private async runProvider(task: Task, cancel: AbortSignal): Promise<ProviderRun> {
     const file = findProvider(task.provider, this.config.providerDirs);
     if (file === undefined) {
       // The words of Go's exec.LookPath, which the seed's client reported.
@@ -202,6 +251,8 @@ export class Agent {
       env: this.providerEnv(task),
       timeoutMs: task.timeoutMs,
       stop: this.stopProvider.signal,
+      cancel,
+      cancelGraceMs: CANCEL_GRACE_MS,
       outputLimitBytes: OUTPUT_LIMIT_BYTES,
       onOutput: (stream, chunk) => lines[stream].push(decoders[stream].decode(chunk, { stream: true })),
     });
@@ -238,6 +289,8 @@ export class Agent {
             `the client was stopped (${this.stopSignal}) and the provider did not finish within the ${formatGoDuration(this.config.shutdownGraceMs)} grace period`,
           ),
         };
+      case 'cancelled':
+        return cancelledReport(task.jobId, NO_EXIT_CODE, run.output, true);
       case 'not-started':
         return { job_id: task.jobId, status: 'failed', result: result(NO_EXIT_CODE, outcome.error.message) };
     }
@@ -311,6 +364,7 @@ export class Agent {
     try {
       const answer = await this.options.api.reportStatus(report);
       this.options.outbox.remove(entry);
+      this.takeAnswer(report.job_id, answer);
       const wasDelayed = this.delayed.delete(entry.seq) || entry.queued_at < this.startedAt;
       if (answer.kind === 'refused') {
         this.logger.warn('status refused by the server, dropped', { ...log, answer: answer.status, message: answer.message });

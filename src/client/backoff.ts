@@ -1,6 +1,8 @@
 // Waiting between attempts, so that ten thousand nodes neither hammer a struggling server in step
 // nor all come back at the same instant.
 
+import { setLongTimeout } from './long-timer.js';
+
 /**
  * The wait before retry number `attempt` (0 for the first): doubling from `baseMs` up to `capMs`,
  * then a random point in its upper half ("equal jitter"), so it never shrinks to nothing.
@@ -20,11 +22,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
-      clearTimeout(timer);
+      timer.clear();
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = setLongTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
 }

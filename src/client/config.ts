@@ -24,6 +24,8 @@ export interface ClientConfig {
   requestTimeoutMs: number;
   shutdownGraceMs: number;
   maxBackoffMs: number;
+  /** How often `running` is re-reported while a provider runs (the server's sign of life). */
+  heartbeatMs: number;
   tlsVerify: boolean;
   /** Reported among the node's facts; jobs can target them (`targets.tags_all`, ...). */
   tags: string[];
@@ -63,12 +65,14 @@ const KNOWN_SETTINGS = new Set([
   'max_backoff',
   'tags',
   'attributes',
+  'heartbeat',
 ]);
 
 const DEFAULTS = {
   request_timeout: '30s',
   shutdown_grace: '30s',
   max_backoff: '5m',
+  heartbeat: '30s',
 };
 
 /** Where undelivered statuses wait when `state_dir` is not set. */
@@ -126,6 +130,7 @@ export function parseClientConfig(
   const requestTimeoutMs = readDuration(settings, 'request_timeout', DEFAULTS.request_timeout, problems);
   const shutdownGraceMs = readDuration(settings, 'shutdown_grace', DEFAULTS.shutdown_grace, problems);
   const maxBackoffMs = readDuration(settings, 'max_backoff', DEFAULTS.max_backoff, problems);
+  const heartbeatMs = readDuration(settings, 'heartbeat', DEFAULTS.heartbeat, problems);
   const providerDirs = readProviderDirs(settings.providers_path, platform, resolvePath, problems);
 
   let stateDir = defaultStateDir(platform, env);
@@ -165,6 +170,7 @@ export function parseClientConfig(
       requestTimeoutMs: requestTimeoutMs as number,
       shutdownGraceMs: shutdownGraceMs as number,
       maxBackoffMs: maxBackoffMs as number,
+      heartbeatMs: heartbeatMs as number,
       tlsVerify,
       tags,
       attributes,

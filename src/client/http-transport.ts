@@ -3,6 +3,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { setLongTimeout } from './long-timer.js';
 
 export interface HttpAnswer {
   status: number;
@@ -37,7 +38,7 @@ export class HttpTransport {
       const finish = (error: Error | undefined, answer?: HttpAnswer) => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadline);
+        deadline.clear();
         if (error) reject(error);
         else resolve(answer as HttpAnswer);
       };
@@ -48,7 +49,7 @@ export class HttpTransport {
         agent: false,
         ...(secure ? { rejectUnauthorized: this.options.tlsVerify } : {}),
       });
-      const deadline = setTimeout(() => {
+      const deadline = setLongTimeout(() => {
         const error = new TransportError(`no answer from ${url.origin} within ${this.options.timeoutMs}ms`);
         request.destroy(error);
         finish(error);

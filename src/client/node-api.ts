@@ -9,14 +9,20 @@ import { parseTask, type ParsedTask } from './task.js';
 
 export interface StatusReport {
   job_id: string;
-  status: ReportableStatus;
+  /** `cancelled` only after the server asked this node to stop the task. */
+  status: ReportableStatus | 'cancelled';
   result?: { exit_code: number; reason: string; output?: string };
+  /** On `running`: how often this client re-reports while the provider runs (a Go duration). */
+  heartbeat_interval?: string;
 }
 
 export type PollAnswer = { kind: 'none' } | ({ kind: 'task' } & { parsed: ParsedTask });
 
+export type FactsAnswer = { kind: 'accepted' } | { kind: 'refused'; status: number; message: string };
+
 export type DeliveryAnswer =
-  | { kind: 'accepted' }
+  /** `cancel`: the server answered `{"cancel": true}`, an administrator asked to stop the task. */
+  | { kind: 'accepted'; cancel: boolean }
   /** The server will never take this report (e.g. 404 not targeted, 409 already final). */
   | { kind: 'refused'; status: number; message: string };
 
@@ -46,7 +52,7 @@ export class NodeApi {
   }
 
   /** Sends the node's facts (a JSON body); a 4xx other than the retryable ones is a refusal. */
-  async reportFacts(json: string): Promise<DeliveryAnswer> {
+  async reportFacts(json: string): Promise<FactsAnswer> {
     const answer = await this.send('PUT', new URL(this.factsUrl), Buffer.from(json, 'utf8'), {
       'Content-Type': 'application/json',
     });
@@ -68,7 +74,7 @@ export class NodeApi {
     const answer = await this.post('status', Buffer.from(JSON.stringify(report), 'utf8'), {
       'Content-Type': 'application/json',
     });
-    if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted' };
+    if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted', cancel: asksToCancel(answer) };
     if (answer.status >= 400 && answer.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(answer.status)) {
       return { kind: 'refused', status: answer.status, message: messageOf(answer) ?? snippet(answer.body) };
     }
@@ -92,6 +98,15 @@ export class NodeApi {
 function unexpected(route: string, answer: HttpAnswer): ServerUnavailableError {
   const message = messageOf(answer) ?? snippet(answer.body);
   return new ServerUnavailableError(`${route} answered ${answer.status}${message ? `: ${message}` : ''}`);
+}
+
+function asksToCancel(answer: HttpAnswer): boolean {
+  try {
+    const parsed = JSON.parse(answer.body) as { cancel?: unknown } | null;
+    return parsed?.cancel === true;
+  } catch {
+    return false;
+  }
 }
 
 function messageOf(answer: HttpAnswer): string | undefined {

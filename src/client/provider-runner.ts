@@ -1,8 +1,9 @@
 // Runs one provider: no shell, the spec on stdin, output kept and streamed, and the whole process
-// tree stopped when the task's timeout passes or the client must stop.
+// tree stopped when the task's timeout passes, the client must stop, or an administrator cancels it.
 
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
+import { setLongTimeout, type LongTimer } from './long-timer.js';
 import { OutputTail } from './output-tail.js';
 
 export type ProviderOutcome =
@@ -10,6 +11,7 @@ export type ProviderOutcome =
   | { kind: 'signalled'; signal: string }
   | { kind: 'timed-out'; timeoutMs: number }
   | { kind: 'stopped' }
+  | { kind: 'cancelled' }
   | { kind: 'not-started'; error: Error };
 
 export interface ProviderRun {
@@ -27,6 +29,10 @@ export interface ProviderRunOptions {
   timeoutMs: number | undefined;
   /** Aborting it stops the provider now (the client is shutting down). */
   stop: AbortSignal;
+  /** Aborting it stops the provider because an administrator cancelled the task. */
+  cancel?: AbortSignal;
+  /** Between SIGTERM and SIGKILL when cancelled (default: the same as for a timeout). */
+  cancelGraceMs?: number;
   outputLimitBytes: number;
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   platform?: NodeJS.Platform;
@@ -51,44 +57,69 @@ export function runProvider(options: ProviderRunOptions): Promise<ProviderRun> {
       return;
     }
 
-    let timedOut = false;
-    let stopped = false;
+    /** Why the client stopped the provider, if it did: the first reason wins. */
+    let stoppedFor: 'timed-out' | 'stopped' | 'cancelled' | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let startError: Error | undefined;
-    const timers: NodeJS.Timeout[] = [];
+    const timers: LongTimer[] = [];
+
+    /** Once the client started stopping the tree: settles when nothing of it is left. */
+    let treeGone: Promise<void> | undefined;
 
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
-      for (const timer of timers) clearTimeout(timer);
+      // A stopped task is over only when all its processes are: report it after the SIGKILL, if one is needed.
+      if (treeGone) void treeGone.then(settle);
+      else settle();
+    };
+    const settle = () => {
+      for (const timer of timers) timer.clear();
       options.stop.removeEventListener('abort', onStop);
+      options.cancel?.removeEventListener('abort', onCancel);
       const durationMs = Date.now() - started;
       const output = tail.text();
       if (startError && !exit) return resolve({ outcome: { kind: 'not-started', error: startError }, output, durationMs });
-      if (timedOut) return resolve({ outcome: { kind: 'timed-out', timeoutMs: options.timeoutMs as number }, output, durationMs });
-      if (stopped) return resolve({ outcome: { kind: 'stopped' }, output, durationMs });
+      if (stoppedFor === 'timed-out') {
+        return resolve({ outcome: { kind: 'timed-out', timeoutMs: options.timeoutMs as number }, output, durationMs });
+      }
+      if (stoppedFor) return resolve({ outcome: { kind: stoppedFor }, output, durationMs });
       const { code, signal } = exit as { code: number | null; signal: NodeJS.Signals | null };
       if (code !== null) return resolve({ outcome: { kind: 'exited', exitCode: code }, output, durationMs });
       return resolve({ outcome: { kind: 'signalled', signal: signal ?? 'unknown' }, output, durationMs });
     };
 
-    const stopTree = () => {
+    const stopTree = (killAfterMs = KILL_AFTER_MS) => {
       killTree(child, platform, 'SIGTERM');
       // Watched beyond the provider's own exit: what it started may outlive it and ignore SIGTERM.
-      const deadline = Date.now() + KILL_AFTER_MS;
-      const watch = setInterval(() => {
-        if (!treeExists(child, platform)) clearInterval(watch);
-        else if (Date.now() >= deadline) {
-          clearInterval(watch);
-          killTree(child, platform, 'SIGKILL');
-        }
-      }, 100);
+      const deadline = Date.now() + killAfterMs;
+      let killed = false;
+      treeGone = new Promise<void>((gone) => {
+        const watch = setInterval(() => {
+          if (!treeExists(child, platform)) {
+            clearInterval(watch);
+            gone();
+          } else if (killed && Date.now() >= deadline + KILL_AFTER_MS) {
+            // SIGKILL cannot be refused, but a process stuck in the kernel can take its time: do not wait forever.
+            clearInterval(watch);
+            gone();
+          } else if (!killed && Date.now() >= deadline) {
+            killed = true;
+            killTree(child, platform, 'SIGKILL');
+          }
+        }, 100);
+      });
     };
     const onStop = () => {
-      if (exit || startError) return;
-      stopped = true;
+      if (exit || startError || stoppedFor) return;
+      stoppedFor = 'stopped';
       stopTree();
+    };
+    const onCancel = () => {
+      if (exit || startError || stoppedFor) return;
+      stoppedFor = 'cancelled';
+      stopTree(options.cancelGraceMs);
     };
 
     for (const [stream, source] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
@@ -113,21 +144,23 @@ export function runProvider(options: ProviderRunOptions): Promise<ProviderRun> {
       child.stdin?.end(options.stdin);
       if (options.timeoutMs !== undefined) {
         timers.push(
-          setTimeout(() => {
-            if (exit) return;
-            timedOut = true;
+          setLongTimeout(() => {
+            if (exit || stoppedFor) return;
+            stoppedFor = 'timed-out';
             stopTree();
           }, options.timeoutMs),
         );
       }
       if (options.stop.aborted) onStop();
       else options.stop.addEventListener('abort', onStop, { once: true });
+      if (options.cancel?.aborted) onCancel();
+      else options.cancel?.addEventListener('abort', onCancel, { once: true });
     });
     child.once('exit', (code, signal) => {
       exit = { code, signal };
       // Something the provider started may keep its output pipes open; do not wait on it forever.
       timers.push(
-        setTimeout(() => {
+        setLongTimeout(() => {
           child.stdout?.destroy();
           child.stderr?.destroy();
           finish();
