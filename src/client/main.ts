@@ -6,6 +6,7 @@ import { Agent } from './agent.js';
 import { ConfigError, loadClientConfig } from './config.js';
 import { HttpTransport } from './http-transport.js';
 import { FactsReporter } from './facts-reporter.js';
+import { runInit } from './init-command.js';
 import { createLogger } from './log.js';
 import { NodeApi } from './node-api.js';
 import { collectFacts } from './node-facts.js';
@@ -15,6 +16,7 @@ import { RunningTaskFile } from './running-task.js';
 import { formatGoDuration } from '../wire/go-duration.js';
 
 const USAGE = `usage: foodtruck-client <config.json>
+       foodtruck-client init --server URL --org ORG --name NAME [options]   (prints a configuration)
 
 Polls the Foodtruck server for this node's tasks and runs them with foodtruck-provider-<provider>.
 The configuration file is JSON, for example:
@@ -31,6 +33,8 @@ See the Client section of Foodtruck's README for every setting.
 
 /** Runs the client; resolves with the process's exit code. */
 export async function main(args: string[]): Promise<number> {
+  // A configuration file named "init" is still reachable as ./init.
+  if (args[0] === 'init') return runInit(args.slice(1));
   if (args.length === 1 && (args[0] === '-h' || args[0] === '--help')) {
     process.stdout.write(USAGE);
     return 0;
