@@ -21,12 +21,25 @@ export interface NodeStatusJson {
   result?: { exit_code: number; reason: string; output?: string };
 }
 
+export interface NodeFactsJson {
+  os?: string;
+  os_version?: string;
+  platform?: string;
+  arch?: string;
+  hostname?: string;
+  client_version?: string;
+  tags: string[];
+  attributes: Record<string, string>;
+  reported_at: string;
+}
+
 export interface NodeOverviewJson {
   org: string;
   name: string;
   node_name: string;
   last_check_in: string | null;
   tasks: StatusCounts;
+  facts?: NodeFactsJson;
 }
 
 export interface PageJson {
@@ -48,7 +61,7 @@ export class AdminClient {
     private readonly key: string,
   ) {}
 
-  createJob(body: unknown): Promise<{ id: string }> {
+  createJob(body: unknown): Promise<{ id: string; node_count?: number }> {
     return this.#request('POST', '/admin/jobs', body);
   }
 
@@ -68,8 +81,19 @@ export class AdminClient {
     return this.#request('POST', `/admin/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
-  listNodes(query: { limit?: number; cursor?: string }): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
-    return this.#request('GET', `/admin/nodes${queryString(query)}`);
+  /** `terms`: selector terms (`['tag', 'web']`), sent as repeated query parameters. */
+  listNodes(
+    query: { limit?: number; cursor?: string },
+    terms: Array<[string, string]> = [],
+  ): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
+    return this.#request('GET', `/admin/nodes${queryString(query, terms)}`);
+  }
+
+  resolveNodes(
+    targets: unknown,
+    query: { limit?: number; cursor?: string },
+  ): Promise<PageJson & { count: number; nodes: NodeOverviewJson[] }> {
+    return this.#request('POST', `/admin/nodes/resolve${queryString(query)}`, { targets });
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -105,11 +129,12 @@ export class AdminClient {
   }
 }
 
-function queryString(query: object): string {
+function queryString(query: object, repeated: Array<[string, string]> = []): string {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== '') search.set(name, String(value));
   }
+  for (const [name, value] of repeated) search.append(name, value);
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }
