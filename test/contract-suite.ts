@@ -273,8 +273,8 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.deepEqual(seen, nodes);
         for (const [query, message] of [
           ['status=done', 'status must be one of (queued,pending,running,success,failed,expired,cancelled)'],
-          ['limit=0', 'limit must be a whole number from 1 to 10000'],
-          ['limit=abc', 'limit must be a whole number from 1 to 10000'],
+          ['limit=0', 'limit must be a whole number from 1 to 1000'],
+          ['limit=abc', 'limit must be a whole number from 1 to 1000'],
           ['limit=2&cursor=%24%24', 'invalid cursor'],
         ]) {
           const answer = await admin(`/admin/jobs/${id}?fetchStatuses=true&${query}`);

@@ -56,6 +56,7 @@ if ('ferret' in own) {
         for (const { answer, ms } of answers) {
           assert.equal(answer.status, 503, JSON.stringify(answer.body));
           assert.equal(typeof answer.body.message, 'string');
+          assert.equal(answer.headers.get('retry-after'), '5');
           assert.ok(ms < ANSWER_BOUND_MS, `answered in ${ms} ms`);
         }
         assert.equal(health?.answer.status, 503);

@@ -5,7 +5,7 @@ import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
 import { requireBearerKey } from './auth.js';
 import { CheckInRecorder } from './check-in-recorder.js';
-import { HttpError, answerFor } from './errors.js';
+import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminNodeRoutes } from './routes/admin-nodes.js';
@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { nodeFactRoutes } from './routes/node-facts.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { rejectRepeatedQueryParameters } from './query-parameters.js';
 import { webPageRoutes } from './routes/web-page.js';
 
 declare module 'fastify' {
@@ -91,6 +92,7 @@ export async function buildApp(
   app.setErrorHandler((error, request, reply) => {
     const answer = answerFor(error, request.routeOptions.bodyLimit);
     if (answer.serverFault) request.log.error({ err: error }, 'request failed');
+    if (answer.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(answer.statusCode).send({ message: answer.message });
   });
   app.setNotFoundHandler((request, reply) =>
@@ -101,6 +103,8 @@ export async function buildApp(
   // 100,000 nodes polling every 5 s would write 20,000 lines a second that say nothing. The
   // metrics still count every one of them.
   app.decorateRequest('routineAnswer', false);
+  // After the routes' key checks (onRequest), before any handler reads its query.
+  app.addHook('preValidation', rejectRepeatedQueryParameters);
   // Callback-style: it runs once per request, polls included, and has nothing to await.
   app.addHook('onResponse', (request, reply, done) => {
     const elapsedMs = reply.elapsedTime;

@@ -18,6 +18,9 @@ export const unauthorized = () => new HttpError(401, 'Unauthorized');
 export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
 
+/** What a 503 asks the caller to wait before trying again (`Retry-After`, in seconds). */
+export const RETRY_AFTER_SECONDS = 5;
+
 export interface ErrorAnswer {
   statusCode: number;
   message: string;

@@ -4,6 +4,9 @@
 import { isSelectorTerm, parseNodeSelector, selectorJsonFromTerms, type NodeSelector, type SelectorTerm } from '../wire/node-selector.js';
 import { badRequest } from './errors.js';
 
+/** The selector terms that may be repeated: each adds one more tag or attribute. */
+export const REPEATABLE_SELECTOR_TERMS: readonly SelectorTerm[] = ['tag', 'any_tag', 'attr'];
+
 /** The selector the query's selector terms make, or undefined when it has none; other parameters are left alone. */
 export function readNodeSelectorQuery(query: Record<string, unknown>): NodeSelector | undefined {
   const terms: Array<[SelectorTerm, string]> = [];

@@ -1,6 +1,6 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobSummary, Job, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type { ClaimedTask, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
 import { nodeFactsJson } from '../wire/node-facts.js';
 import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
@@ -17,6 +17,30 @@ export function taskJson(task: TaskDefinition): TaskJson {
   };
   if (task.timeout !== undefined) json.timeout = task.timeout;
   return json;
+}
+
+/** A task as jobs are listed: `spec` when small, else `spec_omitted: true` (read the job for it). */
+export function listedTaskJson(task: ListedTask): Omit<TaskJson, 'spec'> & { spec?: unknown; spec_omitted?: true } {
+  const json: Omit<TaskJson, 'spec'> & { spec?: unknown; spec_omitted?: true } = {
+    window_start: formatRfc3339(task.windowStart),
+    window_end: formatRfc3339(task.windowEnd),
+    provider: task.provider,
+  };
+  if (task.specOmitted) json.spec_omitted = true;
+  else json.spec = task.spec;
+  if (task.timeout !== undefined) json.timeout = task.timeout;
+  return json;
+}
+
+export function jobListEntryJson(entry: JobListEntry) {
+  return {
+    id: entry.id,
+    task: listedTaskJson(entry.task),
+    created_at: formatRfc3339(entry.createdAt),
+    node_count: entry.nodeCount,
+    summary: entry.summary,
+    ...targetsJson(entry.targets),
+  };
 }
 
 export function jobJson(job: Job) {

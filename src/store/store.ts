@@ -31,8 +31,22 @@ export interface JobSummary {
   targets?: NodeSelector;
 }
 
-/** A job as jobs are listed: no node list, which can be 100,000 long. */
-export type JobListEntry = JobSummary;
+/**
+ * A job's task as jobs are listed: the spec only when its JSON text is at most
+ * LISTED_SPEC_MAX_BYTES (src/wire/spec-limits.ts); a larger one is left out and `specOmitted` set,
+ * so that a page of jobs never carries (nor reads from the database) megabytes of specs.
+ */
+export type ListedTask = Omit<TaskDefinition, 'spec'> & ({ spec: unknown; specOmitted?: never } | { specOmitted: true });
+
+/** A job as jobs are listed: no node list, which can be 100,000 long, and only a small spec. */
+export interface JobListEntry {
+  id: string;
+  task: ListedTask;
+  createdAt: Date;
+  nodeCount: number;
+  summary: StatusCounts;
+  targets?: NodeSelector;
+}
 
 export interface NodeTaskStatus {
   jobId: string;
@@ -137,7 +151,11 @@ export interface Store {
   getJobSummary(id: string, now: Date): Promise<JobSummary | undefined>;
   /** Statuses of the job's tasks in the order of its nodes; undefined for an unknown job. */
   listTaskStatuses(jobId: string, query: TaskStatusQuery, now: Date): Promise<Page<NodeTaskStatus> | undefined>;
-  /** Jobs, newest first. */
+  /**
+   * Jobs, newest first. The database work is bounded by the page, not by the jobs on it: the
+   * counts of every job of a page come from one query (never one query per job), and specs larger
+   * than LISTED_SPEC_MAX_BYTES are not read.
+   */
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,

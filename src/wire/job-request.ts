@@ -4,6 +4,7 @@ import { parseNodeSelector, type NodeSelector } from './node-selector.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { createJobRequestSchema } from './schemas.js';
 import { compileShapeCheck } from './shape-check.js';
+import { MAX_SPEC_BYTES, MAX_SPEC_DEPTH, nestsDeeperThan } from './spec-limits.js';
 
 export interface NodeRef {
   org: string;
@@ -86,6 +87,14 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
     if (timeoutMs === undefined || timeoutMs <= 0) {
       return fail('task timeout must be a positive Go duration such as "30m" or "1h30m"');
     }
+  }
+  // Checked before anything serializes the spec: too deep a spec would overflow the stack there.
+  if (nestsDeeperThan(task.spec, MAX_SPEC_DEPTH)) {
+    return fail(`task spec is nested too deeply: at most ${MAX_SPEC_DEPTH} levels of arrays and objects`);
+  }
+  const specBytes = Buffer.byteLength(JSON.stringify(task.spec ?? null), 'utf8');
+  if (specBytes > MAX_SPEC_BYTES) {
+    return fail(`task spec is too large: ${specBytes} bytes of JSON, at most ${MAX_SPEC_BYTES}`);
   }
   if (nodes.length > limits.maxNodes) {
     return fail(`too many nodes: ${nodes.length} given, at most ${limits.maxNodes} per job`);

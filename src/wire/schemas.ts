@@ -3,6 +3,7 @@
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
 import { MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_FACT_LENGTH, MAX_TAGS } from './node-facts.js';
+import { LISTED_SPEC_MAX_BYTES } from './spec-limits.js';
 import { TASK_STATUSES } from './task-status.js';
 
 export const nodeRefSchema = {
@@ -112,7 +113,8 @@ export const nodeSelectionRequestSchema = {
 export const taskResultSchema = {
   type: 'object',
   properties: {
-    exit_code: { type: 'integer' },
+    // The original Go client decodes it into an int32-sized int: anything else could not come back exactly.
+    exit_code: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
     reason: { type: 'string' },
     output: { type: 'string', description: 'the tail of the provider output; the server keeps the last 64 KiB' },
   },
@@ -213,11 +215,25 @@ export const jobSummaryResponseSchema = {
   },
 } as const;
 
+const listedTaskResponseSchema = {
+  type: 'object',
+  description: `spec only when its JSON text is at most ${LISTED_SPEC_MAX_BYTES} bytes; otherwise spec_omitted is true and the job's own routes answer it`,
+  required: ['window_start', 'window_end', 'provider'],
+  additionalProperties: false,
+  properties: { ...taskResponseSchema.properties, spec_omitted: { type: 'boolean', enum: [true] } },
+} as const;
+
+export const jobListEntryResponseSchema = {
+  ...jobSummaryResponseSchema,
+  description: 'a job without its node list, with its tasks counted by status, and its spec only when small',
+  properties: { ...jobSummaryResponseSchema.properties, task: listedTaskResponseSchema },
+} as const;
+
 export const jobListResponseSchema = {
   type: 'object',
   required: ['jobs', 'next_cursor'],
   additionalProperties: false,
-  properties: { jobs: { type: 'array', items: jobSummaryResponseSchema }, next_cursor: nextCursor },
+  properties: { jobs: { type: 'array', items: jobListEntryResponseSchema }, next_cursor: nextCursor },
 } as const;
 
 export const nodeStatusResponseSchema = {

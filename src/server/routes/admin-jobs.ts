@@ -8,7 +8,7 @@ import { badRequest, notFound } from '../errors.js';
 import { resolveJobTargets } from '../job-targets.js';
 import type { ServerMetrics } from '../metrics.js';
 import { optionalCursor, readLimit } from '../page-query.js';
-import { jobJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
+import { jobJson, jobListEntryJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
 
 export interface AdminJobRoutesOptions {
   store: Store;
@@ -55,7 +55,7 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/admin/jobs', async (request) => {
     const limit = readLimit(request.query.limit) ?? DEFAULT_JOB_LIST_LIMIT;
     const page = await store.listJobs({ limit, ...optionalCursor(request.query.cursor) }, new Date());
-    return { jobs: page.items.map(jobSummaryJson), next_cursor: page.nextCursor ?? null };
+    return { jobs: page.items.map(jobListEntryJson), next_cursor: page.nextCursor ?? null };
   });
 
   app.get<{ Params: JobParams; Querystring: StatusesQuery }>('/admin/jobs/:job_id', async (request) => {

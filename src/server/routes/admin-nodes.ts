@@ -4,7 +4,7 @@ import { parseNodeSelector } from '../../wire/node-selector.js';
 import type { BearerCheck } from '../auth.js';
 import type { CheckInRecorder } from '../check-in-recorder.js';
 import { badRequest } from '../errors.js';
-import { readNodeSelectorQuery } from '../node-selector-query.js';
+import { REPEATABLE_SELECTOR_TERMS, readNodeSelectorQuery } from '../node-selector-query.js';
 import { optionalCursor, readLimit } from '../page-query.js';
 import { nodeOverviewJson } from '../wire-json.js';
 
@@ -27,7 +27,7 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
   const { store, checkIns } = options;
   app.addHook('onRequest', options.requireAdmin);
 
-  app.get<{ Querystring: NodeListQuerystring }>('/admin/nodes', async (request) => {
+  app.get<{ Querystring: NodeListQuerystring }>('/admin/nodes', { config: { repeatableQueryParameters: REPEATABLE_SELECTOR_TERMS } }, async (request) => {
     const limit = readLimit(request.query.limit as string | undefined) ?? DEFAULT_NODE_LIST_LIMIT;
     const cursor = optionalCursor(request.query.cursor as string | undefined);
     const selector = readNodeSelectorQuery(request.query);

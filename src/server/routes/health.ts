@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
+import { RETRY_AFTER_SECONDS } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 
 export interface HealthRoutesOptions {
@@ -15,7 +16,7 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
       return { status: 'ok' };
     } catch (error) {
       request.log.warn({ err: error }, 'health check failed');
-      return reply.code(503).send({ status: 'unavailable', message: 'storage is unavailable' });
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable', message: 'storage is unavailable' });
     }
   });
 

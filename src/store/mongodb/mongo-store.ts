@@ -31,6 +31,7 @@ import {
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
+  type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
   type NodeFactsReport,
@@ -43,6 +44,7 @@ import {
   type Store,
   type TaskStatusQuery,
 } from '../store.js';
+import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
 import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
 import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
@@ -73,6 +75,8 @@ interface JobDocument {
    * containing `.`), and a spec is the administrator's, to be answered back structurally equal.
    */
   spec: string;
+  /** The spec's UTF-8 length, so that lists leave a large one out without reading it; absent on jobs created before. */
+  specBytes?: number;
   timeout?: string;
   windowStart: Date;
   windowEnd: Date;
@@ -133,6 +137,13 @@ const TASK_BATCHES_IN_FLIGHT = 4;
 /** A poll reads this many candidates at once, so that a lost race rarely costs another query. */
 const CLAIM_CANDIDATES = 4;
 const DUPLICATE_KEY = 11000;
+/**
+ * The most time the database may spend on one query of a list: a page's work is bounded by its
+ * length, and this bounds it in time too (MaxTimeMSExpired answers 503) whatever the data.
+ */
+const LIST_MAX_TIME_MS = 15_000;
+/** Tasks read at once while listing the distinct targeted nodes. */
+const TARGETED_NODES_BATCH = 1_000;
 
 // Sorts name an index's whole key, the fields the filter fixes by equality too: the order is the
 // same, and Cosmos DB sorts on several fields only along a compound index that matches the sort.
@@ -206,10 +217,12 @@ export class MongoStore implements Store {
         throw error;
       }
       // Written last: from this moment on the job exists, with every one of its tasks.
+      const spec = JSON.stringify(task.spec ?? null);
       const document: JobDocument = {
         _id: jobId,
         provider: task.provider,
-        spec: JSON.stringify(task.spec ?? null),
+        spec,
+        specBytes: Buffer.byteLength(spec, 'utf8'),
         windowStart: task.windowStart,
         windowEnd: task.windowEnd,
         createdAt: now,
@@ -283,21 +296,61 @@ export class MongoStore implements Store {
     return this.#guard(async () => {
       let filter: Filter<JobDocument> = {};
       if (query.cursor !== undefined) {
-        const last = await this.#findJob(query.cursor);
+        const last = isJobId(query.cursor)
+          ? await this.#jobs.findOne({ _id: ObjectId.createFromHexString(query.cursor) }, { projection: { createdAt: 1 } })
+          : null;
         if (!last) throw new InvalidCursorError();
         filter = {
           $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }],
         };
       }
       const jobs = await this.#jobs
-        .find(filter, { sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1 })
+        .find(filter, { sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1, projection: { spec: 0 }, maxTimeMS: LIST_MAX_TIME_MS })
         .toArray();
       const page: Page<JobListEntry> = { items: [] };
       if (jobs.length > query.limit) {
         jobs.length = query.limit;
         page.nextCursor = (jobs[jobs.length - 1] as JobDocument)._id.toHexString();
       }
-      page.items = await Promise.all(jobs.map((job) => this.#summaryOf(job, now)));
+      if (jobs.length === 0) return page;
+      const ids = jobs.map((job) => job._id);
+      // The small specs, in one query; a job from before specBytes was kept is read to find out.
+      const smallSpecIds = jobs.filter((job) => job.specBytes === undefined || job.specBytes <= LISTED_SPEC_MAX_BYTES).map((job) => job._id);
+      const specs = new Map<string, string>();
+      if (smallSpecIds.length > 0) {
+        const found = this.#jobs.find({ _id: { $in: smallSpecIds } }, { projection: { spec: 1 }, maxTimeMS: LIST_MAX_TIME_MS });
+        for await (const doc of found) {
+          if (Buffer.byteLength(doc.spec, 'utf8') <= LISTED_SPEC_MAX_BYTES) specs.set(doc._id.toHexString(), doc.spec);
+        }
+      }
+      // The counts of the whole page in one aggregate: one query, whatever the page's length.
+      const counts = new Map(ids.map((id) => [id.toHexString(), emptyStatusCounts()]));
+      const groups = this.#tasks.aggregate<{ _id: { jobId: ObjectId; status: TaskStatus }; count: number }>(
+        [
+          { $match: { jobId: { $in: ids } } },
+          { $group: { _id: { jobId: '$jobId', status: '$status' }, count: { $sum: 1 } } },
+        ],
+        { maxTimeMS: LIST_MAX_TIME_MS },
+      );
+      for await (const group of groups) {
+        const jobCounts = counts.get(group._id.jobId.toHexString());
+        if (jobCounts) jobCounts[group._id.status] = group.count;
+      }
+      page.items = jobs.map((job) => {
+        const id = job._id.toHexString();
+        const base = { windowStart: job.windowStart, windowEnd: job.windowEnd, provider: job.provider };
+        const spec = specs.get(id);
+        const task: ListedTask = spec === undefined ? { ...base, specOmitted: true } : { ...base, spec: JSON.parse(spec) as unknown };
+        if (job.timeout !== undefined) task.timeout = job.timeout;
+        return {
+          id,
+          task,
+          createdAt: job.createdAt,
+          nodeCount: job.nodeCount,
+          summary: effectiveCounts(counts.get(id) as StatusCounts, job.windowEnd, now),
+          ...targetsOf(job),
+        };
+      });
       return page;
     });
   }
@@ -431,7 +484,7 @@ export class MongoStore implements Store {
         nodes = await this.#selectedNodes(query.selector, now, after, wanted);
       } else {
         const checkedIn = await this.#checkIns
-          .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted })
+          .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted, maxTimeMS: LIST_MAX_TIME_MS })
           .map((doc): NodePair => [doc.org, doc.name])
           .toArray();
         nodes = mergeSortedNodes(await this.#targetedNodesAfter(after, wanted), checkedIn, wanted);
@@ -448,7 +501,7 @@ export class MongoStore implements Store {
       const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
       const tasks = this.#tasks.find(
         { node: { $in: keys } },
-        { projection: { _id: 0, node: 1, status: 1, windowEnd: 1 } },
+        { projection: { _id: 0, node: 1, status: 1, windowEnd: 1 }, maxTimeMS: LIST_MAX_TIME_MS },
       );
       for await (const task of tasks) {
         const nodeCounts = counts.get(task.node);
@@ -548,20 +601,27 @@ export class MongoStore implements Store {
   }
 
   /**
-   * The first `limit` distinct targeted nodes after `after`, in (org, name) order: one indexed
-   * seek per node, so a page costs its own length whatever the number of tasks per node.
+   * The first `limit` distinct targeted nodes after `after`, in (org, name) order. Tasks are read
+   * in that order in batches and deduplicated here: a node targeted by many jobs costs more rows,
+   * never more queries than rows/batch. (One seek per node would be as cheap on MongoDB, but a
+   * database that cannot seek along the index, FerretDB, scans the collection once per query.)
    */
   async #targetedNodesAfter(after: NodePair, limit: number): Promise<NodePair[]> {
     const nodes: NodePair[] = [];
     let last = after;
+    const batchSize = Math.max(limit, TARGETED_NODES_BATCH);
     while (nodes.length < limit) {
-      const next = await this.#tasks.findOne(afterNode(last), {
-        projection: { _id: 0, org: 1, name: 1 },
-        sort: { org: 1, name: 1 },
-      });
-      if (!next) break;
-      last = [next.org, next.name];
-      nodes.push(last);
+      const batch = await this.#tasks
+        .find(afterNode(last), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
+        .toArray();
+      for (const task of batch) {
+        if (nodes.length === limit) break;
+        const previous = nodes[nodes.length - 1];
+        if (previous && previous[0] === task.org && previous[1] === task.name) continue;
+        nodes.push([task.org, task.name]);
+      }
+      if (batch.length < batchSize) break;
+      last = nodes[nodes.length - 1] ?? last;
     }
     return nodes;
   }

@@ -5,6 +5,7 @@ import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js'
 import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
 import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
 import { newObjectIdHex } from '../object-id.js';
 import {
   InvalidCursorError,
@@ -14,6 +15,7 @@ import {
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
+  type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
   type NodeFactsReport,
@@ -45,6 +47,9 @@ interface JobRow {
   node_count: number;
   targets: string | null;
 }
+
+/** A job as listed: its spec only when small, else null. */
+type ListedJobRow = Omit<JobRow, 'spec'> & { spec: string | null };
 
 type StatusRow = [idx: number, org: string, name: string, status: TaskStatus, updatedAt: number, result: string | null];
 
@@ -216,22 +221,50 @@ export class SqliteStore implements Store {
   }
 
   async listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
-    let rows: JobRow[];
+    // octet_length() reads a text's size from its record header: a large spec is neither read
+    // nor sent.
+    const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, targets,
+      CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
+    let rows: ListedJobRow[];
     if (query.cursor === undefined) {
-      rows = this.#db.prepare<[number], JobRow>('SELECT * FROM jobs ORDER BY seq DESC LIMIT ?').all(query.limit + 1);
+      rows = this.#db.prepare<[number], ListedJobRow>(`SELECT ${columns} FROM jobs ORDER BY seq DESC LIMIT ?`).all(query.limit + 1);
     } else {
       const before = this.#statements.seqOfJob.get(query.cursor);
       if (before === undefined) throw new InvalidCursorError();
       rows = this.#db
-        .prepare<[number, number], JobRow>('SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?')
+        .prepare<[number, number], ListedJobRow>(`SELECT ${columns} FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
         .all(before, query.limit + 1);
     }
     const page: Page<JobListEntry> = { items: [] };
     if (rows.length > query.limit) {
       rows.length = query.limit;
-      page.nextCursor = (rows[rows.length - 1] as JobRow).id;
+      page.nextCursor = (rows[rows.length - 1] as ListedJobRow).id;
     }
-    page.items = rows.map((row) => this.#summaryOf(row, now));
+    // One query for the counts of the whole page.
+    const counts = new Map(rows.map((row) => [row.seq, emptyStatusCounts()]));
+    if (rows.length > 0) {
+      const grouped = this.#db
+        .prepare<number[], [number, TaskStatus, number]>(
+          `SELECT job_seq, status, count(*) FROM tasks WHERE job_seq IN (${rows.map(() => '?').join(', ')}) GROUP BY job_seq, status`,
+        )
+        .raw()
+        .all(...rows.map((row) => row.seq));
+      for (const [seq, status, count] of grouped) (counts.get(seq) as StatusCounts)[status] = count;
+    }
+    page.items = rows.map((row) => {
+      const windowEnd = new Date(row.window_end);
+      const base = { windowStart: new Date(row.window_start), windowEnd, provider: row.provider };
+      const task: ListedTask = row.spec === null ? { ...base, specOmitted: true } : { ...base, spec: JSON.parse(row.spec) as unknown };
+      if (row.timeout !== null) task.timeout = row.timeout;
+      return {
+        id: row.id,
+        task,
+        createdAt: new Date(row.created_at),
+        nodeCount: row.node_count,
+        summary: effectiveCounts(counts.get(row.seq) as StatusCounts, windowEnd, now),
+        ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
+      };
+    });
     return page;
   }
 

@@ -1,0 +1,3 @@
+import { defineHostileInputSuite } from './hostile-input-suite.js';
+
+defineHostileInputSuite('sqlite', async () => ({ env: {}, dispose: async () => {} }));
