@@ -161,7 +161,7 @@ describe('node facts and targeting', () => {
     assert.deepEqual(await names('tag=web&limit=1'), ['prod/web-1']);
     for (const [query, message] of [
       ['attr=role', /^attr must be written KEY=VALUE/],
-      ['org=a&org=b', /^org is given twice$/],
+      ['org=a&org=b', /^query parameter "org" is given more than once: give it once$/],
       ['seen_within=soon', /seen_within must be a positive Go duration/],
       ['tag=two words', /tags_all\[0\] must be/],
     ] as const) {
