@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   }
 
   const { keys, origins } = resolveApiKeys({ admin: config.adminApiKey, nodes: config.nodesApiKey }, config.dataDir);
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { defaultTaskTimeoutMs: config.defaultTaskTimeoutMs });
   const { app } = await buildApp({
     store,
     keys,

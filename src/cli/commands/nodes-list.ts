@@ -76,11 +76,11 @@ seconds late.`,
 export function printNodeTable(context: CliContext, nodes: NodeOverviewJson[], now: Date): void {
   context.write(
     `${renderTable(
-      ['NODE', 'LAST CHECK-IN', 'QUEUED', 'PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'EXPIRED', 'CANCELLED', 'OS', 'ARCH', 'TAGS'],
+      ['NODE', 'LAST CHECK-IN', 'QUEUED', 'PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'TIMED OUT', 'EXPIRED', 'CANCELLED', 'OS', 'ARCH', 'TAGS'],
       nodes.map((node) => [
         node.node_name,
         node.last_check_in === null ? 'never' : `${ago(node.last_check_in, now)} (${node.last_check_in})`,
-        ...(['queued', 'pending', 'running', 'success', 'failed', 'expired', 'cancelled'] as const).map((s) => String(node.tasks[s])),
+        ...(['queued', 'pending', 'running', 'success', 'failed', 'timed_out', 'expired', 'cancelled'] as const).map((s) => String(node.tasks[s])),
         node.facts ? [node.facts.os, node.facts.os_version].filter(Boolean).join(' ') || '-' : '-',
         node.facts?.arch ?? '-',
         node.facts && node.facts.tags.length > 0 ? node.facts.tags.join(',') : '-',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { NodeRef } from '../../wire/job-request.js';
-import { parseStatusReport } from '../../wire/status-report.js';
+import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -22,6 +22,8 @@ const STATUS_BODY_LIMIT_BYTES = 1024 * 1024;
 /** The fleet's steady-state answer, serialized once. */
 const NO_TASKS_AVAILABLE = JSON.stringify({ message: 'no tasks available' });
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+const STOP_ANSWER = { cancel: true } as const;
 
 const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
 
@@ -57,9 +59,12 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
           throw notFound(`job ${parsed.value.jobId} has no task for node ${node.org}/${node.name}`);
         case 'final':
           throw conflict(`task is already ${outcome.status} and cannot change`);
+        case 'cancel_not_requested':
+          throw badRequest(STATUS_MESSAGE);
         case 'updated':
           metrics.statusesReported.inc({ status: parsed.value.status });
-          return {};
+          // An administrator asked to stop this task: the node learns it here, at its sign of life.
+          return outcome.stopRequested ? STOP_ANSWER : {};
       }
     },
   );

@@ -56,6 +56,14 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    description: 'task leases and stop requests',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN lease_expires_at INTEGER;
+      ALTER TABLE tasks ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 4,
     description: 'node facts, and the selector a job was created with',
     sql: `
       ALTER TABLE node_check_ins ADD COLUMN facts TEXT;
