@@ -59,6 +59,8 @@ describe('foodtruck CLI targeting', () => {
     const job = await call(`${server.url}/admin/jobs/${id}`, { key: server.adminKey });
     assert.deepEqual(job.body.job.nodes.map((n: { name: string }) => n.name), ['n1', 'web-1', 'web-2']);
     assert.deepEqual(job.body.job.targets, { tags_all: ['web'], os: 'ubuntu' });
+    const shown = await foodtruck(['jobs', 'get', id]);
+    assert.match(shown.stdout, /\nTargets\s+tag=web os=ubuntu\n/);
     const json = JSON.parse((await foodtruck(['jobs', 'create', '--provider', 'infra', '--target', 'name=db-*', '--json'])).stdout) as {
       id: string;
       node_count: number;

@@ -1,6 +1,7 @@
 // The admin API over HTTP, as the CLI uses it. Answers are the server's JSON, typed loosely: the
 // wire shapes are described in src/wire/schemas.ts and the OpenAPI document.
 
+import type { NodeSelectorJson } from '../wire/node-selector.js';
 import type { StatusCounts } from '../wire/task-status.js';
 import { ApiError, CommandError } from './errors.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -11,6 +12,8 @@ export interface JobSummaryJson {
   created_at: string;
   node_count: number;
   summary: StatusCounts;
+  /** The selector the job was created with, if any. */
+  targets?: NodeSelectorJson;
 }
 
 export interface NodeStatusJson {

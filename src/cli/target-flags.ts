@@ -20,6 +20,21 @@ export function targetTerms(texts: string[]): Array<[SelectorTerm, string]> {
   });
 }
 
+/** A job's `targets` written back as the terms that make it: `tag=web os=ubuntu`. */
+export function selectorTermsText(json: NodeSelectorJson): string {
+  const terms: string[] = [];
+  if (json.org !== undefined) terms.push(`org=${json.org}`);
+  if (json.name !== undefined) terms.push(`name=${json.name}`);
+  for (const tag of json.tags_all ?? []) terms.push(`tag=${tag}`);
+  for (const tag of json.tags_any ?? []) terms.push(`any_tag=${tag}`);
+  for (const [key, value] of Object.entries(json.attributes ?? {})) terms.push(`attr=${key}=${value}`);
+  if (json.os !== undefined) terms.push(`os=${json.os}`);
+  if (json.os_version !== undefined) terms.push(`os_version=${json.os_version}`);
+  if (json.arch !== undefined) terms.push(`arch=${json.arch}`);
+  if (json.seen_within !== undefined) terms.push(`seen_within=${json.seen_within}`);
+  return terms.join(' ');
+}
+
 /** The selector object of a job's `targets`, or undefined without --target. */
 export function targetSelector(texts: string[]): NodeSelectorJson | undefined {
   const parsed = selectorJsonFromTerms(targetTerms(texts));

@@ -3,6 +3,7 @@ import { onePositional, positiveIntegerFlag, printJson, stringFlag, type Command
 import { connect } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
+import { selectorTermsText } from '../target-flags.js';
 import { renderTable } from '../table.js';
 import { lastLine, truncate } from '../terminal-text.js';
 
@@ -45,6 +46,7 @@ Options:
       ['Window', `${task.window_start} to ${task.window_end}`],
       ['Timeout', task.timeout ?? 'none'],
       ['Nodes', String(job.node_count)],
+      ...(job.targets ? [['Targets', selectorTermsText(job.targets)] as [string, string]] : []),
       ['Progress', progressLine(job.summary, job.node_count)],
     ];
     context.write(`${renderTable(['', ''], facts).split('\n').slice(1).join('\n')}\n`);
