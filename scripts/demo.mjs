@@ -116,14 +116,21 @@ async function startServer(listen) {
     env: demoEnv({ FOODTRUCK_DATA_DIR: dataDir, FOODTRUCK_LISTEN_ADDR: listen }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Kept only until the server listens: afterwards its log goes to the file alone.
   let seen = '';
+  let listening = false;
   let errors = '';
   const port = await new Promise((resolve) => {
     server.child.stdout.setEncoding('utf8').on('data', (chunk) => {
       writeFileSync(log, chunk);
+      if (listening) return;
       seen += chunk;
       const match = /Server listening at https?:\/\/[^"]*:(\d+)/.exec(seen);
-      if (match) resolve(Number(match[1]));
+      if (match) {
+        listening = true;
+        seen = '';
+        resolve(Number(match[1]));
+      }
     });
     server.child.stderr.setEncoding('utf8').on('data', (chunk) => {
       writeFileSync(log, chunk);

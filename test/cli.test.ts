@@ -11,7 +11,7 @@ import { runFoodtruck, startFoodtruck, type CliRun } from './support/cli-process
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
-const COMMANDS = [['jobs', 'create'], ['jobs', 'get'], ['jobs', 'list'], ['jobs', 'cancel'], ['jobs', 'watch'], ['nodes', 'list']];
+const COMMANDS = [['jobs', 'create'], ['jobs', 'get'], ['jobs', 'list'], ['jobs', 'cancel'], ['jobs', 'watch'], ['nodes', 'list'], ['nodes', 'key', 'get'], ['nodes', 'key', 'set'], ['nodes', 'key', 'reset']];
 
 describe('foodtruck CLI', () => {
   let server: ServerProcess;

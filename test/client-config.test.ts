@@ -184,6 +184,34 @@ describe('client configuration', () => {
     }
   });
 
+  it('reads nodeKey auth with or without a key file, and the enrollment secret from the file or the environment', () => {
+    const temp = makeTempDir();
+    try {
+      const bare = parseClientConfig({ ...SEED_API_KEY_CONFIG, auth: { type: 'nodeKey' } }, posix).config.auth;
+      assert.deepEqual(bare, { type: 'nodeKey' });
+      const fromEnv = parseClientConfig({ ...SEED_API_KEY_CONFIG, auth: { type: 'nodeKey' } }, { ...posix, env: { FOODTRUCK_ENROLLMENT_SECRET: 'env-secret' } });
+      assert.deepEqual(fromEnv.config.auth, { type: 'nodeKey', enrollmentSecret: 'env-secret' });
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      writeFileSync(path.join(temp.dir, 'client.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+      const withFile = parseClientConfig(
+        { ...SEED_API_KEY_CONFIG, auth: { type: 'nodeKey', key_path: 'client.pem', enrollment_secret: 'file-secret' } },
+        { ...posix, baseDir: temp.dir, env: { FOODTRUCK_ENROLLMENT_SECRET: 'env-secret' } },
+      ).config.auth;
+      assert.equal(withFile.type, 'nodeKey');
+      assert.equal(withFile.type === 'nodeKey' && withFile.keyPath, path.join(temp.dir, 'client.pem'));
+      assert.equal(withFile.type === 'nodeKey' && withFile.privateKey?.asymmetricKeyType, 'rsa');
+      assert.equal(withFile.type === 'nodeKey' && withFile.enrollmentSecret, 'file-secret');
+      assert.match(
+        problemsOf({ ...SEED_API_KEY_CONFIG, auth: { type: 'nodeKey', key_path: 'missing.pem' } }, { baseDir: temp.dir })[0] as string,
+        /^auth\.key_path: cannot read .*missing\.pem/,
+      );
+      assert.match(problemsOf({ ...SEED_API_KEY_CONFIG, auth: { type: 'nodeKey', enrollment_secret: 'has space' } })[0] as string, /^auth\.enrollment_secret:/);
+      assert.deepEqual(problemsOf({ ...SEED_API_KEY_CONFIG, auth: { type: 'bogus' } }), ['auth.type: expected "apiKey", "chefServer" or "nodeKey", got "bogus"']);
+    } finally {
+      temp.remove();
+    }
+  });
+
   it('reports a file that is missing or not JSON', () => {
     const temp = makeTempDir();
     try {

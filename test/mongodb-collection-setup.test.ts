@@ -27,6 +27,7 @@ describe('MongoDB collection setup', () => {
       { customAction: 'CreateCollection', collection: 'tasks', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'handouts', shardKey: 'node' },
       { customAction: 'CreateCollection', collection: 'node_check_ins', shardKey: '_id' },
+      { customAction: 'CreateCollection', collection: 'node_keys', shardKey: '_id' },
       ...JOBS_INDEXES,
       ...TASKS_INDEXES,
       ...CHECK_INS_INDEXES,
@@ -38,6 +39,7 @@ describe('MongoDB collection setup', () => {
       ['jobs', new Set(['_id_', 'newest_first'])],
       ['handouts', new Set(['_id_'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name', 'by_tag', 'by_attribute'])],
+      ['node_keys', new Set(['_id_'])],
       ['unrelated', new Set(['_id_'])],
     ]);
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), [

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,10 @@ import { isAlive, waitFor } from './support/client-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The page is looked at in a real browser where there is one, as test/web-page.test.ts does.
+const CHROMIUM = process.env.FOODTRUCK_CHROMIUM ?? '/usr/bin/chromium';
+const browserMissing = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
+if (browserMissing && process.env.FOODTRUCK_REQUIRE_BROWSER === '1') throw new Error(`FOODTRUCK_REQUIRE_BROWSER=1 but ${browserMissing}`);
 
 /** The bash block that follows `<!-- quickstart: LABEL -->` in the README. */
 function quickstartBlock(readme: string, label: string): string {
@@ -144,6 +148,25 @@ describe('the README quick start, run as written', () => {
     assert.match(output, new RegExp(`Admin key: +${adminKey()}`));
   });
 
+  it('the page at the address it prints shows the same job finished, after signing in with the key it prints', { skip: browserMissing }, async () => {
+    const address = (/Web page: +(\S+)/.exec(output) as RegExpExecArray)[1] as string;
+    const key = (/Admin key: +(\S+)/.exec(output) as RegExpExecArray)[1] as string;
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'], headless: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(address);
+      await page.fill('#admin-key', key);
+      await page.click('#sign-in-form button[type=submit]');
+      for (const name of ['node1', 'node2', 'node3']) {
+        await page.waitForSelector(`#nodes tbody tr[data-node="demo/${name}"][data-status="success"]`, { timeout: 30_000 });
+      }
+      assert.match((await page.textContent('#spec')) ?? '', /hello from the Foodtruck quick start/);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('the second terminal\'s lines run a job of one\'s own to success on every node', async () => {
     const block = quickstartBlock(readme, 'while it runs');
     const second = spawn('bash', ['-euc', block], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -172,11 +195,16 @@ describe('the README quick start, run as written', () => {
       60_000,
       () => 'the sleeping job never ran on every node',
     );
-    started = descendants(demo.pid as number);
-    const kinds = (pattern: RegExp) => started.filter((p) => pattern.test(p.args)).length;
-    assert.equal(kinds(/foodtruck-server/), 1, JSON.stringify(started));
-    assert.equal(kinds(/foodtruck-client /), 3, JSON.stringify(started));
-    assert.equal(kinds(/foodtruck-provider-example/), 3, JSON.stringify(started));
+    // A node reports running just before its provider starts: wait until all three show.
+    const count = (pattern: RegExp) => started.filter((p) => pattern.test(p.args)).length;
+    await waitFor(
+      () => {
+        started = descendants(demo.pid as number);
+        return count(/foodtruck-server/) === 1 && count(/foodtruck-client /) === 3 && count(/foodtruck-provider-example/) === 3 ? true : undefined;
+      },
+      30_000,
+      () => `expected the server, 3 clients and 3 providers below the demo: ${JSON.stringify(started)}`,
+    );
 
     process.kill(-(demo.pid as number), 'SIGINT');
     const timer = setTimeout(() => process.kill(-(demo.pid as number), 'SIGKILL'), 60_000);

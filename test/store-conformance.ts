@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Store } from '../src/store/store.js';
+import type { NodeKey, Store } from '../src/store/store.js';
 import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
 import type { NodeFacts } from '../src/wire/node-facts.js';
@@ -649,6 +649,61 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual(listed.items[0]?.targets, targets);
         const plain = await store.createJob(job([fresh('t')], 0, 100), at(2));
         assert.equal((await store.getJob(plain, at(3)))?.job.targets, undefined);
+      });
+    });
+
+    describe('node keys', () => {
+      const keyOf = (n: NodeRef, publicKey: string, source: NodeKey['source'] = 'enrollment'): NodeKey => ({
+        node: n,
+        publicKey,
+        source,
+        createdAt: at(0),
+      });
+
+      it('lets the first key enrolled for a node win, the same key again change nothing, and another key conflict', async () => {
+        const n = fresh('enroll');
+        assert.equal(await store.getNodeKey(n), undefined);
+        assert.deepEqual(await store.enrollNodeKey(keyOf(n, 'KEY-A')), { kind: 'enrolled' });
+        assert.deepEqual(await store.enrollNodeKey({ ...keyOf(n, 'KEY-A'), createdAt: at(9) }), { kind: 'unchanged' });
+        assert.deepEqual(await store.enrollNodeKey(keyOf(n, 'KEY-B')), { kind: 'conflict' });
+        const stored = await store.getNodeKey(n);
+        assert.equal(stored?.publicKey, 'KEY-A');
+        assert.equal(stored?.source, 'enrollment');
+        assert.equal(stored?.createdAt.getTime(), at(0).getTime());
+        assert.deepEqual(stored?.node, n);
+      });
+
+      it('keeps keys apart by org and name', async () => {
+        const n = fresh('same-name');
+        const other = node(n.name, 'other-org');
+        await store.enrollNodeKey(keyOf(n, 'KEY-1'));
+        assert.deepEqual(await store.enrollNodeKey(keyOf(other, 'KEY-2')), { kind: 'enrolled' });
+        assert.equal((await store.getNodeKey(other))?.publicKey, 'KEY-2');
+        assert.equal((await store.getNodeKey(n))?.publicKey, 'KEY-1');
+      });
+
+      it('enrolls exactly one of many different keys sent at once', async () => {
+        const n = fresh('race');
+        const outcomes = await Promise.all(Array.from({ length: 8 }, (_, i) => store.enrollNodeKey(keyOf(n, `KEY-${i}`))));
+        assert.equal(outcomes.filter((outcome) => outcome.kind === 'enrolled').length, 1);
+        assert.equal(outcomes.filter((outcome) => outcome.kind === 'conflict').length, 7);
+        const winner = outcomes.findIndex((outcome) => outcome.kind === 'enrolled');
+        assert.equal((await store.getNodeKey(n))?.publicKey, `KEY-${winner}`);
+      });
+
+      it('replaces a key set by an administrator, and a reset lets the node enroll again', async () => {
+        const n = fresh('admin');
+        await store.setNodeKey(keyOf(n, 'ADMIN-1', 'admin'));
+        await store.setNodeKey(keyOf(n, 'ADMIN-2', 'admin'));
+        assert.equal((await store.getNodeKey(n))?.publicKey, 'ADMIN-2');
+        assert.equal((await store.getNodeKey(n))?.source, 'admin');
+        assert.deepEqual(await store.enrollNodeKey(keyOf(n, 'ADMIN-2')), { kind: 'unchanged' });
+        assert.deepEqual(await store.enrollNodeKey(keyOf(n, 'NODE-1')), { kind: 'conflict' });
+        assert.equal(await store.resetNodeKey(n), true);
+        assert.equal(await store.resetNodeKey(n), false);
+        assert.equal(await store.getNodeKey(n), undefined);
+        assert.deepEqual(await store.enrollNodeKey(keyOf(n, 'NODE-1')), { kind: 'enrolled' });
+        assert.equal((await store.getNodeKey(n))?.publicKey, 'NODE-1');
       });
     });
 

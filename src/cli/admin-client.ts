@@ -45,6 +45,14 @@ export interface NodeOverviewJson {
   facts?: NodeFactsJson;
 }
 
+export interface NodeKeyJson {
+  node_name: string;
+  fingerprint: string;
+  source: 'enrollment' | 'admin';
+  created_at: string;
+  public_key?: string;
+}
+
 export interface PageJson {
   next_cursor: string | null;
 }
@@ -99,6 +107,18 @@ export class AdminClient {
     return this.#request('POST', `/admin/nodes/resolve${queryString(query)}`, { targets });
   }
 
+  getNodeKey(node: { org: string; name: string }): Promise<NodeKeyJson> {
+    return this.#request('GET', nodeKeyPath(node));
+  }
+
+  setNodeKey(node: { org: string; name: string }, publicKey: string): Promise<NodeKeyJson> {
+    return this.#request('PUT', nodeKeyPath(node), { public_key: publicKey });
+  }
+
+  resetNodeKey(node: { org: string; name: string }): Promise<{ node_name: string; removed: boolean }> {
+    return this.#request('DELETE', nodeKeyPath(node));
+  }
+
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.baseUrl);
     const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json' };
@@ -130,6 +150,10 @@ export class AdminClient {
     if (json === undefined) throw new CommandError(`the server at ${this.baseUrl} answered something that is not JSON`);
     return json as T;
   }
+}
+
+function nodeKeyPath(node: { org: string; name: string }): string {
+  return `/admin/nodes/${encodeURIComponent(node.org)}/${encodeURIComponent(node.name)}/key`;
 }
 
 function queryString(query: object, repeated: Array<[string, string]> = []): string {

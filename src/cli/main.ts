@@ -1,4 +1,5 @@
-// The operators' CLI: `foodtruck jobs create|get|list|cancel|watch`, `foodtruck nodes list`.
+// The operators' CLI: `foodtruck jobs create|get|list|cancel|watch`, `foodtruck nodes list`,
+// `foodtruck nodes key get|set|reset`.
 // Errors are one line with the server's message, never a stack trace; the exit status says which
 // kind of error it was (see errors.ts).
 
@@ -8,10 +9,11 @@ import { jobsCreate } from './commands/jobs-create.js';
 import { jobsGet } from './commands/jobs-get.js';
 import { jobsList } from './commands/jobs-list.js';
 import { jobsWatch } from './commands/jobs-watch.js';
+import { nodesKeyGet, nodesKeyReset, nodesKeySet } from './commands/nodes-key.js';
 import { nodesList } from './commands/nodes-list.js';
 import { ApiError, CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsWatch, nodesList];
+const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsWatch, nodesList, nodesKeyGet, nodesKeySet, nodesKeyReset];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.words.join(' ').length));
@@ -30,8 +32,10 @@ Run \`foodtruck COMMAND --help\` for a command's options. Every command takes --
 
 /** Runs one command line; answers the exit status. */
 export async function runCli(args: string[], context: CliContext): Promise<number> {
-  const words = args.filter((arg) => !arg.startsWith('-')).slice(0, 2);
-  const command = COMMANDS.find((candidate) => candidate.words.every((word, index) => words[index] === word));
+  // Commands are two words (`jobs get`) or three (`nodes key set`).
+  const given = args.filter((arg) => !arg.startsWith('-')).slice(0, 3);
+  const command = COMMANDS.find((candidate) => candidate.words.every((word, index) => given[index] === word));
+  const words = given.slice(0, given[1] === 'key' ? 3 : 2);
   try {
     if (!command) {
       if (args.length === 0 || args.every((arg) => arg === '--help' || arg === '-h' || arg === 'help')) {

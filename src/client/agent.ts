@@ -25,7 +25,7 @@ const FIRST_POLL_SPREAD_MS = 60_000;
 /** Retries after an error start at this (or the interval, if shorter) and double. */
 const BACKOFF_BASE_MS = 5_000;
 /** Environment that stays with the client: providers never see the node's credentials. */
-const WITHHELD_FROM_PROVIDERS = new Set(['NODES_API_KEY', 'NODE_API_KEY']);
+const WITHHELD_FROM_PROVIDERS = new Set(['NODES_API_KEY', 'NODE_API_KEY', 'FOODTRUCK_ENROLLMENT_SECRET']);
 /** No exit code: the provider did not start, or did not exit by itself. */
 const NO_EXIT_CODE = -1;
 /**

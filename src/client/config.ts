@@ -10,7 +10,15 @@ import { attributesProblem, tagsProblem } from '../wire/node-facts.js';
 
 export type ClientAuth =
   | { type: 'apiKey'; key: string }
-  | { type: 'chefServer'; keyPath: string; privateKey: KeyObject };
+  | { type: 'chefServer'; keyPath: string; privateKey: KeyObject }
+  | {
+      type: 'nodeKey';
+      /** The node's own key (`key_path`, e.g. a Chef client.pem); absent: one kept in `state_dir`. */
+      keyPath?: string;
+      privateKey?: KeyObject;
+      /** Enroll the key with this at start (`enrollment_secret` or FOODTRUCK_ENROLLMENT_SECRET). */
+      enrollmentSecret?: string;
+    };
 
 export interface ClientConfig {
   /** Without a trailing slash; the node routes are appended to it. */
@@ -211,7 +219,7 @@ function readAuth(
   problems: string[],
 ): ClientAuth | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push(`auth: expected an object with "type": "apiKey" or "chefServer", got ${describe(value)}`);
+    problems.push(`auth: expected an object with "type": "apiKey", "chefServer" or "nodeKey", got ${describe(value)}`);
     return undefined;
   }
   const auth = value as Record<string, unknown>;
@@ -232,33 +240,55 @@ function readAuth(
     }
     return { type: 'apiKey', key };
   }
+  if (auth.type === 'nodeKey') {
+    const nodeKey: ClientAuth & { type: 'nodeKey' } = { type: 'nodeKey' };
+    const secret = auth.enrollment_secret ?? env.FOODTRUCK_ENROLLMENT_SECRET;
+    if (secret !== undefined && secret !== '') {
+      if (typeof secret !== 'string' || [...secret].some((char) => char <= ' ' || char === '\u007f')) {
+        problems.push('auth.enrollment_secret: expected the server\'s enrollment secret (a string without spaces or control characters)');
+        return undefined;
+      }
+      nodeKey.enrollmentSecret = secret;
+    }
+    if (auth.key_path === undefined) return nodeKey;
+    if (typeof auth.key_path !== 'string' || auth.key_path === '') {
+      problems.push('auth.key_path: expected the path of the node\'s RSA private key (e.g. /etc/chef/client.pem), or leave it out');
+      return undefined;
+    }
+    const loaded = readRsaPrivateKey(resolvePath(auth.key_path), problems);
+    return loaded ? { ...nodeKey, ...loaded } : undefined;
+  }
   if (auth.type === 'chefServer') {
     if (typeof auth.key_path !== 'string' || auth.key_path === '') {
       problems.push('auth.key_path: required for "chefServer" auth: the path of the node\'s Chef client key (e.g. /etc/chef/client.pem)');
       return undefined;
     }
-    const keyPath = resolvePath(auth.key_path);
-    let pem: string;
-    try {
-      pem = readFileSync(keyPath, 'utf8');
-    } catch (error) {
-      problems.push(`auth.key_path: cannot read ${keyPath}: ${(error as Error).message}`);
-      return undefined;
-    }
-    try {
-      const privateKey = createPrivateKey(pem);
-      if (privateKey.asymmetricKeyType !== 'rsa') {
-        problems.push(`auth.key_path: ${keyPath} holds a ${privateKey.asymmetricKeyType ?? 'non-RSA'} key; Chef client keys are RSA`);
-        return undefined;
-      }
-      return { type: 'chefServer', keyPath, privateKey };
-    } catch (error) {
-      problems.push(`auth.key_path: ${keyPath} is not a PEM private key: ${(error as Error).message}`);
-      return undefined;
-    }
+    const loaded = readRsaPrivateKey(resolvePath(auth.key_path), problems);
+    return loaded ? { type: 'chefServer', ...loaded } : undefined;
   }
-  problems.push(`auth.type: expected "apiKey" or "chefServer", got ${describe(auth.type)}`);
+  problems.push(`auth.type: expected "apiKey", "chefServer" or "nodeKey", got ${describe(auth.type)}`);
   return undefined;
+}
+
+function readRsaPrivateKey(keyPath: string, problems: string[]): { keyPath: string; privateKey: KeyObject } | undefined {
+  let pem: string;
+  try {
+    pem = readFileSync(keyPath, 'utf8');
+  } catch (error) {
+    problems.push(`auth.key_path: cannot read ${keyPath}: ${(error as Error).message}`);
+    return undefined;
+  }
+  try {
+    const privateKey = createPrivateKey(pem);
+    if (privateKey.asymmetricKeyType !== 'rsa') {
+      problems.push(`auth.key_path: ${keyPath} holds a ${privateKey.asymmetricKeyType ?? 'non-RSA'} key; Chef client keys are RSA`);
+      return undefined;
+    }
+    return { keyPath, privateKey };
+  } catch (error) {
+    problems.push(`auth.key_path: ${keyPath} is not a PEM private key: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function readNode(value: unknown, problems: string[]): ClientConfig['node'] | undefined {

@@ -11,7 +11,9 @@ import { createLogger } from './log.js';
 import { NodeApi } from './node-api.js';
 import { collectFacts } from './node-facts.js';
 import { Outbox } from './outbox.js';
-import { requestAuthenticator } from './request-auth.js';
+import { EnrollmentRefusedError, enrollNodeKey } from './enrollment.js';
+import { loadOrCreateNodeKey } from './node-key.js';
+import { requestAuthenticator, type SigningCredentials } from './request-auth.js';
 import { RunningTaskFile } from './running-task.js';
 import { formatGoDuration } from '../wire/go-duration.js';
 
@@ -68,7 +70,40 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const transport = new HttpTransport({ timeoutMs: config.requestTimeoutMs, tlsVerify: config.tlsVerify });
-  const api = new NodeApi(config, transport, requestAuthenticator(config.auth, config.node.name));
+  let credentials: SigningCredentials;
+  if (config.auth.type === 'nodeKey') {
+    let privateKey = config.auth.privateKey;
+    if (!privateKey) {
+      try {
+        const kept = loadOrCreateNodeKey(config.stateDir);
+        privateKey = kept.privateKey;
+        logger.info(kept.created ? 'made this node\'s key pair' : 'using this node\'s key pair', { file: kept.file });
+      } catch (error) {
+        process.stderr.write(`foodtruck-client: cannot keep this node's key in ${config.stateDir}: ${(error as Error).message}\n`);
+        return 1;
+      }
+    }
+    credentials = { type: 'nodeKey', privateKey };
+    if (config.auth.enrollmentSecret !== undefined) {
+      const stopEnrolling = new AbortController();
+      const onStop = () => stopEnrolling.abort();
+      process.once('SIGTERM', onStop).once('SIGINT', onStop);
+      try {
+        if (!(await enrollNodeKey(config, transport, privateKey, config.auth.enrollmentSecret, logger, stopEnrolling.signal))) {
+          return 0;
+        }
+      } catch (error) {
+        if (!(error instanceof EnrollmentRefusedError)) throw error;
+        logger.error(error.message, { node: `${config.node.org}/${config.node.name}` });
+        return 1;
+      } finally {
+        process.off('SIGTERM', onStop).off('SIGINT', onStop);
+      }
+    }
+  } else {
+    credentials = config.auth;
+  }
+  const api = new NodeApi(config, transport, requestAuthenticator(credentials, config.node.name));
   const agent = new Agent({
     config,
     logger,

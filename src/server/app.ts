@@ -4,6 +4,10 @@ import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
 import { requireBearerKey } from './auth.js';
+import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './node-auth.js';
+import { NodeKeyCache } from './node-key-cache.js';
+import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
+import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
 import { CheckInRecorder } from './check-in-recorder.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -30,6 +34,10 @@ export interface AppOptions {
   jobBodyLimitBytes: number;
   /** The server's pino logger, or false for none (tests that only inspect routes). */
   logger: FastifyBaseLogger | false;
+  /** FOODTRUCK_NODE_AUTH; `shared-key` (the seed's) when absent. */
+  nodeAuth?: NodeAuthMode;
+  /** FOODTRUCK_ENROLLMENT_SECRET; nobody can enroll when absent. */
+  enrollmentSecret?: string;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
 }
@@ -129,15 +137,26 @@ export async function buildApp(
     checkIns,
     requireAdmin: requireBearerKey(options.keys.admin),
   });
-  // The one node-auth hook: every node route (`/organizations/:org/foodtruck/nodes/:name/...`) goes through it.
-  const requireNode = requireBearerKey(options.keys.nodes);
+  const nodeKeys = new NodeKeyCache(options.store);
+  await app.register(adminNodeKeyRoutes, {
+    store: options.store,
+    nodeKeys,
+    requireAdmin: requireBearerKey(options.keys.admin),
+  });
+  // Every node route goes through this one authentication.
+  const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
   await app.register(nodeTaskRoutes, {
     store: options.store,
     metrics,
-    requireNode,
+    nodeAuth,
     onPoll: (node, now) => checkIns.note(node, now),
   });
-  await app.register(nodeFactRoutes, { store: options.store, requireNode });
+  await app.register(nodeEnrollmentRoutes, {
+    store: options.store,
+    nodeKeys,
+    requireEnrollmentSecret: requireEnrollmentSecret(options.enrollmentSecret),
+  });
+  await app.register(nodeFactRoutes, { store: options.store, nodeAuth });
   await app.register(openApiRoutes, { version: packageVersion() });
   await app.register(webPageRoutes);
   return { app, metrics, routes };

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { DEFAULT_TASK_TIMEOUT_MS } from '../store/task-lease.js';
 import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
+import { NODE_AUTH_MODES, type NodeAuthMode } from './node-auth.js';
 
 export type StoreConfig =
   | { kind: 'sqlite'; dataDir: string }
@@ -15,6 +16,10 @@ export interface ServerConfig {
   /** Undefined when not set; the embedded store then generates and keeps one. */
   adminApiKey: string | undefined;
   nodesApiKey: string | undefined;
+  /** FOODTRUCK_NODE_AUTH: how node routes authenticate. */
+  nodeAuth: NodeAuthMode;
+  /** FOODTRUCK_ENROLLMENT_SECRET: lets nodes enroll their own keys; undefined: nobody can. */
+  enrollmentSecret: string | undefined;
   dataDir: string;
   logLevel: string;
   maxJobNodes: number;
@@ -51,12 +56,23 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
 
   const adminApiKey = readApiKey(env, 'ADMIN_API_KEY');
   const nodesApiKey = readApiKey(env, 'NODES_API_KEY');
+  const nodeAuthText = nonEmpty(env.FOODTRUCK_NODE_AUTH) ?? 'shared-key';
+  if (!(NODE_AUTH_MODES as readonly string[]).includes(nodeAuthText)) {
+    throw new ConfigError('FOODTRUCK_NODE_AUTH', `must be one of ${NODE_AUTH_MODES.join(', ')}, got "${nodeAuthText}"`);
+  }
+  const nodeAuth = nodeAuthText as NodeAuthMode;
+  const enrollmentSecret = readApiKey(env, 'FOODTRUCK_ENROLLMENT_SECRET');
   if (store.kind === 'mongodb') {
     if (!adminApiKey) throw new ConfigError('ADMIN_API_KEY', 'must be set when MongoDB is used');
-    if (!nodesApiKey) throw new ConfigError('NODES_API_KEY', 'must be set when MongoDB is used');
+    if (!nodesApiKey && nodeAuth !== 'node-keys') {
+      throw new ConfigError('NODES_API_KEY', `must be set when MongoDB is used with FOODTRUCK_NODE_AUTH=${nodeAuth}`);
+    }
   }
   if (adminApiKey && adminApiKey === nodesApiKey) {
     throw new ConfigError('ADMIN_API_KEY', 'must differ from NODES_API_KEY: the node key must never open admin routes');
+  }
+  if (enrollmentSecret && (enrollmentSecret === adminApiKey || enrollmentSecret === nodesApiKey)) {
+    throw new ConfigError('FOODTRUCK_ENROLLMENT_SECRET', 'must differ from ADMIN_API_KEY and NODES_API_KEY');
   }
 
   const logLevel = nonEmpty(env.FOODTRUCK_LOG_LEVEL) ?? 'info';
@@ -68,6 +84,8 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     store,
     adminApiKey,
     nodesApiKey,
+    nodeAuth,
+    enrollmentSecret,
     dataDir,
     logLevel,
     maxJobNodes: readPositiveInteger(env, 'FOODTRUCK_MAX_JOB_NODES', 100_000),

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   const { app } = await buildApp({
     store,
     keys,
+    nodeAuth: config.nodeAuth,
+    ...(config.enrollmentSecret ? { enrollmentSecret: config.enrollmentSecret } : {}),
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
     logger: pino(
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       );
     }
   }
+  app.log.info({ node_auth: config.nodeAuth, enrollment: config.enrollmentSecret !== undefined }, 'node authentication');
   app.log.info({ store: config.store.kind, dataDir: config.store.kind === 'sqlite' ? config.dataDir : undefined }, 'store ready');
 
   let stopping = false;

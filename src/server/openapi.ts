@@ -16,6 +16,9 @@ import {
   jobListResponseSchema,
   jobSummaryResponseSchema,
   nodeFactsSchema,
+  nodeKeyRequestSchema,
+  nodeKeyResetResponseSchema,
+  nodeKeyResponseSchema,
   nodeListResponseSchema,
   nodeSelectionRequestSchema,
   nodeSelectionResponseSchema,
@@ -25,7 +28,7 @@ import {
 import { REPORTABLE_STATUSES, TASK_STATUSES } from '../wire/task-status.js';
 import { MAX_PAGE_LIMIT } from './page-query.js';
 
-type Auth = 'admin' | 'node' | 'none';
+type Auth = 'admin' | 'node' | 'enrollment' | 'none';
 
 interface Answer {
   description: string;
@@ -44,7 +47,7 @@ interface Parameter {
 }
 
 export interface Operation {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** As Fastify writes it: `/admin/jobs/:job_id`. */
   path: string;
   summary: string;
@@ -253,6 +256,62 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
   {
+    method: 'GET',
+    path: '/admin/nodes/:org/:name/key',
+    summary: 'The public key a node\'s signed requests are verified with (FOODTRUCK_NODE_AUTH=node-keys or both)',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: nodeParameters,
+    answers: {
+      200: { description: 'the node\'s key', json: nodeKeyResponseSchema },
+      400: error('invalid node name'),
+      401: unauthorized,
+      404: error('the node has no key'),
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/admin/nodes/:org/:name/key',
+    summary: 'Registers a node\'s public key (e.g. its Chef client key\'s), replacing any key it had',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: nodeParameters,
+    requestBody: { description: 'the node\'s RSA public key in PEM', json: nodeKeyRequestSchema },
+    answers: {
+      200: { description: 'stored', json: nodeKeyResponseSchema },
+      400: error('invalid node name, or public_key is not an RSA public key of at least 2048 bits'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/nodes/:org/:name/key',
+    summary: 'Resets a node\'s key: its signed requests are refused until it enrolls again or a key is registered',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: nodeParameters,
+    answers: {
+      200: { description: 'removed (or there was none)', json: nodeKeyResetResponseSchema },
+      400: error('invalid node name'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/organizations/:org/foodtruck/nodes/:name/key',
+    summary: 'A node enrolls its own public key with the enrollment secret; the first key enrolled for the node wins',
+    tag: 'node client',
+    auth: 'enrollment',
+    parameters: nodeParameters,
+    requestBody: { description: 'the node\'s RSA public key in PEM', json: nodeKeyRequestSchema },
+    answers: {
+      200: { description: 'enrolled, or the same key was already enrolled', json: nodeKeyResponseSchema },
+      400: error('invalid node name, or public_key is not an RSA public key of at least 2048 bits'),
+      401: unauthorized,
+      409: error('the node already has another key: an administrator must reset it first'),
+    },
+  },
+  {
     method: 'POST',
     path: '/organizations/:org/foodtruck/nodes/:name/tasks/next',
     summary: 'A node asks for its next task; it becomes pending',
@@ -351,7 +410,13 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     tags: [
       { name: 'jobs', description: 'for administrators (ADMIN_API_KEY)' },
       { name: 'nodes', description: 'for administrators (ADMIN_API_KEY)' },
-      { name: 'node client', description: 'for nodes (NODES_API_KEY)' },
+      {
+        name: 'node client',
+        description:
+          'for nodes: NODES_API_KEY (FOODTRUCK_NODE_AUTH=shared-key, the default), or each request signed with the node\'s ' +
+          'own key as Chef Infra Client signs (Mixlib::Authentication 1.3: X-Ops-Sign, X-Ops-Userid, X-Ops-Timestamp, ' +
+          'X-Ops-Content-Hash, X-Ops-Authorization-N) with FOODTRUCK_NODE_AUTH=node-keys; both with FOODTRUCK_NODE_AUTH=both',
+      },
       { name: 'operations', description: 'unauthenticated' },
       { name: 'web page', description: 'unauthenticated static files; the page signs in with the admin key' },
     ],
@@ -359,18 +424,32 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       securitySchemes: {
         adminKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <ADMIN_API_KEY>' },
         nodeKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <NODES_API_KEY>' },
+        nodeSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Ops-Authorization-1',
+          description: 'a Chef (Mixlib::Authentication 1.3, sha256) signature with the node\'s own key, with its X-Ops-* headers',
+        },
+        enrollmentSecret: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <FOODTRUCK_ENROLLMENT_SECRET>' },
       },
     },
     paths,
   };
 }
 
+const SECURITY: Record<Auth, Array<Record<string, never[]>>> = {
+  admin: [{ adminKey: [] }],
+  node: [{ nodeKey: [] }, { nodeSignature: [] }],
+  enrollment: [{ enrollmentSecret: [] }],
+  none: [],
+};
+
 function operationObject(operation: Operation): Record<string, unknown> {
   const object: Record<string, unknown> = {
     operationId: `${operation.method.toLowerCase()}${openApiPath(operation.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ?? '').toUpperCase())}`,
     summary: operation.summary,
     tags: [operation.tag],
-    security: operation.auth === 'none' ? [] : [{ [operation.auth === 'admin' ? 'adminKey' : 'nodeKey']: [] }],
+    security: SECURITY[operation.auth],
   };
   if (operation.parameters) {
     object.parameters = operation.parameters.map(({ explode, ...parameter }) => ({

@@ -149,6 +149,32 @@ export interface CancelOutcome {
   nodeTargeted: boolean;
 }
 
+/**
+ * A node's own public key, which the server verifies the node's signed requests with (node-keys
+ * mode). At most one per `org/name`.
+ */
+export interface NodeKey {
+  node: NodeRef;
+  /**
+   * The RSA public key as SPKI PEM, normalized by the caller (`normalizePublicKeyPem`): two
+   * equal keys have equal text, so drivers compare keys as text.
+   */
+  publicKey: string;
+  /** How it came: the node enrolled it with the enrollment secret, or an administrator set it. */
+  source: NodeKeySource;
+  createdAt: Date;
+}
+
+export type NodeKeySource = 'enrollment' | 'admin';
+
+export type EnrollOutcome =
+  /** No key was stored for the node: this one is now. */
+  | { kind: 'enrolled' }
+  /** The very same key was already stored: nothing changed. */
+  | { kind: 'unchanged' }
+  /** Another key is stored for the node: nothing changed (an administrator must reset it first). */
+  | { kind: 'conflict' };
+
 export interface Store {
   /** Stores the job and one `queued` task per node, all or nothing; answers the new job's id. */
   createJob(job: NewJob, now: Date): Promise<string>;
@@ -222,6 +248,19 @@ export interface Store {
   selectNodes(selector: NodeSelector, query: NodeSelectionQuery, now: Date): Promise<Page<NodeRef>>;
   /** How many nodes `selectNodes` would answer over all its pages. */
   countNodes(selector: NodeSelector, now: Date): Promise<number>;
+  /** The node's stored key; undefined when it has none. A read only. */
+  getNodeKey(node: NodeRef): Promise<NodeKey | undefined>;
+  /**
+   * Stores the key when the node has none: the first key enrolled for an `org/name` wins, decided
+   * by one atomic insert on the node's unique key, so that of two concurrent enrollments with
+   * different keys exactly one is `enrolled` and the other a `conflict`, on every driver. The same
+   * key again is `unchanged`, whoever stored it first.
+   */
+  enrollNodeKey(key: NodeKey): Promise<EnrollOutcome>;
+  /** An administrator's registration: stores the key, replacing any key the node had. */
+  setNodeKey(key: NodeKey): Promise<void>;
+  /** Removes the node's key, so that it may enroll again; false when it had none. */
+  resetNodeKey(node: NodeRef): Promise<boolean>;
   /** Throws when the store cannot serve requests. */
   checkHealth(): Promise<void>;
   close(): Promise<void>;

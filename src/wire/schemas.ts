@@ -367,3 +367,43 @@ export const healthResponseSchema = {
   required: ['status'],
   properties: { status: { type: 'string', enum: ['ok', 'unavailable'] }, message: { type: 'string' } },
 } as const;
+
+export const nodeKeyRequestSchema = {
+  type: 'object',
+  required: ['public_key'],
+  properties: {
+    public_key: {
+      type: 'string',
+      description: 'the node\'s RSA public key (at least 2048 bits) in PEM: "-----BEGIN PUBLIC KEY-----" or "-----BEGIN RSA PUBLIC KEY-----"',
+    },
+  },
+} as const;
+
+const nodeKeyFingerprint = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  description: 'hex SHA-256 of the key\'s DER SubjectPublicKeyInfo',
+} as const;
+
+export const nodeKeyResponseSchema = {
+  type: 'object',
+  required: ['node_name', 'fingerprint', 'source', 'created_at'],
+  additionalProperties: false,
+  properties: {
+    node_name: { type: 'string', description: '"org/name"' },
+    fingerprint: nodeKeyFingerprint,
+    source: { type: 'string', enum: ['enrollment', 'admin'], description: 'enrolled by the node itself, or set by an administrator' },
+    created_at: time,
+    public_key: { type: 'string', description: 'the stored key, SPKI PEM (in GET answers)' },
+  },
+} as const;
+
+export const nodeKeyResetResponseSchema = {
+  type: 'object',
+  required: ['node_name', 'removed'],
+  additionalProperties: false,
+  properties: {
+    node_name: { type: 'string', description: '"org/name"' },
+    removed: { type: 'boolean', description: 'false when the node had no key' },
+  },
+} as const;

@@ -4,14 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import { parseNodeFacts } from '../../wire/node-facts.js';
-import type { BearerCheck } from '../auth.js';
 import { badRequest } from '../errors.js';
+import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
 import { nodeOf, type NodeParams } from '../node-params.js';
 
 export interface NodeFactRoutesOptions {
   store: Store;
-  /** The one node-auth hook every node route goes through. */
-  requireNode: BearerCheck;
+  /** The one node authentication (node-auth.ts) every node route goes through. */
+  nodeAuth: NodeAuth;
 }
 
 /** 64 tags and 64 attributes of at most 255 characters each, with room for JSON escaping. */
@@ -19,7 +19,7 @@ const FACTS_BODY_LIMIT_BYTES = 256 * 1024;
 
 export async function nodeFactRoutes(app: FastifyInstance, options: NodeFactRoutesOptions): Promise<void> {
   const { store } = options;
-  app.addHook('onRequest', options.requireNode);
+  applyNodeAuth(app, options.nodeAuth);
 
   app.put<{ Params: NodeParams }>(
     '/organizations/:org/foodtruck/nodes/:name/facts',

@@ -2,16 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { NodeRef } from '../../wire/job-request.js';
 import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
-import type { BearerCheck } from '../auth.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
 import { nodeOf, type NodeParams } from '../node-params.js';
 import { claimedTaskJson } from '../wire-json.js';
 
 export interface NodeTaskRoutesOptions {
   store: Store;
   metrics: ServerMetrics;
-  requireNode: BearerCheck;
+  /** The one node authentication (node-auth.ts); every node route goes through it. */
+  nodeAuth: NodeAuth;
   /** Told of every poll, e.g. to remember when each node last checked in. */
   onPoll?: (node: NodeRef, now: Date) => void;
 }
@@ -29,7 +30,7 @@ const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
 
 export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
   const { store, metrics } = options;
-  app.addHook('onRequest', options.requireNode);
+  applyNodeAuth(app, options.nodeAuth);
 
   app.post<{ Params: NodeParams }>(`${NODE_ROUTE}/next`, async (request, reply) => {
     const node = nodeOf(request);
@@ -69,3 +70,4 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     },
   );
 }
+

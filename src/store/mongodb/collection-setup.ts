@@ -8,6 +8,7 @@ export const JOBS_COLLECTION = 'jobs';
 export const TASKS_COLLECTION = 'tasks';
 export const HAND_OUTS_COLLECTION = 'handouts';
 export const CHECK_INS_COLLECTION = 'node_check_ins';
+export const NODE_KEYS_COLLECTION = 'node_keys';
 
 interface CollectionLayout {
   name: string;
@@ -54,6 +55,13 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
       { name: 'by_tag', key: { tags: 1 } },
       { name: 'by_attribute', key: { attributePairs: 1 } },
     ],
+  },
+  {
+    // One document per node, `_id` "org/name": its public key. The unique `_id` decides which of
+    // two concurrent enrollments wins.
+    name: NODE_KEYS_COLLECTION,
+    shardKey: '_id',
+    indexes: [],
   },
 ];
 

@@ -29,6 +29,7 @@ import {
   StoreUnavailableError,
   type CancelOutcome,
   type ClaimedTask,
+  type EnrollOutcome,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
@@ -37,6 +38,8 @@ import {
   type NodeCheckIn,
   type NodeFactsReport,
   type NodeSelectionQuery,
+  type NodeKey,
+  type NodeKeySource,
   type NodeListQuery,
   type NodeOverview,
   type NodeTaskStatus,
@@ -62,6 +65,7 @@ import {
   DEPLOYMENT_PROFILES,
   HAND_OUTS_COLLECTION,
   JOBS_COLLECTION,
+  NODE_KEYS_COLLECTION,
   TASKS_COLLECTION,
   setUpCollections,
 } from './collection-setup.js';
@@ -144,6 +148,16 @@ interface CheckInDocument {
   attributePairs?: string[];
 }
 
+interface NodeKeyDocument {
+  /** "org/name". */
+  _id: string;
+  org: string;
+  name: string;
+  publicKey: string;
+  source: NodeKeySource;
+  createdAt: Date;
+}
+
 /** Tasks per insert command: small enough for Cosmos DB's throughput limits, large enough to be fast. */
 const TASK_BATCH_SIZE = 2_000;
 const TASK_BATCHES_IN_FLIGHT = 4;
@@ -172,6 +186,7 @@ export class MongoStore implements Store {
   readonly #tasks: Collection<TaskDocument>;
   readonly #handOuts: Collection<HandOutDocument>;
   readonly #checkIns: Collection<CheckInDocument>;
+  readonly #nodeKeys: Collection<NodeKeyDocument>;
   readonly #leasePolicy: LeasePolicy;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
@@ -207,6 +222,7 @@ export class MongoStore implements Store {
     this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
     this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
     this.#checkIns = db.collection<CheckInDocument>(CHECK_INS_COLLECTION);
+    this.#nodeKeys = db.collection<NodeKeyDocument>(NODE_KEYS_COLLECTION);
   }
 
   createJob(job: NewJob, now: Date): Promise<string> {
@@ -648,6 +664,42 @@ export class MongoStore implements Store {
       .toArray();
   }
 
+  getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
+    return this.#guard(async () => {
+      const doc = await this.#nodeKeys.findOne({ _id: nodeKey(node) });
+      return doc ? nodeKeyOf(doc) : undefined;
+    });
+  }
+
+  enrollNodeKey(key: NodeKey): Promise<EnrollOutcome> {
+    return this.#guard(async (): Promise<EnrollOutcome> => {
+      try {
+        // The unique `_id` lets exactly one of two concurrent enrollments insert.
+        await this.#nodeKeys.insertOne(nodeKeyDocument(key));
+        return { kind: 'enrolled' };
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+      }
+      const stored = await this.#nodeKeys.findOne({ _id: nodeKey(key.node) }, { projection: { publicKey: 1 } });
+      return stored?.publicKey === key.publicKey ? { kind: 'unchanged' } : { kind: 'conflict' };
+    });
+  }
+
+  setNodeKey(key: NodeKey): Promise<void> {
+    return this.#guard(async () => {
+      const document = nodeKeyDocument(key);
+      await this.#nodeKeys.replaceOne({ _id: document._id }, document, { upsert: true }).catch(async (error: unknown) => {
+        // Two upserts of a new node at once: one insert loses; the document exists now.
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        await this.#nodeKeys.replaceOne({ _id: document._id }, document);
+      });
+    });
+  }
+
+  resetNodeKey(node: NodeRef): Promise<boolean> {
+    return this.#guard(async () => (await this.#nodeKeys.deleteOne({ _id: nodeKey(node) })).deletedCount === 1);
+  }
+
   checkHealth(): Promise<void> {
     return this.#guard(async () => {
       await this.#db.command({ ping: 1 });
@@ -831,6 +883,21 @@ function selectionFilter(selector: NodeSelector, now: Date): Filter<CheckInDocum
   const pairs = attributePairs(selector.attributes);
   if (pairs.length > 0) conditions.push({ attributePairs: { $all: pairs } });
   return conditions.length === 0 ? {} : { $and: conditions };
+}
+
+function nodeKeyDocument(key: NodeKey): NodeKeyDocument {
+  return {
+    _id: nodeKey(key.node),
+    org: key.node.org,
+    name: key.node.name,
+    publicKey: key.publicKey,
+    source: key.source,
+    createdAt: key.createdAt,
+  };
+}
+
+function nodeKeyOf(doc: NodeKeyDocument): NodeKey {
+  return { node: { org: doc.org, name: doc.name }, publicKey: doc.publicKey, source: doc.source, createdAt: doc.createdAt };
 }
 
 function taskOf(job: JobDocument): TaskDefinition {

@@ -64,6 +64,20 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: 'each node\'s own public key',
+    sql: `
+      CREATE TABLE node_keys (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (org, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 5,
     description: 'node facts, and the selector a job was created with',
     sql: `
       ALTER TABLE node_check_ins ADD COLUMN facts TEXT;

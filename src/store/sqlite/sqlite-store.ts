@@ -12,6 +12,7 @@ import {
   InvalidCursorError,
   type CancelOutcome,
   type ClaimedTask,
+  type EnrollOutcome,
   type Job,
   type JobListEntry,
   type JobListQuery,
@@ -21,6 +22,8 @@ import {
   type NodeCheckIn,
   type NodeFactsReport,
   type NodeSelectionQuery,
+  type NodeKey,
+  type NodeKeySource,
   type NodeListQuery,
   type NodeOverview,
   type NodeTaskStatus,
@@ -197,6 +200,18 @@ export class SqliteStore implements Store {
            count(*)
          FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
       ).raw(),
+      nodeKey: db.prepare<[string, string], { public_key: string; source: NodeKeySource; created_at: number }>(
+        'SELECT public_key, source, created_at FROM node_keys WHERE org = ? AND name = ?',
+      ),
+      // The primary key decides which of two concurrent enrollments wins.
+      insertNodeKeyIfAbsent: db.prepare(
+        `INSERT INTO node_keys (org, name, public_key, source, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (org, name) DO NOTHING`,
+      ),
+      replaceNodeKey: db.prepare(
+        'INSERT OR REPLACE INTO node_keys (org, name, public_key, source, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      deleteNodeKey: db.prepare('DELETE FROM node_keys WHERE org = ? AND name = ?'),
       seqOfJob: db.prepare<[string], number>('SELECT seq FROM jobs WHERE id = ?').pluck(),
       health: db.prepare('SELECT 1').pluck(),
     };
@@ -480,6 +495,31 @@ export class SqliteStore implements Store {
       )
       .raw()
       .all(...after, ...params, limit);
+  }
+
+  async getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
+    const row = this.#statements.nodeKey.get(node.org, node.name);
+    if (!row) return undefined;
+    return { node: { org: node.org, name: node.name }, publicKey: row.public_key, source: row.source, createdAt: new Date(row.created_at) };
+  }
+
+  async enrollNodeKey(key: NodeKey): Promise<EnrollOutcome> {
+    const { org, name } = key.node;
+    const { changes } = this.#statements.insertNodeKeyIfAbsent.run(org, name, key.publicKey, key.source, key.createdAt.getTime());
+    if (changes === 1) return { kind: 'enrolled' };
+    const stored = this.#statements.nodeKey.get(org, name);
+    // Reset between the insert and this read: the node may try again.
+    if (!stored) return { kind: 'conflict' };
+    return stored.public_key === key.publicKey ? { kind: 'unchanged' } : { kind: 'conflict' };
+  }
+
+  async setNodeKey(key: NodeKey): Promise<void> {
+    const { org, name } = key.node;
+    this.#statements.replaceNodeKey.run(org, name, key.publicKey, key.source, key.createdAt.getTime());
+  }
+
+  async resetNodeKey(node: NodeRef): Promise<boolean> {
+    return this.#statements.deleteNodeKey.run(node.org, node.name).changes === 1;
   }
 
   async checkHealth(): Promise<void> {
