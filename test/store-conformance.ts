@@ -8,6 +8,7 @@ import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
 import type { NodeFacts } from '../src/wire/node-facts.js';
 import { parseNodeSelector, type NodeSelector } from '../src/wire/node-selector.js';
+import { defineDeliveryConformance } from './store-conformance-delivery.js';
 import {
   DEFAULT_TASK_TIMEOUT_MS,
   DELIVERY_GRACE_MS,
@@ -710,5 +711,7 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
     it('answers a health check', async () => {
       await store.checkHealth();
     });
+
+    defineDeliveryConformance(() => store, fresh);
   });
 }

@@ -8,6 +8,7 @@ import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
 import { resolveJobTargets } from '../job-targets.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { TaskDelivery } from '../task-delivery.js';
 import { optionalCursor, readLimit } from '../page-query.js';
 import { jobJson, jobListEntryJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
 
@@ -17,6 +18,8 @@ export interface AdminJobRoutesOptions {
   requireAdmin: BearerCheck;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
+  /** Told of every job stored here, before its 200: its nodes' polls find it at once. */
+  delivery: TaskDelivery;
 }
 
 const DEFAULT_JOB_LIST_LIMIT = 50;
@@ -47,6 +50,7 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!parsed.ok) throw badRequest(parsed.message);
     const job = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
     const id = await store.createJob(job, now);
+    options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(job.nodes.length);
     request.log.info({ job_id: id, nodes: job.nodes.length, provider: job.task.provider }, 'job created');
