@@ -78,6 +78,22 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: 'job names, rate control, stops and reruns',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN name TEXT;
+      ALTER TABLE jobs ADD COLUMN max_concurrency TEXT;
+      ALTER TABLE jobs ADD COLUMN max_errors TEXT;
+      ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
+      ALTER TABLE jobs ADD COLUMN error_limit INTEGER;
+      ALTER TABLE jobs ADD COLUMN stopped_reason TEXT;
+      ALTER TABLE jobs ADD COLUMN stopped_at INTEGER;
+      ALTER TABLE jobs ADD COLUMN rerun_of TEXT;
+      CREATE INDEX jobs_by_provider ON jobs (provider, seq);
+    `,
+  },
+  {
+    // 6 is identity's (created_by/cancelled_by), 8 to 10 other branches': numbers fixed between them.
+    version: 7,
     description: 'node facts, and the selector a job was created with',
     sql: `
       ALTER TABLE node_check_ins ADD COLUMN facts TEXT;
