@@ -405,7 +405,7 @@ export class SqliteStore implements Store {
     // octet_length() reads a text's size from its record header: a large spec is neither read
     // nor sent.
     const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, name, max_concurrency,
-      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of,
+      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets,
       CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
     const select = this.#db.prepare<unknown[], ListedJobRow>(`SELECT ${columns} FROM jobs ${where} ORDER BY seq DESC LIMIT ?`);
     if (query.state === undefined) {
