@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { call } from './support/api-client.js';
 import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -129,6 +130,12 @@ describe('the OpenAPI document against the real server, by schemathesis', { skip
   let server: ServerProcess;
   before(async () => {
     server = await startServer({ env: { FOODTRUCK_ENROLLMENT_SECRET: ENROLLMENT_SECRET } });
+    // A node that polled, for a job's targets to pick (test/schemathesis/hooks.py, SEED_ORG).
+    const poll = await call(`${server.url}/organizations/schemathesis-seed/foodtruck/nodes/seed/tasks/next`, {
+      method: 'POST',
+      key: server.nodesKey,
+    });
+    assert.equal(poll.status, 404);
   });
   after(async () => {
     await server?.stop();

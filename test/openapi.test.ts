@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { buildApp } from '../src/server/app.js';
 import { OPERATIONS, openApiPath } from '../src/server/openapi.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { documentedCreateJobRequestSchema, documentedStatusReportSchema } from '../src/wire/schemas.js';
+import { documentedCreateJobRequestSchema, documentedNodeFactsSchema, documentedStatusReportSchema } from '../src/wire/schemas.js';
 import { call, jobBody } from './support/api-client.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
@@ -55,6 +55,10 @@ describe('OpenAPI document', () => {
     // The test server runs with the default FOODTRUCK_MAX_JOB_NODES.
     assert.deepEqual(body('/admin/jobs'), documentedCreateJobRequestSchema(100_000));
     assert.deepEqual(body('/organizations/{org}/foodtruck/nodes/{name}/tasks/status'), documentedStatusReportSchema);
+    const facts = (document.paths['/organizations/{org}/foodtruck/nodes/{name}/facts']?.put as unknown as {
+      requestBody: { content: Record<string, { schema: object }> };
+    }).requestBody.content['application/json']?.schema;
+    assert.deepEqual(facts, documentedNodeFactsSchema);
   });
 
   it('answers 405 with an Allow header and a JSON message for a method a path does not serve, 404 for no path', async () => {
@@ -146,6 +150,19 @@ describe('OpenAPI document', () => {
     assert.deepEqual(stopAnswer.body, { cancel: true });
     assertDescribed('POST', '/organizations/:org/foodtruck/nodes/:name/tasks/status', stopAnswer);
     assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes'));
+    const factsPath = '/organizations/:org/foodtruck/nodes/:name/facts';
+    const putFacts = (json: unknown) =>
+      call(`${server.url}/organizations/docs/foodtruck/nodes/node-1/facts`, { method: 'PUT', key: server.nodesKey, json });
+    assertDescribed('PUT', factsPath, await putFacts({ os: 'ubuntu', platform: 'linux', tags: ['web'], attributes: { role: 'x' } }));
+    assertDescribed('PUT', factsPath, await putFacts({ tags: 'web' }));
+    assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes?tag=web'));
+    assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes?tag=no%20word'));
+    assertDescribed('POST', '/admin/nodes/resolve', await admin('/admin/nodes/resolve', { json: { targets: { tags_all: ['web'] } } }));
+    assertDescribed('POST', '/admin/nodes/resolve', await admin('/admin/nodes/resolve', { json: { targets: {} } }));
+    const targeted = await admin('/admin/jobs', { json: { ...jobBody([]), targets: { tags_all: ['web'] } } });
+    assertDescribed('POST', '/admin/jobs', targeted);
+    assertDescribed('GET', '/admin/jobs/:job_id', await admin(`/admin/jobs/${targeted.body.id}`));
+    assertDescribed('GET', '/admin/jobs', await admin('/admin/jobs?limit=1'));
     assertDescribed('GET', '/healthz', await call(`${server.url}/healthz`));
     assertDescribed('GET', '/openapi.json', await call(`${server.url}/openapi.json`));
     assertDescribed('GET', '/admin/jobs', await admin('/admin/jobs?cursor=a&cursor=b'));
