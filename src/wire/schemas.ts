@@ -177,13 +177,39 @@ const documentedNodeRefSchema = {
  * A selector as the server checks it (node-selector.ts): `org` a node part (not "." or ".."),
  * `seen_within` a positive Go duration.
  */
+const documentedSelectorProperties = {
+  ...nodeSelectorSchema.properties,
+  org: { ...nodeSelectorSchema.properties.org, pattern: NODE_PART_PATTERN },
+  seen_within: { ...nodeSelectorSchema.properties.seen_within, pattern: POSITIVE_GO_DURATION_PATTERN },
+};
+/** What makes a field of a selector a criterion: present, and for lists and maps, not empty. */
+const SELECTOR_CRITERIA: Record<keyof typeof documentedSelectorProperties, object> = {
+  org: {},
+  name: {},
+  tags_all: { minItems: 1 },
+  tags_any: { minItems: 1 },
+  attributes: { minProperties: 1 },
+  os: {},
+  os_version: {},
+  arch: {},
+  seen_within: {},
+};
+/**
+ * At least one criterion: one complete branch per field that can be it (each a whole selector,
+ * so that a generator reading one branch alone still sees every rule).
+ */
 export const documentedNodeSelectorSchema = {
-  ...nodeSelectorSchema,
-  properties: {
-    ...nodeSelectorSchema.properties,
-    org: { ...nodeSelectorSchema.properties.org, pattern: NODE_PART_PATTERN },
-    seen_within: { ...nodeSelectorSchema.properties.seen_within, pattern: POSITIVE_GO_DURATION_PATTERN },
-  },
+  type: 'object',
+  description: nodeSelectorSchema.description,
+  anyOf: Object.entries(SELECTOR_CRITERIA).map(([field, criterion]) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: [field],
+    properties: {
+      ...documentedSelectorProperties,
+      [field]: { ...documentedSelectorProperties[field as keyof typeof documentedSelectorProperties], ...criterion },
+    },
+  })),
 } as const;
 
 /** PUT .../facts as documented: a fact given as null counts as not given. */
@@ -202,38 +228,40 @@ export const documentedNodeSelectionRequestSchema = {
 
 /** POST /admin/jobs as documented; `maxNodes` is the server's FOODTRUCK_MAX_JOB_NODES. */
 export function documentedCreateJobRequestSchema(maxNodes: number) {
+  const properties = {
+    task: {
+      type: 'object',
+      required: ['window_start', 'window_end', 'provider'],
+      properties: {
+        window_start: { ...taskDefinitionSchema.properties.window_start },
+        window_end: { ...taskDefinitionSchema.properties.window_end, description: 'RFC 3339, any offset; in the future, and not before window_start' },
+        provider: { ...taskDefinitionSchema.properties.provider, pattern: PROVIDER_PATTERN },
+        spec: {
+          description: `any JSON value, written to the provider on stdin; at most ${MAX_SPEC_DEPTH} levels of arrays and objects and ${MAX_SPEC_BYTES} bytes of JSON`,
+        },
+        timeout: { ...taskDefinitionSchema.properties.timeout, pattern: POSITIVE_GO_DURATION_PATTERN },
+      },
+    },
+    nodes: {
+      type: 'array',
+      maxItems: maxNodes,
+      uniqueItems: true,
+      description: `each org/name pair at most once; may be empty or absent when targets is given; with the nodes targets picks, at most ${maxNodes}`,
+      items: documentedNodeRefSchema,
+    },
+    targets: {
+      ...documentedNodeSelectorSchema,
+      description: 'resolved once, at creation, into nodes (added to nodes, without duplicates); it must pick at least one node (400 otherwise)',
+    },
+    ...jobOptionsSchemaProperties,
+  };
+  // At least one node, in nodes or picked by targets: one complete branch for each.
   return {
     type: 'object',
-    required: ['task'],
-    // At least one node: in nodes, or picked by targets.
-    anyOf: [{ required: ['nodes'], properties: { nodes: { minItems: 1 } } }, { required: ['targets'] }],
-    properties: {
-      task: {
-        type: 'object',
-        required: ['window_start', 'window_end', 'provider'],
-        properties: {
-          window_start: { ...taskDefinitionSchema.properties.window_start },
-          window_end: { ...taskDefinitionSchema.properties.window_end, description: 'RFC 3339, any offset; in the future, and not before window_start' },
-          provider: { ...taskDefinitionSchema.properties.provider, pattern: PROVIDER_PATTERN },
-          spec: {
-            description: `any JSON value, written to the provider on stdin; at most ${MAX_SPEC_DEPTH} levels of arrays and objects and ${MAX_SPEC_BYTES} bytes of JSON`,
-          },
-          timeout: { ...taskDefinitionSchema.properties.timeout, pattern: POSITIVE_GO_DURATION_PATTERN },
-        },
-      },
-      nodes: {
-        type: 'array',
-        maxItems: maxNodes,
-        uniqueItems: true,
-        description: `each org/name pair at most once; may be empty or absent when targets is given; with the nodes targets picks, at most ${maxNodes}`,
-        items: documentedNodeRefSchema,
-      },
-      targets: {
-        ...documentedNodeSelectorSchema,
-        description: 'resolved once, at creation, into nodes (added to nodes, without duplicates); it must pick at least one node (400 otherwise)',
-      },
-      ...jobOptionsSchemaProperties,
-    },
+    anyOf: [
+      { type: 'object', required: ['task', 'nodes'], properties: { ...properties, nodes: { ...properties.nodes, minItems: 1 } } },
+      { type: 'object', required: ['task', 'targets'], properties },
+    ],
   } as const;
 }
 
@@ -274,6 +302,13 @@ export const createJobResponseSchema = {
   required: ['id', 'node_count'],
   additionalProperties: false,
   properties: { id: jobId, node_count: { type: 'integer', minimum: 1, description: 'the nodes the job targets' } },
+} as const;
+
+export const rerunJobResponseSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: jobId },
 } as const;
 
 const storedFactsSchema = {
