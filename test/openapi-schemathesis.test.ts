@@ -82,8 +82,9 @@ function runSchemathesis(
         '--seed', '20261125',
         '--workers', '1',
         '--request-timeout', '30',
-        // Generation time is the machine's load, not a disagreement with the document.
-        '--suppress-health-check', 'too_slow',
+        // Hypothesis's health checks judge the generator (too slow on a loaded machine, a minimal
+        // negative example too large for a 255-character pattern), not the document or the server.
+        '--suppress-health-check', 'all',
         '--no-color',
         '--report', 'junit',
         '--report-junit-path', junitPath,
@@ -128,7 +129,8 @@ const skip =
     ? 'schemathesis is not installed: run `bash scripts/install-schemathesis.sh` (or set FOODTRUCK_SCHEMATHESIS)'
     : false;
 
-describe('the OpenAPI document against the real server, by schemathesis', { skip }, () => {
+// The two modes run at once, against one server, to halve the wall time.
+describe('the OpenAPI document against the real server, by schemathesis', { skip, concurrency: true }, () => {
   let server: ServerProcess;
   before(async () => {
     server = await startServer({ env: { FOODTRUCK_ENROLLMENT_SECRET: ENROLLMENT_SECRET } });
