@@ -18,6 +18,7 @@ import {
   jobSummaryRouteResponseSchema,
   nodeFactsSchema,
   rerunJobRequestSchema,
+  rerunJobResponseSchema,
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
@@ -277,7 +278,7 @@ export const OPERATIONS: readonly Operation[] = [
       json: rerunJobRequestSchema,
     },
     answers: {
-      200: { description: 'the new job\'s id; it carries rerun_of', json: createJobResponseSchema },
+      200: { description: 'the new job\'s id; it carries rerun_of', json: rerunJobResponseSchema },
       400: error('a malformed body, a window that is wrong or already over, or no node in the chosen statuses'),
       401: unauthorized,
       404: error('{"message":"job not found"}'),
