@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase, type SqliteDatabase } from './sqlite-binding.js';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
@@ -115,7 +115,7 @@ interface NodeTaskRow {
 
 /** The embedded store: one SQLite file in the data directory, in WAL mode. */
 export class SqliteStore implements Store {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
 
@@ -141,7 +141,7 @@ export class SqliteStore implements Store {
 
   constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
     this.#leasePolicy = leasePolicy;
-    this.#db = new Database(file);
+    this.#db = openSqliteDatabase(file);
     this.#db.pragma('journal_mode = WAL');
     // FULL: an answered 200 means the job or the status is on disk, even if the machine loses power.
     this.#db.pragma('synchronous = FULL');
