@@ -2,6 +2,7 @@
 // that validate the requests, so the document cannot drift from what the server accepts. A test
 // checks that every route the server answers is described here and that real answers match.
 
+import { MAX_NODE_SEARCH_LENGTH } from './node-list-filters.js';
 import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-page.js';
 import {
   cancelJobResponseSchema,
@@ -145,6 +146,28 @@ const selectorParameters: Parameter[] = [
     in: 'query',
     description: 'selector: a positive Go duration; polled or reported facts within it',
     schema: { type: 'string', pattern: POSITIVE_GO_DURATION_PATTERN },
+  },
+];
+
+/** The node list's own filters, beside the selector terms. */
+const nodeListFilterParameters: Parameter[] = [
+  {
+    name: 'search',
+    in: 'query',
+    description: 'only nodes whose org/name contains this text, ignoring case (matched literally)',
+    schema: { type: 'string', maxLength: MAX_NODE_SEARCH_LENGTH },
+  },
+  {
+    name: 'never_seen',
+    in: 'query',
+    description: '"true": only nodes that never polled nor reported facts (known because a job targets them)',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
+  {
+    name: 'unfinished',
+    in: 'query',
+    description: '"true": only nodes with a task queued (window open), pending or running (lease not ended)',
+    schema: { type: 'string', enum: ['true', 'false'] },
   },
 ];
 
@@ -295,10 +318,10 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
     tag: 'nodes',
     auth: 'admin',
-    parameters: [limitParameter('nodes', 'default 100'), nodeCursor, ...selectorParameters],
+    parameters: [limitParameter('nodes', 'default 100'), nodeCursor, ...nodeListFilterParameters, ...selectorParameters],
     answers: {
-      200: { description: 'a page of nodes; with selector terms, only the nodes they pick', json: nodeListResponseSchema },
-      400: error('bad limit, cursor or selector term'),
+      200: { description: 'a page of nodes; with filters or selector terms, only the nodes they pick', json: nodeListResponseSchema },
+      400: error('bad limit, cursor, filter or selector term, or never_seen=true with selector terms'),
       401: unauthorized,
     },
   },

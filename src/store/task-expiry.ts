@@ -25,7 +25,9 @@ export function leaseHasEnded(leaseExpiresAt: Date | null | undefined, now: Date
   return leaseExpiresAt !== undefined && leaseExpiresAt !== null && now.getTime() > leaseExpiresAt.getTime();
 }
 
-const HANDED_OUT: ReadonlySet<TaskStatus> = new Set(['pending', 'running']);
+/** The stored statuses of a handed-out task: only these can end by their lease. */
+export const HANDED_OUT_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
+const HANDED_OUT: ReadonlySet<TaskStatus> = new Set(HANDED_OUT_STATUSES);
 
 /**
  * The status of a group of stored tasks that share a stored status, whether their lease has ended
@@ -100,3 +102,15 @@ export function effectiveCounts(stored: Iterable<StoredCount>, windowEnd: Date, 
   }
   return counts;
 }
+
+/**
+ * A stored task that is unfinished at `now`, as alternatives each driver turns into its query
+ * (the window is the task's own): queued with its window open (`window_end >= now`), or handed out
+ * with a lease that has not ended (no lease, or `lease_expires_at >= now`). The same tasks that
+ * `effectiveStatusOf` calls `queued`, `pending` or `running`.
+ */
+export const UNFINISHED_STORED_STATES: ReadonlyArray<{ status: TaskStatus; windowOpen?: true; leaseNotEnded?: true }> = [
+  { status: 'queued', windowOpen: true },
+  { status: 'pending', leaseNotEnded: true },
+  { status: 'running', leaseNotEnded: true },
+];

@@ -304,6 +304,7 @@ export const createJobResponseSchema = {
   properties: { id: jobId, node_count: { type: 'integer', minimum: 1, description: 'the nodes the job targets' } },
 } as const;
 
+/** A rerun answers the new job's id only (its node count is the original's matching nodes). */
 export const rerunJobResponseSchema = {
   type: 'object',
   required: ['id'],

@@ -202,3 +202,18 @@ def each_attribute_once(context, case):
             kept.append(term)
     case.query = {**query, "attr": kept}
     return case
+
+
+SELECTOR_TERMS = ("org", "name", "tag", "any_tag", "attr", "os", "os_version", "arch", "seen_within")
+
+
+@schemathesis.hook("map_case")
+def never_seen_alone(context, case):
+    """never_seen=true cannot go with selector terms (400): a rule between parameters. In a valid
+    request that has both, never_seen becomes false."""
+    if case.method.upper() != "GET" or case.operation.path != "/admin/nodes" or not _positive(case):
+        return case
+    query = case.query
+    if isinstance(query, dict) and query.get("never_seen") == "true" and any(term in query for term in SELECTOR_TERMS):
+        case.query = {**query, "never_seen": "false"}
+    return case

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase, type SqliteDatabase } from './sqlite-binding.js';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
-import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { TASK_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
 import { decideReport } from '../report-decision.js';
 import { newObjectIdHex } from '../object-id.js';
@@ -40,10 +40,12 @@ import {
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import { factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
+  HANDED_OUT_STATUSES,
   effectiveCounts,
   effectiveStatus,
   effectiveStatusOf,
   storedConditionsMeaning,
+  UNFINISHED_STORED_STATES,
   type StoredCondition,
   type StoredCount,
 } from '../task-expiry.js';
@@ -61,6 +63,8 @@ import { concurrencyLimitOf, errorLimitOf, failuresExceed, failuresOf, stopReaso
 import { pageByState } from '../job-listing.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
+/** Stored statuses whose tasks count as they are, whatever their lease says. */
+const NOT_HANDED_OUT_STATUSES = TASK_STATUSES.filter((status) => !(HANDED_OUT_STATUSES as readonly TaskStatus[]).includes(status));
 /** Jobs per job feed read; the next read continues. */
 const JOB_FEED_PAGE = 1_000;
 
@@ -115,7 +119,7 @@ interface NodeTaskRow {
 
 /** The embedded store: one SQLite file in the data directory, in WAL mode. */
 export class SqliteStore implements Store {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
 
@@ -141,7 +145,7 @@ export class SqliteStore implements Store {
 
   constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
     this.#leasePolicy = leasePolicy;
-    this.#db = new Database(file);
+    this.#db = openSqliteDatabase(file);
     this.#db.pragma('journal_mode = WAL');
     // FULL: an answered 200 means the job or the status is on disk, even if the machine loses power.
     this.#db.pragma('synchronous = FULL');
@@ -180,9 +184,19 @@ export class SqliteStore implements Store {
       jobById: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       jobBySeq: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
       nodesOfJob: db.prepare<[number], [string, string]>('SELECT org, name FROM tasks WHERE job_seq = ? ORDER BY idx').raw(),
-      countsOfJob: db.prepare<[number, number], [TaskStatus, number, number, number]>(
+      // A job's counts, read from the index alone: a count per stored status (each a range of
+      // tasks_by_status), and only the handed-out tasks' rows for their lease and stop request.
+      // Grouping all of a job's rows by lease instead reads every row of the table (with its
+      // result): 93 ms instead of 14 for a 100,000-node job. INDEXED BY: without it SQLite
+      // chooses the primary key for the handed-out statuses and reads the whole job.
+      countOfJobStatus: db.prepare<[number, TaskStatus], number>(
+        'SELECT count(*) FROM tasks INDEXED BY tasks_by_status WHERE job_seq = ? AND status = ?',
+      ).pluck(),
+      handedOutCountsOfJob: db.prepare<[number, number], [TaskStatus, number, number, number]>(
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
-         FROM tasks WHERE job_seq = ? GROUP BY status, lease_ended, stop_requested`,
+         FROM tasks INDEXED BY tasks_by_status
+         WHERE job_seq = ? AND status IN (${HANDED_OUT_STATUSES.map((status) => `'${status}'`).join(', ')})
+         GROUP BY status, lease_ended, stop_requested`,
       ).raw(),
       nextClaimable: db.prepare<[string, string, number, number, string], { job_seq: number; idx: number }>(
         `SELECT job_seq, idx FROM tasks
@@ -471,7 +485,7 @@ export class SqliteStore implements Store {
   /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
   #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
     const at = now.getTime();
-    const lease = leaseAtHandOut(now).getTime();
+    const lease = leaseAtHandOut(now, this.#leasePolicy).getTime();
     const { nextClaimable, markPending, jobBySeq, liveTasksOfJob } = this.#statements;
     // Jobs whose task waits for a slot, or that stopped: the node's later tasks may still go.
     const skipped: number[] = [];
@@ -501,7 +515,7 @@ export class SqliteStore implements Store {
       // Then the decision, in one write transaction: no other process counts meanwhile.
       const outcome = this.#db.transaction((): 'claimed' | 'skip' | 'retry' => {
         const current = jobBySeq.get(job.seq) as JobRow;
-        if (this.#stopIfFailed(current, now).stopped) return 'skip';
+        if (this.#stopOf(current, now)) return 'skip';
         if (current.concurrency_limit !== null && liveTasksOfJob.get(job.seq, at)! >= current.concurrency_limit) return 'skip';
         return markPending.run(at, lease, candidate.job_seq, candidate.idx).changes === 1 ? 'claimed' : 'retry';
       }).immediate();
@@ -566,7 +580,7 @@ export class SqliteStore implements Store {
       const result = report.result ? JSON.stringify(report.result) : null;
       const lease = leaseAfterReport(report, task.timeout ?? undefined, now, this.#leasePolicy);
       updateStatus.run(report.status, now.getTime(), result, lease?.getTime() ?? null, task.job_seq, task.idx);
-      if (report.status === 'failed') this.#stopIfFailed(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
+      if (report.status === 'failed') this.#stopOf(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
       return decision;
     }).immediate();
   }
@@ -597,15 +611,8 @@ export class SqliteStore implements Store {
 
   async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
     const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
-    const { targetedNodesAfter, checkedInNodesAfter, checkInOfNode, countsOfNode } = this.#statements;
-    const wanted = query.limit + 1;
-    const nodes: NodePair[] = query.selector
-      ? this.#selectedNodes(query.selector, now, [afterOrg, afterName], wanted)
-      : mergeSortedNodes(
-          targetedNodesAfter.all(afterOrg, afterName, wanted),
-          checkedInNodesAfter.all(afterOrg, afterName, wanted),
-          wanted,
-        );
+    const { checkInOfNode, countsOfNode } = this.#statements;
+    const nodes = this.#listedNodePairs(query, now, [afterOrg, afterName], query.limit + 1);
     const page: Page<NodeOverview> = { items: [] };
     if (nodes.length > query.limit) {
       nodes.length = query.limit;
@@ -626,6 +633,62 @@ export class SqliteStore implements Store {
       return overview;
     });
     return page;
+  }
+
+  /** The nodes of a listing page and the one after it, in (org, name) order, with every filter applied in SQL. */
+  #listedNodePairs(query: NodeListQuery, now: Date, after: NodePair, limit: number): NodePair[] {
+    const filtered = query.selector !== undefined || query.nameContains !== undefined || query.neverSeen === true || query.unfinished === true;
+    if (!filtered) {
+      const { targetedNodesAfter, checkedInNodesAfter } = this.#statements;
+      return mergeSortedNodes(targetedNodesAfter.all(...after, limit), checkedInNodesAfter.all(...after, limit), limit);
+    }
+    // A selector picks among checked-in nodes only: none of them was never seen.
+    if (query.selector && query.neverSeen) return [];
+    const at = now.getTime();
+    const nameFilter = (alias: string, conditions: string[], params: unknown[]) => {
+      if (query.nameContains === undefined) return;
+      // lower() folds ASCII only, which node names are; the text is compared literally.
+      conditions.push(`instr(lower(${alias}.org || '/' || ${alias}.name), ?) > 0`);
+      params.push(query.nameContains.toLowerCase());
+    };
+    const checkedIn = (): NodePair[] => {
+      const conditions = ['(c.org, c.name) > (?, ?)'];
+      const params: unknown[] = [...after];
+      if (query.selector) {
+        const selection = selectionConditions(query.selector, now);
+        conditions.push(selection.where);
+        params.push(...selection.params);
+      }
+      nameFilter('c', conditions, params);
+      if (query.unfinished) {
+        const unfinished = unfinishedCondition('t', at);
+        conditions.push(`EXISTS (SELECT 1 FROM tasks t WHERE t.org = c.org AND t.name = c.name AND (${unfinished.sql}))`);
+        params.push(...unfinished.params);
+      }
+      return this.#db
+        .prepare<unknown[], NodePair>(`SELECT c.org, c.name FROM node_check_ins c WHERE ${conditions.join(' AND ')} ORDER BY c.org, c.name LIMIT ?`)
+        .raw()
+        .all(...params, limit);
+    };
+    const targeted = (): NodePair[] => {
+      const conditions = ['(t.org, t.name) > (?, ?)'];
+      const params: unknown[] = [...after];
+      nameFilter('t', conditions, params);
+      if (query.unfinished) {
+        const unfinished = unfinishedCondition('t', at);
+        conditions.push(`(${unfinished.sql})`);
+        params.push(...unfinished.params);
+      }
+      if (query.neverSeen) conditions.push('NOT EXISTS (SELECT 1 FROM node_check_ins c WHERE c.org = t.org AND c.name = t.name)');
+      return this.#db
+        .prepare<unknown[], NodePair>(`SELECT DISTINCT t.org, t.name FROM tasks t WHERE ${conditions.join(' AND ')} ORDER BY t.org, t.name LIMIT ?`)
+        .raw()
+        .all(...params, limit);
+    };
+    if (query.selector) return checkedIn();
+    // A node with an unfinished task is targeted by its job; a never-seen node is known only so.
+    if (query.neverSeen || query.unfinished) return targeted();
+    return mergeSortedNodes(targeted(), checkedIn(), limit);
   }
 
   async recordNodeFacts(reports: NodeFactsReport[]): Promise<void> {
@@ -714,14 +777,17 @@ export class SqliteStore implements Store {
   }
 
   #countsOf(row: Pick<JobRow, 'seq' | 'window_end'>, now: Date): StatusCounts {
-    const groups = this.#statements.countsOfJob
-      .all(now.getTime(), row.seq)
-      .map(([status, leaseEnded, stopRequested, count]) => ({
-        status,
-        leaseEnded: leaseEnded === 1,
-        stopRequested: stopRequested === 1,
-        count,
-      }));
+    const { countOfJobStatus, handedOutCountsOfJob } = this.#statements;
+    const groups: StoredCount[] = handedOutCountsOfJob.all(now.getTime(), row.seq).map(([status, leaseEnded, stopRequested, count]) => ({
+      status,
+      leaseEnded: leaseEnded === 1,
+      stopRequested: stopRequested === 1,
+      count,
+    }));
+    for (const status of NOT_HANDED_OUT_STATUSES) {
+      const count = countOfJobStatus.get(row.seq, status) as number;
+      if (count > 0) groups.push({ status, leaseEnded: false, stopRequested: false, count });
+    }
     return effectiveCounts(groups, new Date(row.window_end), now);
   }
 
@@ -744,6 +810,16 @@ export class SqliteStore implements Store {
    * records why and cancels its queued tasks, in one transaction. Answers the job's stop, if any,
    * and its counts as they now are (`counts`: the counts at `now`, when the caller has them).
    */
+  /**
+   * #stopIfFailed for callers that need only the stop: a job without max_errors, or already
+   * stopped, costs no count (a failed report of a 100,000-node job would otherwise count it all).
+   */
+  #stopOf(row: StopFields, now: Date): JobStop | undefined {
+    if (row.stopped_at !== null) return { reason: row.stopped_reason ?? '', at: new Date(row.stopped_at) };
+    if (row.error_limit === null) return undefined;
+    return this.#stopIfFailed(row, now).stopped;
+  }
+
   #stopIfFailed(row: StopFields, now: Date, counts = this.#countsOf(row, now)): { stopped?: JobStop; counts: StatusCounts } {
     if (row.stopped_at !== null) return { stopped: { reason: row.stopped_reason ?? '', at: new Date(row.stopped_at) }, counts };
     const errorLimit = row.error_limit ?? undefined;
@@ -766,6 +842,25 @@ function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
   if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
   if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
   return attributes;
+}
+
+/** UNFINISHED_STORED_STATES as SQL over the tasks aliased `alias`, at `at` (ms). */
+function unfinishedCondition(alias: string, at: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const alternatives = UNFINISHED_STORED_STATES.map((state) => {
+    const parts = [`${alias}.status = ?`];
+    params.push(state.status);
+    if (state.windowOpen) {
+      parts.push(`${alias}.window_end >= ?`);
+      params.push(at);
+    }
+    if (state.leaseNotEnded) {
+      parts.push(`(${alias}.lease_expires_at IS NULL OR ${alias}.lease_expires_at >= ?)`);
+      params.push(at);
+    }
+    return `(${parts.join(' AND ')})`;
+  });
+  return { sql: alternatives.join(' OR '), params };
 }
 
 /** The selector as SQL over `node_check_ins c`; every value is a bound parameter. */
