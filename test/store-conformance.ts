@@ -340,6 +340,28 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       });
     });
 
+    it('records which admin key created and cancelled a job, in every read of it', async () => {
+      const nodes = [fresh('by')];
+      const id = await store.createJob({ ...job(nodes, 0, 100), createdBy: 'alice' }, at(0));
+      assert.equal((await store.getJob(id, at(1)))?.job.createdBy, 'alice');
+      assert.equal((await store.getJob(id, at(1)))?.job.cancelledBy, undefined);
+      assert.equal((await store.getJobSummary(id, at(1)))?.createdBy, 'alice');
+      const listed = (await store.listJobs({ limit: 100 }, at(1))).items.find((entry) => entry.id === id);
+      assert.equal(listed?.createdBy, 'alice');
+      await store.cancelJob(id, at(2), 'bob');
+      await store.cancelJob(id, at(3), 'carol');
+      const cancelled = await store.getJobSummary(id, at(4));
+      assert.deepEqual([cancelled?.createdBy, cancelled?.cancelledBy], ['alice', 'carol']);
+      assert.equal((await store.getJob(id, at(4)))?.job.cancelledBy, 'carol');
+      assert.equal((await store.listJobs({ limit: 100 }, at(4))).items.find((entry) => entry.id === id)?.cancelledBy, 'carol');
+
+      const anonymous = await store.createJob(job([fresh('by')], 0, 100), at(0));
+      await store.cancelJob(anonymous, at(1));
+      const found = await store.getJob(anonymous, at(1));
+      assert.equal(found?.job.createdBy, undefined);
+      assert.equal(found?.job.cancelledBy, undefined);
+    });
+
     describe('node keys', () => {
       const keyOf = (n: NodeRef, publicKey: string, source: NodeKey['source'] = 'enrollment'): NodeKey => ({
         node: n,

@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
-import { requireBearerKey } from './auth.js';
+import { AdminKeys } from './admin-keys.js';
+import { registerAuditLog } from './audit-log.js';
 import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './node-auth.js';
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   jobBodyLimitBytes: number;
   /** The server's pino logger, or false for none (tests that only inspect routes). */
   logger: FastifyBaseLogger | false;
+  /** ADMIN_API_KEY and the named keys of FOODTRUCK_ADMIN_KEYS_FILE; ADMIN_API_KEY alone when absent. */
+  adminKeys?: AdminKeys;
   /** FOODTRUCK_NODE_AUTH; `shared-key` (the seed's) when absent. */
   nodeAuth?: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET; nobody can enroll when absent. */
@@ -65,6 +68,8 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = new ServerMetrics();
+  registerAuditLog(app);
+  const requireAdmin = (options.adminKeys ?? new AdminKeys(options.keys.admin, undefined)).requireAdmin;
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
@@ -127,20 +132,20 @@ export async function buildApp(
   await app.register(adminJobRoutes, {
     store: options.store,
     metrics,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
   });
   await app.register(adminNodeRoutes, {
     store: options.store,
     checkIns,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   const nodeKeys = new NodeKeyCache(options.store);
   await app.register(adminNodeKeyRoutes, {
     store: options.store,
     nodeKeys,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });

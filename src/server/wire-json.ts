@@ -1,6 +1,6 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type { ClaimedTask, JobAttribution, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
@@ -30,6 +30,11 @@ export function listedTaskJson(task: ListedTask): Omit<TaskJson, 'spec'> & { spe
   return json;
 }
 
+/** Who created and cancelled a job: admin key names, null when unknown. */
+export function attributionJson(job: JobAttribution) {
+  return { created_by: job.createdBy ?? null, cancelled_by: job.cancelledBy ?? null };
+}
+
 export function jobListEntryJson(entry: JobListEntry) {
   return {
     id: entry.id,
@@ -37,11 +42,12 @@ export function jobListEntryJson(entry: JobListEntry) {
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
     summary: entry.summary,
+    ...attributionJson(entry),
   };
 }
 
 export function jobJson(job: Job) {
-  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt) };
+  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt), ...attributionJson(job) };
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -51,6 +57,7 @@ export function jobSummaryJson(entry: JobSummary) {
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
     summary: entry.summary,
+    ...attributionJson(entry),
   };
 }
 

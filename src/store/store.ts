@@ -6,7 +6,15 @@ import type { NewJob, NodeRef, TaskDefinition } from '../wire/job-request.js';
 import type { StatusReport, TaskResult } from '../wire/status-report.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
 
-export interface Job {
+/** Who acted on a job: names of admin keys. Absent when unknown (e.g. jobs stored before names). */
+export interface JobAttribution {
+  /** The admin key that created the job (`NewJob.createdBy`). */
+  createdBy?: string;
+  /** The admin key of the latest cancel of the job. */
+  cancelledBy?: string;
+}
+
+export interface Job extends JobAttribution {
   id: string;
   task: TaskDefinition;
   nodes: NodeRef[];
@@ -18,7 +26,7 @@ export interface JobWithSummary {
   summary: StatusCounts;
 }
 
-export interface JobSummary {
+export interface JobSummary extends JobAttribution {
   id: string;
   task: TaskDefinition;
   createdAt: Date;
@@ -34,7 +42,7 @@ export interface JobSummary {
 export type ListedTask = Omit<TaskDefinition, 'spec'> & ({ spec: unknown; specOmitted?: never } | { specOmitted: true });
 
 /** A job as jobs are listed: no node list, which can be 100,000 long, and only a small spec. */
-export interface JobListEntry {
+export interface JobListEntry extends JobAttribution {
   id: string;
   task: ListedTask;
   createdAt: Date;
@@ -163,8 +171,11 @@ export interface Store {
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
   /** Records a node's report on one of its tasks, unless the task is final or was never targeted. */
   reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome>;
-  /** Cancels the job's tasks that no node has picked up yet; undefined for an unknown job. */
-  cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined>;
+  /**
+   * Cancels the job's tasks that no node has picked up yet; undefined for an unknown job. With
+   * `cancelledBy`, the job records it as its `cancelledBy` (the latest cancel's name wins).
+   */
+  cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined>;
   /**
    * Remembers when nodes last polled. Called with a batch gathered in memory (one entry per node,
    * a few seconds' worth), never once per poll. Keeps the later of the stored and the given time

@@ -22,6 +22,8 @@ export interface TaskDefinition {
 export interface NewJob {
   task: TaskDefinition;
   nodes: NodeRef[];
+  /** The name of the admin key that created it (set by the server, never read from the request). */
+  createdBy?: string;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -42,6 +42,8 @@ Options:
       ['Job', job.id],
       ['Provider', task.provider],
       ['Created', job.created_at],
+      ['Created by', job.created_by ?? 'unknown'],
+      ...(job.cancelled_by ? ([['Cancelled by', job.cancelled_by]] as Array<[string, string]>) : []),
       ['Window', `${task.window_start} to ${task.window_end}`],
       ['Timeout', task.timeout ?? 'none'],
       ['Nodes', String(job.node_count)],

@@ -30,10 +30,11 @@ Options:
     }
     context.write(
       `${renderTable(
-        ['ID', 'CREATED', 'PROVIDER', 'NODES', 'DONE', 'STATUSES'],
+        ['ID', 'CREATED', 'BY', 'PROVIDER', 'NODES', 'DONE', 'STATUSES'],
         page.jobs.map((job) => [
           job.id,
           job.created_at,
+          job.created_by ?? '',
           job.task.provider,
           String(job.node_count),
           `${Math.floor((100 * finishedCount(job.summary)) / Math.max(job.node_count, 1))}%`,

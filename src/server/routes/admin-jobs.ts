@@ -43,10 +43,14 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const now = new Date();
     const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
     if (!parsed.ok) throw badRequest(parsed.message);
-    const id = await store.createJob(parsed.value, now);
+    const id = await store.createJob({ ...parsed.value, ...(request.adminName ? { createdBy: request.adminName } : {}) }, now);
+    request.auditDetail = { job_id: id };
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(parsed.value.nodes.length);
-    request.log.info({ job_id: id, nodes: parsed.value.nodes.length, provider: parsed.value.task.provider }, 'job created');
+    request.log.info(
+      { job_id: id, nodes: parsed.value.nodes.length, provider: parsed.value.task.provider, created_by: request.adminName },
+      'job created',
+    );
     return { id };
   });
 
@@ -81,7 +85,7 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!found) throw notFound(JOB_NOT_FOUND);
     const page = await statusesOf(jobId, statusQuery, now);
     if (everyStatus) {
-      const job = { id: found.id, task: found.task, createdAt: found.createdAt, nodes: page.items.map((status) => status.node) };
+      const job = { ...found, nodes: page.items.map((status) => status.node) };
       return { job: jobJson(job), summary: found.summary, statuses: page.items.map(nodeStatusJson) };
     }
     const { summary, ...job } = jobSummaryJson(found);
@@ -108,10 +112,10 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
 
   app.post<{ Params: JobParams }>('/admin/jobs/:job_id/cancel', async (request) => {
     const { job_id: jobId } = request.params;
-    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date()) : undefined;
+    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date(), request.adminName) : undefined;
     if (!outcome) throw notFound(JOB_NOT_FOUND);
     metrics.tasksCancelled.inc(outcome.cancelled);
-    request.log.info({ job_id: jobId, cancelled: outcome.cancelled }, 'job cancelled');
+    request.log.info({ job_id: jobId, cancelled: outcome.cancelled, cancelled_by: request.adminName }, 'job cancelled');
     return { id: jobId, cancelled: outcome.cancelled, summary: outcome.summary };
   });
 

@@ -28,6 +28,7 @@ import {
   type CancelOutcome,
   type ClaimedTask,
   type EnrollOutcome,
+  type JobAttribution,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
@@ -82,6 +83,10 @@ interface JobDocument {
   windowEnd: Date;
   createdAt: Date;
   nodeCount: number;
+  /** The admin key's name that created it; absent when unknown. */
+  createdBy?: string;
+  /** The admin key's name of its latest cancel. */
+  cancelledBy?: string;
 }
 
 interface TaskDocument {
@@ -227,6 +232,7 @@ export class MongoStore implements Store {
         nodeCount: nodes.length,
       };
       if (task.timeout !== undefined) document.timeout = task.timeout;
+      if (job.createdBy !== undefined) document.createdBy = job.createdBy;
       await this.#jobs.insertOne(document);
       return jobId.toHexString();
     });
@@ -241,7 +247,7 @@ export class MongoStore implements Store {
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
-        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt },
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributionOf(job) },
         summary: await this.#countsOf(job, now),
       };
     });
@@ -345,6 +351,7 @@ export class MongoStore implements Store {
           createdAt: job.createdAt,
           nodeCount: job.nodeCount,
           summary: effectiveCounts(counts.get(id) as StatusCounts, job.windowEnd, now),
+          ...attributionOf(job),
         };
       });
       return page;
@@ -431,10 +438,12 @@ export class MongoStore implements Store {
     });
   }
 
-  cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined> {
+  cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     return this.#guard(async () => {
       const job = await this.#findJob(id);
       if (!job) return undefined;
+      // Before the tasks: a cancel that stops part-way still says who asked for it.
+      if (cancelledBy !== undefined) await this.#jobs.updateOne({ _id: job._id }, { $set: { cancelledBy } });
       // Each task changes on its own, atomically: a concurrent claim either took it before, and it
       // stays handed out, or finds it cancelled.
       const { modifiedCount } = await this.#tasks.updateMany(
@@ -643,8 +652,16 @@ export class MongoStore implements Store {
       createdAt: job.createdAt,
       nodeCount: job.nodeCount,
       summary: await this.#countsOf(job, now),
+      ...attributionOf(job),
     };
   }
+}
+
+function attributionOf(job: Pick<JobDocument, 'createdBy' | 'cancelledBy'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (job.createdBy !== undefined) attribution.createdBy = job.createdBy;
+  if (job.cancelledBy !== undefined) attribution.cancelledBy = job.cancelledBy;
+  return attribution;
 }
 
 /** A node as the tasks collection keys it; names never contain `/`. */

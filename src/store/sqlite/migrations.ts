@@ -68,6 +68,14 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: 'which admin key created and cancelled each job',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN created_by TEXT;
+      ALTER TABLE jobs ADD COLUMN cancelled_by TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

@@ -11,6 +11,7 @@ import {
   type CancelOutcome,
   type ClaimedTask,
   type EnrollOutcome,
+  type JobAttribution,
   type Job,
   type JobListEntry,
   type JobListQuery,
@@ -44,6 +45,8 @@ interface JobRow {
   window_end: number;
   created_at: number;
   node_count: number;
+  created_by: string | null;
+  cancelled_by: string | null;
 }
 
 /** A job as listed: its spec only when small, else null. */
@@ -72,8 +75,8 @@ export class SqliteStore implements Store {
     const db = this.#db;
     this.#statements = {
       insertJob: db.prepare(
-        `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertTask: db.prepare(
         `INSERT INTO tasks (job_seq, idx, org, name, status, window_start, window_end, updated_at)
@@ -105,6 +108,7 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
+      recordCancelledBy: db.prepare('UPDATE jobs SET cancelled_by = ? WHERE seq = ?'),
       recordCheckIn: db.prepare(
         `INSERT INTO node_check_ins (org, name, last_check_in) VALUES (?, ?, ?)
          ON CONFLICT (org, name) DO UPDATE SET last_check_in = max(last_check_in, excluded.last_check_in)`,
@@ -150,7 +154,7 @@ export class SqliteStore implements Store {
     const { insertJob, insertTask } = this.#statements;
     this.#db.transaction(() => {
       const { lastInsertRowid } = insertJob.run(
-        id, task.provider, JSON.stringify(task.spec), task.timeout ?? null, start, end, created, nodes.length,
+        id, task.provider, JSON.stringify(task.spec), task.timeout ?? null, start, end, created, nodes.length, job.createdBy ?? null,
       );
       for (const [index, node] of nodes.entries()) {
         insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
@@ -163,7 +167,7 @@ export class SqliteStore implements Store {
     const row = this.#statements.jobById.get(id);
     if (!row) return undefined;
     const nodes = this.#statements.nodesOfJob.all(row.seq).map(([org, name]) => ({ org, name }));
-    const job: Job = { id: row.id, task: taskOf(row), nodes, createdAt: new Date(row.created_at) };
+    const job: Job = { id: row.id, task: taskOf(row), nodes, createdAt: new Date(row.created_at), ...attributionOf(row) };
     return { job, summary: this.#countsOf(row, now) };
   }
 
@@ -220,7 +224,7 @@ export class SqliteStore implements Store {
   async listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
     // octet_length() reads a text's size from its record header: a large spec is neither read
     // nor sent.
-    const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count,
+    const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, created_by, cancelled_by,
       CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
     let rows: ListedJobRow[];
     if (query.cursor === undefined) {
@@ -259,6 +263,7 @@ export class SqliteStore implements Store {
         createdAt: new Date(row.created_at),
         nodeCount: row.node_count,
         summary: effectiveCounts(counts.get(row.seq) as StatusCounts, windowEnd, now),
+        ...attributionOf(row),
       };
     });
     return page;
@@ -292,11 +297,14 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async cancelJob(id: string, now: Date): Promise<CancelOutcome | undefined> {
+  async cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     const row = this.#statements.jobById.get(id);
     if (!row) return undefined;
     const at = now.getTime();
-    const { changes } = this.#statements.cancelQueued.run(at, row.seq, at);
+    const { changes } = this.#db.transaction(() => {
+      if (cancelledBy !== undefined) this.#statements.recordCancelledBy.run(cancelledBy, row.seq);
+      return this.#statements.cancelQueued.run(at, row.seq, at);
+    }).immediate();
     return { cancelled: changes, summary: this.#countsOf(row, now) };
   }
 
@@ -379,8 +387,16 @@ export class SqliteStore implements Store {
       createdAt: new Date(row.created_at),
       nodeCount: row.node_count,
       summary: this.#countsOf(row, now),
+      ...attributionOf(row),
     };
   }
+}
+
+function attributionOf(row: Pick<JobRow, 'created_by' | 'cancelled_by'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (row.created_by !== null) attribution.createdBy = row.created_by;
+  if (row.cancelled_by !== null) attribution.cancelledBy = row.cancelled_by;
+  return attribution;
 }
 
 function taskOf(row: JobRow): TaskDefinition {
