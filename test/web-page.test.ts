@@ -223,6 +223,10 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.waitForSelector('text=Cancelled 59 task(s) that had not started.');
     await page.waitForSelector('#nodes tbody tr[data-node="rack/host-01"][data-status="cancelled"]');
     assert.equal(await page.isDisabled('#cancel-job'), true);
+    // Who created and who cancelled it: the admin key's name (ADMIN_API_KEY is "admin").
+    await page.reload();
+    await page.waitForSelector('dl.facts >> text=Cancelled by');
+    assert.match((await page.textContent('dl.facts')) ?? '', /Created byadmin.*Cancelled byadmin/);
   });
 
   it('lists nodes with their last check-in, so silent ones show', async () => {

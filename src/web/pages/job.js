@@ -64,6 +64,8 @@ export function showJob(id, shownGeneration) {
       [
         ['Provider', task.provider],
         ['Created', formatTime(job.created_at)],
+        ['Created by', job.created_by ?? 'unknown'],
+        ...(job.cancelled_by ? [['Cancelled by', job.cancelled_by]] : []),
         ['Window start', formatTime(task.window_start)],
         ['Window end', formatTime(task.window_end)],
         ['Timeout', task.timeout ?? 'none'],
