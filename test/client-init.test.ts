@@ -8,7 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { defaultStateDir } from '../src/client/config.js';
+import { DEFAULTS, defaultStateDir } from '../src/client/config.js';
 import { call, jobBody } from './support/api-client.js';
 import { CLIENT_BIN, startClient, waitForStatus } from './support/client-process.js';
 import { startServer } from './support/server-process.js';
@@ -45,10 +45,9 @@ describe('foodtruck-client init', () => {
       interval: '5m',
       providers_path: '/usr/local/lib/foodtruck/providers',
       state_dir: defaultStateDir(process.platform, process.env),
-      request_timeout: '30s',
-      shutdown_grace: '30s',
-      max_backoff: '5m',
+      ...DEFAULTS,
     });
+    assert.deepEqual([DEFAULTS.request_timeout, DEFAULTS.shutdown_grace, DEFAULTS.max_backoff], ['30s', '30s', '5m']);
     assert.match(run.stderr, /NODES_API_KEY/);
   });
 

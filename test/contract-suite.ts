@@ -272,7 +272,7 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         } while (cursor);
         assert.deepEqual(seen, nodes);
         for (const [query, message] of [
-          ['status=done', 'status must be one of (queued,pending,running,success,failed,expired,cancelled)'],
+          ['status=done', 'status must be one of (queued,pending,running,success,failed,timed_out,expired,cancelled)'],
           ['limit=0', 'limit must be a whole number from 1 to 1000'],
           ['limit=abc', 'limit must be a whole number from 1 to 1000'],
           ['limit=2&cursor=%24%24', 'invalid cursor'],
@@ -431,6 +431,50 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.equal((await nodeCall(b, 'next')).status, 404);
         assert.equal((await nodeCall(b, 'status', { job_id: id, status: 'running' })).status, 409);
         assert.deepEqual((await admin('/admin/jobs/5ff7686a91072739255a4a35/cancel', { method: 'POST' })).body, { message: 'job not found' });
+      });
+
+      it('asks the node of a running task to stop in the answer to its next report, and takes its cancelled report', async () => {
+        const [a, b, c] = [node('stop'), node('stop'), node('stop')];
+        const id = await createJob(jobBody([a, b, c]));
+        await nodeCall(a, 'next');
+        const running = { job_id: id, status: 'running', heartbeat_interval: '30s' };
+        assert.deepEqual((await nodeCall(a, 'status', running)).body, {});
+        const refused = await nodeCall(a, 'status', { job_id: id, status: 'cancelled' });
+        assert.deepEqual([refused.status, refused.body], [400, { message: 'status must be one of (pending,running,failed,success)' }]);
+        const one = await admin(`/admin/jobs/${id}/cancel?node=${a.org}/${a.name}`, { method: 'POST' });
+        assert.equal(one.status, 200, JSON.stringify(one.body));
+        assert.deepEqual([one.body.id, one.body.cancelled, one.body.stopping], [id, 0, 1]);
+        assert.equal((await nodeCall(b, 'next')).status, 200, 'a per-node cancel leaves the other nodes alone');
+        const heartbeat = await nodeCall(a, 'status', running);
+        assert.deepEqual([heartbeat.status, heartbeat.body], [200, { cancel: true }]);
+        const result = { exit_code: 143, reason: 'cancelled', output: 'half way\n' };
+        const stopped = await nodeCall(a, 'status', { job_id: id, status: 'cancelled', result });
+        assert.deepEqual([stopped.status, stopped.body], [200, {}]);
+        const all = await admin(`/admin/jobs/${id}/cancel`, { method: 'POST' });
+        assert.deepEqual([all.body.cancelled, all.body.stopping], [1, 1], 'c was queued, b pending');
+        const statuses = (await admin(`/admin/jobs/${id}?fetchStatuses=true`)).body.statuses;
+        assert.deepEqual(statuses.map((s: { status: string }) => s.status), ['cancelled', 'pending', 'cancelled']);
+        assert.deepEqual(statuses[0].result, result);
+        const stranger = await admin(`/admin/jobs/${id}/cancel?node=org/nobody-here`, { method: 'POST' });
+        assert.equal(stranger.status, 404);
+        assert.equal(stranger.body.message, `job ${id} does not target node org/nobody-here`);
+        const malformed = await admin(`/admin/jobs/${id}/cancel?node=just-a-name`, { method: 'POST' });
+        assert.equal(malformed.status, 400);
+        assert.match(malformed.body.message, /^node must be "org\/name"/);
+      });
+
+      it('refuses a heartbeat_interval that is not a Go duration of at most 1h', async () => {
+        const n = node('heartbeat');
+        const id = await createJob(jobBody([n]));
+        await nodeCall(n, 'next');
+        for (const heartbeat of ['soon', '0s', '2h', '-5s']) {
+          const answer = await nodeCall(n, 'status', { job_id: id, status: 'running', heartbeat_interval: heartbeat });
+          assert.equal(answer.status, 400, heartbeat);
+          assert.equal(answer.body.message, 'heartbeat_interval must be a positive Go duration of at most 1h, such as "30s"');
+        }
+        const wrongType = await nodeCall(n, 'status', { job_id: id, status: 'running', heartbeat_interval: 30 });
+        assert.equal(wrongType.status, 400);
+        assert.match(wrongType.body.message, /^invalid request json: /);
       });
 
       it('answers health and Prometheus metrics', async () => {

@@ -38,7 +38,7 @@ describe('durability of the embedded store', () => {
       assert.equal(afterRestart.status, 200);
       assert.deepEqual(afterRestart.body, before.body);
       assert.deepEqual(afterRestart.body.summary, {
-        queued: 39, pending: 1, running: 0, success: 5, failed: 5, expired: 0, cancelled: 0,
+        queued: 39, pending: 1, running: 0, success: 5, failed: 5, timed_out: 0, expired: 0, cancelled: 0,
       });
       const retry = await call(`${second.url}/organizations/org/foodtruck/nodes/durable-10/tasks/next`, {
         method: 'POST',

@@ -112,7 +112,18 @@ describe('OpenAPI document', () => {
     assertDescribed('GET', '/admin/jobs/:job_id/summary', await admin(`/admin/jobs/${id}/summary`));
     assertDescribed('GET', '/admin/jobs/:job_id/statuses', await admin(`/admin/jobs/${id}/statuses?status=failed`));
     assertDescribed('GET', '/admin/jobs/:job_id/statuses', await admin(`/admin/jobs/${id}/statuses?status=nope`));
+    assertDescribed('POST', '/admin/jobs/:job_id/cancel', await admin(`/admin/jobs/${id}/cancel?node=docs/nobody`, { method: 'POST' }));
+    assertDescribed('POST', '/admin/jobs/:job_id/cancel', await admin(`/admin/jobs/${id}/cancel?node=bad`, { method: 'POST' }));
+    const other = { org: 'docs', name: 'node-2' };
+    await call(`${server.url}/organizations/${other.org}/foodtruck/nodes/${other.name}/tasks/next`, { method: 'POST', key: server.nodesKey });
     assertDescribed('POST', '/admin/jobs/:job_id/cancel', await admin(`/admin/jobs/${id}/cancel`, { method: 'POST' }));
+    const stopAnswer = await call(`${server.url}/organizations/${other.org}/foodtruck/nodes/${other.name}/tasks/status`, {
+      method: 'POST',
+      key: server.nodesKey,
+      json: { job_id: id, status: 'running', heartbeat_interval: '30s' },
+    });
+    assert.deepEqual(stopAnswer.body, { cancel: true });
+    assertDescribed('POST', '/organizations/:org/foodtruck/nodes/:name/tasks/status', stopAnswer);
     assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes'));
     assertDescribed('GET', '/healthz', await call(`${server.url}/healthz`));
   });

@@ -6,6 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import type { NodeKey, Store } from '../src/store/store.js';
 import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
+import {
+  DEFAULT_TASK_TIMEOUT_MS,
+  DELIVERY_GRACE_MS,
+  MIN_HEARTBEAT_LEASE_MS,
+  TIMEOUT_GRACE_MS,
+} from '../src/store/task-lease.js';
 
 export interface OpenedStore {
   store: Store;
@@ -147,12 +153,12 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       const n = fresh('report');
       const id = await store.createJob(job([n], 0, 100), at(0));
       await store.claimNextTask(n, at(1));
-      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'running' }, at(2)), { kind: 'updated' });
+      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'running' }, at(2)), { kind: 'updated', stopRequested: false });
       let status = (await store.listTaskStatuses(id, {}, at(3)))?.items[0];
       assert.equal(status?.status, 'running');
       assert.equal(status?.lastUpdated.getTime(), at(2).getTime());
       const result = { exitCode: 1, reason: 'exit error', output: 'line 1\nstderr ✗\n' };
-      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'failed', result }, at(4)), { kind: 'updated' });
+      assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'failed', result }, at(4)), { kind: 'updated', stopRequested: false });
       status = (await store.listTaskStatuses(id, {}, at(500)))?.items[0];
       assert.equal(status?.status, 'failed', 'a finished task does not expire');
       assert.deepEqual(status?.result, result);
@@ -185,15 +191,198 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       await store.reportStatus(b, { jobId: id, status: 'success', result: { exitCode: 0, reason: '' } }, at(2));
       const outcome = await store.cancelJob(id, at(3));
       assert.equal(outcome?.cancelled, 1);
+      assert.equal(outcome?.stopping, 1, 'the handed-out task is asked to stop');
       assert.equal(outcome?.summary.cancelled, 1);
-      assert.equal(outcome?.summary.pending, 1);
+      assert.equal(outcome?.summary.pending, 1, 'it stays pending until its node answers or its lease ends');
       assert.equal(outcome?.summary.success, 1);
       assert.equal(await store.claimNextTask(c, at(4)), undefined);
       assert.deepEqual(await store.reportStatus(c, { jobId: id, status: 'running' }, at(5)), {
         kind: 'final',
         status: 'cancelled',
       });
-      assert.equal((await store.cancelJob(id, at(6)))?.cancelled, 0, 'cancelling twice changes nothing');
+      const again = await store.cancelJob(id, at(6));
+      assert.equal(again?.cancelled, 0, 'cancelling twice changes nothing');
+      assert.equal(again?.stopping, 0);
+    });
+
+    const seconds = (ms: number) => ms / 1000;
+    const statusOf = async (id: string, when: Date) => (await store.listTaskStatuses(id, {}, when))?.items[0]?.status;
+    const filtered = async (id: string, status: Parameters<Store['listTaskStatuses']>[1]['status'], when: Date) =>
+      (await store.listTaskStatuses(id, { status }, when))?.items.map((s) => s.node.name) ?? [];
+
+    describe('leases', () => {
+
+      it('times out a task handed out but never reported running after the delivery grace, everywhere at once', async () => {
+        const [a, b] = [fresh('deliver'), fresh('deliver')];
+        const id = await store.createJob(job([a, b], 0, 100_000), at(0));
+        await store.claimNextTask(a, at(10));
+        const justBefore = at(10 + seconds(DELIVERY_GRACE_MS));
+        const justAfter = at(10 + seconds(DELIVERY_GRACE_MS) + 1);
+        assert.equal(await statusOf(id, justBefore), 'pending');
+        assert.deepEqual(await filtered(id, 'pending', justBefore), [a.name]);
+        assert.deepEqual(await filtered(id, 'timed_out', justBefore), []);
+        assert.equal(await statusOf(id, justAfter), 'timed_out');
+        assert.deepEqual(await filtered(id, 'timed_out', justAfter), [a.name]);
+        assert.deepEqual(await filtered(id, 'pending', justAfter), []);
+        const summary = await store.getJobSummary(id, justAfter);
+        assert.equal(summary?.summary.timed_out, 1);
+        assert.equal(summary?.summary.pending, 0);
+        assert.equal(summary?.summary.queued, 1);
+        assert.equal((await store.getJob(id, justAfter))?.summary.timed_out, 1);
+        const listed = await store.listJobs({ limit: 1 }, justAfter);
+        assert.equal(listed.items[0]?.id, id);
+        assert.equal(listed.items[0]?.summary.timed_out, 1);
+      });
+
+      it('keeps a running task with heartbeats alive for max(2 min, 4 x interval) after each report', async () => {
+        const n = fresh('heartbeat');
+        const id = await store.createJob(job([n], 0, 1_000_000), at(0));
+        await store.claimNextTask(n, at(1));
+        const running = { jobId: id, status: 'running' as const, heartbeatIntervalMs: 60_000 };
+        await store.reportStatus(n, running, at(2));
+        // 4 x 60 s = 240 s, more than the 2 min floor.
+        assert.equal(await statusOf(id, at(2 + 240)), 'running');
+        assert.equal(await statusOf(id, at(2 + 241)), 'timed_out');
+        // A provider that runs for hours on a live node: a heartbeat every minute keeps it running.
+        for (let t = 62; t <= 3 * 3600; t += 60) {
+          assert.deepEqual(await store.reportStatus(n, running, at(t)), { kind: 'updated', stopRequested: false });
+        }
+        assert.equal(await statusOf(id, at(3 * 3600 + 100)), 'running');
+        // A short interval still gets the 2 min floor.
+        const m = fresh('heartbeat');
+        const other = await store.createJob(job([m], 0, 1_000_000), at(0));
+        await store.claimNextTask(m, at(1));
+        await store.reportStatus(m, { jobId: other, status: 'running', heartbeatIntervalMs: 5_000 }, at(2));
+        assert.equal(await statusOf(other, at(2 + seconds(MIN_HEARTBEAT_LEASE_MS))), 'running');
+        assert.equal(await statusOf(other, at(3 + seconds(MIN_HEARTBEAT_LEASE_MS))), 'timed_out');
+      });
+
+      it('judges a running task without heartbeats by its timeout, or the default, plus the grace', async () => {
+        const [a, b] = [fresh('noheartbeat'), fresh('noheartbeat')];
+        const withTimeout = await store.createJob(job([a], 0, 1_000_000, { timeout: '10m' }), at(0));
+        const withoutTimeout = await store.createJob(job([b], 0, 1_000_000), at(0));
+        for (const [n, id] of [[a, withTimeout], [b, withoutTimeout]] as const) {
+          await store.claimNextTask(n, at(1));
+          await store.reportStatus(n, { jobId: id, status: 'running' }, at(2));
+        }
+        const grace = seconds(TIMEOUT_GRACE_MS);
+        assert.equal(await statusOf(withTimeout, at(2 + 600 + grace)), 'running');
+        assert.equal(await statusOf(withTimeout, at(3 + 600 + grace)), 'timed_out');
+        const fallback = seconds(DEFAULT_TASK_TIMEOUT_MS);
+        assert.equal(await statusOf(withoutTimeout, at(2 + fallback + grace)), 'running');
+        assert.equal(await statusOf(withoutTimeout, at(3 + fallback + grace)), 'timed_out');
+      });
+
+      it('lets a late success or failed replace timed_out, but not a late running', async () => {
+        const [a, b] = [fresh('late'), fresh('late')];
+        const id = await store.createJob(job([a, b], 0, 1_000_000), at(0));
+        await store.claimNextTask(a, at(1));
+        await store.claimNextTask(b, at(1));
+        const late = at(1000);
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'running' }, late), { kind: 'final', status: 'timed_out' });
+        assert.equal(await statusOf(id, late), 'timed_out');
+        const result = { exitCode: 0, reason: '' };
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'success', result }, late), {
+          kind: 'updated',
+          stopRequested: false,
+        });
+        assert.deepEqual(await store.reportStatus(b, { jobId: id, status: 'failed', result: { exitCode: 3, reason: 'exit error' } }, late), {
+          kind: 'updated',
+          stopRequested: false,
+        });
+        const statuses = (await store.listTaskStatuses(id, {}, at(2000)))?.items;
+        assert.deepEqual(statuses?.map((s) => s.status), ['success', 'failed']);
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'failed' }, at(2001)), { kind: 'final', status: 'success' });
+      });
+
+      it('pages through timed-out tasks with the status filter, agreeing with the counts and the node overview', async () => {
+        const nodes = Array.from({ length: 7 }, () => fresh('leasepage'));
+        const id = await store.createJob(job(nodes, 0, 1_000_000), at(0));
+        for (const n of nodes.slice(0, 5)) await store.claimNextTask(n, at(1));
+        await store.reportStatus(nodes[1] as NodeRef, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(100));
+        const later = at(200);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listTaskStatuses(id, { status: 'timed_out', limit: 2, ...(cursor ? { cursor } : {}) }, later);
+          assert.ok(page && page.items.every((s) => s.status === 'timed_out'));
+          seen.push(...page.items.map((s) => s.node.name));
+          cursor = page.nextCursor;
+        } while (cursor);
+        assert.deepEqual(seen, [0, 2, 3, 4].map((i) => (nodes[i] as NodeRef).name));
+        assert.deepEqual(await filtered(id, 'running', later), [(nodes[1] as NodeRef).name]);
+        const summary = await store.getJobSummary(id, later);
+        assert.equal(summary?.summary.timed_out, 4);
+        assert.equal(summary?.summary.running, 1);
+        assert.equal(summary?.summary.queued, 2);
+        const overview = await store.listNodes({ limit: 50, cursor: `org/${(nodes[0] as NodeRef).name.slice(0, -1)}` }, later);
+        const first = overview.items.find((item) => item.node.name === (nodes[0] as NodeRef).name);
+        assert.ok(first, 'the node is listed');
+        assert.equal(first.tasks.timed_out, 1);
+        assert.equal(first.tasks.pending, 0);
+      });
+    });
+
+    describe('cancel of handed-out tasks', () => {
+      it('asks the node of a running task to stop, takes its cancelled report, and ends it cancelled', async () => {
+        const [a, b, c] = [fresh('stop'), fresh('stop'), fresh('stop')];
+        const id = await store.createJob(job([a, b, c], 0, 1_000_000), at(0));
+        for (const n of [a, b]) {
+          await store.claimNextTask(n, at(1));
+          await store.reportStatus(n, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(2));
+        }
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'cancelled' }, at(3)), { kind: 'cancel_not_requested' });
+        const outcome = await store.cancelJob(id, at(10));
+        assert.deepEqual([outcome?.cancelled, outcome?.stopping, outcome?.nodeTargeted], [1, 2, true]);
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(20)), {
+          kind: 'updated',
+          stopRequested: true,
+        });
+        const result = { exitCode: -1, reason: 'cancelled', output: 'so far\n' };
+        assert.deepEqual(await store.reportStatus(a, { jobId: id, status: 'cancelled', result }, at(25)), {
+          kind: 'updated',
+          stopRequested: false,
+        });
+        const [statusA] = (await store.listTaskStatuses(id, {}, at(26)))?.items ?? [];
+        assert.equal(statusA?.status, 'cancelled');
+        assert.deepEqual(statusA?.result, result);
+        // b's node never answers: its lease ends, and a stop-requested task whose lease ended is cancelled.
+        assert.equal((await store.listTaskStatuses(id, {}, at(60)))?.items[1]?.status, 'running');
+        const afterLease = at(2 + seconds(MIN_HEARTBEAT_LEASE_MS) + 1);
+        assert.equal((await store.listTaskStatuses(id, {}, afterLease))?.items[1]?.status, 'cancelled');
+        assert.deepEqual(await filtered(id, 'cancelled', afterLease), [a.name, b.name, c.name]);
+        assert.deepEqual(await filtered(id, 'timed_out', afterLease), []);
+        assert.equal((await store.getJobSummary(id, afterLease))?.summary.cancelled, 3);
+      });
+
+      it('keeps the final report of a node that cannot be told to stop', async () => {
+        const n = fresh('oldclient');
+        const id = await store.createJob(job([n], 0, 1_000_000), at(0));
+        await store.claimNextTask(n, at(1));
+        await store.reportStatus(n, { jobId: id, status: 'running' }, at(2));
+        assert.equal((await store.cancelJob(id, at(3)))?.stopping, 1);
+        const result = { exitCode: 0, reason: '' };
+        assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'success', result }, at(4)), {
+          kind: 'updated',
+          stopRequested: false,
+        });
+        assert.equal(await statusOf(id, at(5)), 'success');
+      });
+
+      it('cancels one node\'s task only, and says when the job does not target the node', async () => {
+        const [a, b, c] = [fresh('one'), fresh('one'), fresh('one')];
+        const id = await store.createJob(job([a, b, c], 0, 1_000_000), at(0));
+        await store.claimNextTask(a, at(1));
+        const stopA = await store.cancelJob(id, at(2), a);
+        assert.deepEqual([stopA?.cancelled, stopA?.stopping, stopA?.nodeTargeted], [0, 1, true]);
+        const cancelB = await store.cancelJob(id, at(2), b);
+        assert.deepEqual([cancelB?.cancelled, cancelB?.stopping], [1, 0]);
+        assert.equal(await store.claimNextTask(b, at(3)), undefined);
+        assert.equal((await store.claimNextTask(c, at(3)))?.jobId, id, 'the other nodes carry on');
+        const stranger = await store.cancelJob(id, at(4), fresh('stranger'));
+        assert.equal(stranger?.nodeTargeted, false);
+        assert.equal(stranger?.cancelled, 0);
+      });
     });
 
     it('counts statuses per job and filters and pages the status list', async () => {
@@ -203,7 +392,7 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       await store.reportStatus(nodes[0] as NodeRef, { jobId: id, status: 'running' }, at(2));
       const summary = await store.getJobSummary(id, at(3));
       assert.deepEqual(summary?.summary, {
-        queued: 4, pending: 2, running: 1, success: 0, failed: 0, expired: 0, cancelled: 0,
+        queued: 4, pending: 2, running: 1, success: 0, failed: 0, timed_out: 0, expired: 0, cancelled: 0,
       });
 
       const seen: NodeRef[] = [];
@@ -305,7 +494,7 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.equal(nodeA?.tasks.failed, 1);
         assert.equal(nodeB?.lastCheckIn, undefined, 'targeted, never polled');
         // b's second task's window ended at 10 s: it reads as expired at 50 s.
-        assert.deepEqual(nodeB?.tasks, { queued: 1, pending: 0, running: 0, success: 0, failed: 0, expired: 1, cancelled: 0 });
+        assert.deepEqual(nodeB?.tasks, { queued: 1, pending: 0, running: 0, success: 0, failed: 0, timed_out: 0, expired: 1, cancelled: 0 });
         assert.equal(nodeC?.tasks.expired, 1);
       });
 
@@ -348,8 +537,8 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       assert.equal((await store.getJobSummary(id, at(1)))?.createdBy, 'alice');
       const listed = (await store.listJobs({ limit: 100 }, at(1))).items.find((entry) => entry.id === id);
       assert.equal(listed?.createdBy, 'alice');
-      await store.cancelJob(id, at(2), 'bob');
-      await store.cancelJob(id, at(3), 'carol');
+      await store.cancelJob(id, at(2), undefined, 'bob');
+      await store.cancelJob(id, at(3), undefined, 'carol');
       const cancelled = await store.getJobSummary(id, at(4));
       assert.deepEqual([cancelled?.createdBy, cancelled?.cancelledBy], ['alice', 'carol']);
       assert.equal((await store.getJob(id, at(4)))?.job.cancelledBy, 'carol');

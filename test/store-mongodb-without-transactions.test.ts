@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { MongoStore } from '../src/store/mongodb/mongo-store.js';
+import { DELIVERY_GRACE_MS } from '../src/store/task-lease.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
 import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
 
@@ -72,9 +73,10 @@ if ('target' in mongo) {
       assert.equal((await store.claimNextTask(node, at(60)))?.jobId, complete);
     });
 
-    it('treats a task whose hand-out a stopped poll recorded as handed out, and marks it pending', async () => {
+    it('ends a task whose claim stopped after its hand-out record visibly: pending, then timed_out by its lease', async () => {
       const node = { org: 'org', name: 'stopped-poll' };
-      const id = await store.createJob(job([node], 0, 100), at(0));
+      const id = await store.createJob(job([node], 0, 100_000), at(0));
+      // What a claim that stopped between its two writes leaves: the hand-out record, the task still queued.
       await db.collection('handouts').insertOne({
         _id: `${id}:org/stopped-poll` as unknown as ObjectId, node: 'org/stopped-poll', jobId: new ObjectId(id), at: at(1),
       });
@@ -82,6 +84,14 @@ if ('target' in mongo) {
       const status = (await store.listTaskStatuses(id, {}, at(3)))?.items[0];
       assert.equal(status?.status, 'pending');
       assert.equal(await store.claimNextTask(node, at(4)), undefined);
+      // No node received it, so none reports: the lease from the hand-out ends it.
+      const afterGrace = at(1 + DELIVERY_GRACE_MS / 1000 + 1);
+      assert.equal((await store.listTaskStatuses(id, {}, afterGrace))?.items[0]?.status, 'timed_out');
+      assert.equal((await store.getJobSummary(id, afterGrace))?.summary.timed_out, 1);
+      assert.deepEqual(
+        (await store.listTaskStatuses(id, { status: 'timed_out' }, afterGrace))?.items.map((s) => s.node.name),
+        ['stopped-poll'],
+      );
     });
 
     it('hands each task out once to concurrent polls through two separately connected stores', async () => {

@@ -70,7 +70,8 @@ const KNOWN_SETTINGS = new Set([
   'heartbeat',
 ]);
 
-const DEFAULTS = {
+/** The defaults of the optional durations, as the README lists them (`init` writes them out). */
+export const DEFAULTS = {
   request_timeout: '30s',
   shutdown_grace: '30s',
   max_backoff: '5m',

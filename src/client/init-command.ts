@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, defaultStateDir, parseClientConfig } from './config.js';
+import { ConfigError, DEFAULTS, defaultStateDir, parseClientConfig } from './config.js';
 
 export const INIT_USAGE = `usage: foodtruck-client init --server URL --org ORG --name NAME [options]
 
@@ -50,7 +50,6 @@ const OPTIONS = {
 /** The README's defaults for what the client itself does not default. */
 const DEFAULT_INTERVAL = '5m';
 const DEFAULT_CHEF_KEY_PATH = '/etc/chef/client.pem';
-const DURATION_DEFAULTS = { request_timeout: '30s', shutdown_grace: '30s', max_backoff: '5m' };
 
 /** Where the README installs providers; Windows has no such convention, so nothing there. */
 function defaultProvidersPath(platform: NodeJS.Platform): string | undefined {
@@ -126,7 +125,7 @@ function init(args: string[], io: InitIo): number {
     interval: values.interval ?? DEFAULT_INTERVAL,
     ...(providersPath === undefined ? {} : { providers_path: providersPath.split(delimiter).map(absolute).join(delimiter) }),
     state_dir: absolute(values['state-dir'] ?? defaultStateDir(io.platform, io.env)),
-    ...DURATION_DEFAULTS,
+    ...DEFAULTS,
   };
   check(config, io);
 

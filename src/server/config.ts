@@ -2,6 +2,8 @@
 // server with a message naming the variable and what it expected.
 
 import path from 'node:path';
+import { DEFAULT_TASK_TIMEOUT_MS } from '../store/task-lease.js';
+import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
 import { NODE_AUTH_MODES, type NodeAuthMode } from './node-auth.js';
 
 export type StoreConfig =
@@ -24,6 +26,8 @@ export interface ServerConfig {
   logLevel: string;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
+  /** FOODTRUCK_DEFAULT_TASK_TIMEOUT: how long a task without `timeout` may run on a node that sends no heartbeats. */
+  defaultTaskTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +93,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel,
     maxJobNodes: readPositiveInteger(env, 'FOODTRUCK_MAX_JOB_NODES', 100_000),
     jobBodyLimitBytes: readPositiveInteger(env, 'FOODTRUCK_JOB_BODY_LIMIT', 64 * 1024 * 1024),
+    defaultTaskTimeoutMs: readDuration(env, 'FOODTRUCK_DEFAULT_TASK_TIMEOUT', DEFAULT_TASK_TIMEOUT_MS),
   };
 }
 
@@ -126,6 +131,16 @@ function readPositiveInteger(env: NodeJS.ProcessEnv, variable: string, fallback:
     throw new ConfigError(variable, `must be a whole number greater than 0, got "${text}"`);
   }
   return Number(text);
+}
+
+function readDuration(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = nonEmpty(env[variable]);
+  if (text === undefined) return fallback;
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms <= 0 || !Number.isSafeInteger(Math.round(ms))) {
+    throw new ConfigError(variable, `must be a positive Go duration such as "${formatGoDuration(fallback)}" or "90m", got "${text}"`);
+  }
+  return Math.round(ms);
 }
 
 function readBoolean(env: NodeJS.ProcessEnv, variable: string, fallback: boolean): boolean {

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     process.stderr.write(`foodtruck-server: configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { defaultTaskTimeoutMs: config.defaultTaskTimeoutMs });
   const { app } = await buildApp({
     store,
     keys,

@@ -8,7 +8,7 @@ import {
   claimedTaskResponseSchema,
   createJobRequestSchema,
   createJobResponseSchema,
-  emptyResponseSchema,
+  statusReportResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
   jobDetailResponseSchema,
@@ -160,14 +160,23 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'POST',
     path: '/admin/jobs/:job_id/cancel',
-    summary: 'Cancel the job\'s tasks that no node has picked up yet',
+    summary: 'Cancel the job\'s tasks that no node has picked up yet, and ask the nodes running the others to stop',
     tag: 'jobs',
     auth: 'admin',
-    parameters: [jobIdParameter],
+    parameters: [
+      jobIdParameter,
+      {
+        name: 'node',
+        in: 'query',
+        description: 'only this node\'s task: "org/name"',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,255}/[A-Za-z0-9_.:@-]{1,255}$' },
+      },
+    ],
     answers: {
-      200: { description: 'how many were cancelled, and the counts after', json: cancelJobResponseSchema },
+      200: { description: 'how many were cancelled and asked to stop, and the counts after', json: cancelJobResponseSchema },
+      400: error('node is not "org/name"'),
       401: unauthorized,
-      404: error('{"message":"job not found"}'),
+      404: error('{"message":"job not found"}, or the job does not target the node'),
     },
   },
   {
@@ -257,15 +266,17 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'node',
     parameters: nodeParameters,
     requestBody: {
-      description: `status is one of ${REPORTABLE_STATUSES.join(', ')}; result is optional`,
+      description:
+        `status is one of ${REPORTABLE_STATUSES.join(', ')}, or cancelled for a task an administrator asked to stop; ` +
+        'result is optional',
       json: statusReportSchema,
     },
     answers: {
-      200: { description: 'recorded', json: emptyResponseSchema },
+      200: { description: 'recorded: {}, or {"cancel": true} when the node should stop the task', json: statusReportResponseSchema },
       400: error('job_id missing, status not one of (pending,running,failed,success), or a malformed body'),
       401: unauthorized,
       404: error('the job never targeted this node'),
-      409: error('the task is already final and cannot change'),
+      409: error('the task is already final and cannot change (a late success or failed still replaces timed_out)'),
     },
   },
   {

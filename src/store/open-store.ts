@@ -2,18 +2,20 @@ import type { StoreConfig } from '../server/config.js';
 import { MongoStore } from './mongodb/mongo-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
+import type { LeasePolicy } from './task-lease.js';
 
 /** Opens the store the configuration names, migrated and ready. */
-export async function openStore(config: StoreConfig): Promise<Store> {
+export async function openStore(config: StoreConfig, leasePolicy: LeasePolicy): Promise<Store> {
   switch (config.kind) {
     case 'sqlite':
-      return SqliteStore.open(config.dataDir);
+      return SqliteStore.open(config.dataDir, leasePolicy);
     case 'mongodb':
       // Timeouts are tuned in the connection string itself (see client-options.ts).
       return MongoStore.connect({
         connectionString: config.connectionString,
         databaseName: config.databaseName,
         cosmos: config.cosmos,
+        leasePolicy,
       });
   }
 }

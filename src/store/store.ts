@@ -112,14 +112,21 @@ export interface ClaimedTask {
 }
 
 export type ReportOutcome =
-  | { kind: 'updated' }
+  /** `stopRequested`: an administrator asked to stop this task; the node is told so in the answer. */
+  | { kind: 'updated'; stopRequested: boolean }
   | { kind: 'not_targeted' }
-  | { kind: 'final'; status: TaskStatus };
+  | { kind: 'final'; status: TaskStatus }
+  /** A `cancelled` report for a task whose stop nobody requested. */
+  | { kind: 'cancel_not_requested' };
 
 export interface CancelOutcome {
   /** Tasks that were still queued and are now cancelled. */
   cancelled: number;
+  /** Handed-out tasks (pending or running at `now`) that this call asked to stop. */
+  stopping: number;
   summary: StatusCounts;
+  /** False when a node was named and the job does not target it: nothing changed. */
+  nodeTargeted: boolean;
 }
 
 /**
@@ -165,17 +172,27 @@ export interface Store {
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,
-   * marking it `pending`. A task is handed out at most once, whatever the concurrency. An empty
-   * poll must not write.
+   * marking it `pending` with a lease of `leaseAtHandOut(now)` (task-lease.ts). A task is handed
+   * out at most once, whatever the concurrency. An empty poll must not write.
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
-  /** Records a node's report on one of its tasks, unless the task is final or was never targeted. */
+  /**
+   * Records a node's report on one of its tasks, with the lease `leaseAfterReport` gives, unless
+   * the task was never targeted, or is final at `now` (task-expiry.ts). Two exceptions to "final":
+   * a task that ended by its lease (`timed_out`, or `cancelled` after a stop request) takes a late
+   * `success` or `failed` (the node's own word wins; a late `running` or `pending` does not reopen
+   * it), and a `cancelled` report is taken only for a task whose stop was requested
+   * (`cancel_not_requested` otherwise, whatever its status).
+   */
   reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome>;
   /**
-   * Cancels the job's tasks that no node has picked up yet; undefined for an unknown job. With
-   * `cancelledBy`, the job records it as its `cancelledBy` (the latest cancel's name wins).
+   * Cancels the job's tasks that no node has picked up yet, and asks the nodes of its handed-out
+   * tasks (pending or running at `now`) to stop them: the answer to their next report says so,
+   * and a stop-requested task whose lease then ends reads `cancelled`. With `node`, only that
+   * node's task. Undefined for an unknown job. With `cancelledBy` (an admin key's name), the job
+   * records it as its `cancelledBy`: the latest cancel's name wins.
    */
-  cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined>;
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined>;
   /**
    * Remembers when nodes last polled. Called with a batch gathered in memory (one entry per node,
    * a few seconds' worth), never once per poll. Keeps the later of the stored and the given time

@@ -51,6 +51,12 @@ export const statusReportSchema = {
     job_id: { type: 'string' },
     status: { type: 'string' },
     result: taskResultSchema,
+    heartbeat_interval: {
+      type: 'string',
+      description:
+        'Go duration ("30s", at most 1h): the node re-reports running this often while the provider runs; ' +
+        'its task then times out when no report came for max(2m, 4 x interval)',
+    },
   },
 } as const;
 
@@ -203,11 +209,16 @@ export const statusPageResponseSchema = {
 
 export const cancelJobResponseSchema = {
   type: 'object',
-  required: ['id', 'cancelled', 'summary'],
+  required: ['id', 'cancelled', 'stopping', 'summary'],
   additionalProperties: false,
   properties: {
     id: jobId,
     cancelled: { type: 'integer', minimum: 0, description: 'tasks that were still queued and are now cancelled' },
+    stopping: {
+      type: 'integer',
+      minimum: 0,
+      description: 'handed-out tasks (pending or running) whose nodes this call asked to stop, at their next report',
+    },
     summary: statusCountsSchema,
   },
 } as const;
@@ -220,6 +231,18 @@ export const claimedTaskResponseSchema = {
 } as const;
 
 export const emptyResponseSchema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const statusReportResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cancel: {
+      type: 'boolean',
+      enum: [true],
+      description: 'present when an administrator asked to stop this task: stop the provider and report cancelled',
+    },
+  },
+} as const;
 
 export const nodeOverviewResponseSchema = {
   type: 'object',

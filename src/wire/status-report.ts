@@ -1,6 +1,7 @@
 import type { Parsed } from './job-request.js';
 import { INVALID_REQUEST_JSON } from './job-request.js';
-import { REPORTABLE_STATUSES, isReportableStatus, type ReportableStatus } from './task-status.js';
+import { parseGoDuration } from './go-duration.js';
+import { REPORTABLE_STATUSES, isReportableStatus, type NodeReportStatus } from './task-status.js';
 import { statusReportSchema } from './schemas.js';
 import { compileShapeCheck } from './shape-check.js';
 
@@ -12,9 +13,15 @@ export interface TaskResult {
 
 export interface StatusReport {
   jobId: string;
-  status: ReportableStatus;
+  /** `cancelled` is accepted only for a task whose stop was requested: the store decides. */
+  status: NodeReportStatus;
   result?: TaskResult;
+  /** `heartbeat_interval`: the node re-reports `running` this often while the provider runs. */
+  heartbeatIntervalMs?: number;
 }
+
+/** Longer heartbeat intervals are refused: a lease of four of them would hide a dead node for days. */
+export const MAX_HEARTBEAT_INTERVAL_MS = 3_600_000;
 
 /** The server keeps this much of a provider's output: its tail, where failures usually show. */
 export const MAX_OUTPUT_BYTES = 64 * 1024;
@@ -25,7 +32,11 @@ interface RawStatusReport {
   job_id?: string;
   status?: string;
   result?: { exit_code?: number; reason?: string; output?: string };
+  heartbeat_interval?: string;
 }
+
+/** The seed's answer to a status it does not know; also to `cancelled` for a task nobody asked to stop. */
+export const STATUS_MESSAGE = `status must be one of (${REPORTABLE_STATUSES.join(',')})`;
 
 /** Validates a node's status report in the contract's order, answering its exact messages. */
 export function parseStatusReport(body: unknown): Parsed<StatusReport> {
@@ -33,10 +44,15 @@ export function parseStatusReport(body: unknown): Parsed<StatusReport> {
   const shapeProblem = checkShape(raw);
   if (shapeProblem) return { ok: false, message: `${INVALID_REQUEST_JSON}: ${shapeProblem}` };
   if (!raw.job_id) return { ok: false, message: 'job_id must be provided' };
-  if (!isReportableStatus(raw.status)) {
-    return { ok: false, message: `status must be one of (${REPORTABLE_STATUSES.join(',')})` };
-  }
+  if (!isReportableStatus(raw.status) && raw.status !== 'cancelled') return { ok: false, message: STATUS_MESSAGE };
   const report: StatusReport = { jobId: raw.job_id, status: raw.status };
+  if (raw.heartbeat_interval !== undefined) {
+    const intervalMs = parseGoDuration(raw.heartbeat_interval);
+    if (intervalMs === undefined || intervalMs <= 0 || intervalMs > MAX_HEARTBEAT_INTERVAL_MS) {
+      return { ok: false, message: 'heartbeat_interval must be a positive Go duration of at most 1h, such as "30s"' };
+    }
+    report.heartbeatIntervalMs = intervalMs;
+  }
   if (raw.result) {
     // The seed's Go client always sent both fields; a missing one reads as its zero value there too.
     const result: TaskResult = { exitCode: raw.result.exit_code ?? 0, reason: raw.result.reason ?? '' };

@@ -59,11 +59,11 @@ seconds late.`,
     }
     context.write(
       `${renderTable(
-        ['NODE', 'LAST CHECK-IN', 'QUEUED', 'PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'EXPIRED', 'CANCELLED'],
+        ['NODE', 'LAST CHECK-IN', 'QUEUED', 'PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'TIMED OUT', 'EXPIRED', 'CANCELLED'],
         nodes.map((node) => [
           node.node_name,
           node.last_check_in === null ? 'never' : `${ago(node.last_check_in, now)} (${node.last_check_in})`,
-          ...(['queued', 'pending', 'running', 'success', 'failed', 'expired', 'cancelled'] as const).map((s) => String(node.tasks[s])),
+          ...(['queued', 'pending', 'running', 'success', 'failed', 'timed_out', 'expired', 'cancelled'] as const).map((s) => String(node.tasks[s])),
         ]),
       )}\n`,
     );

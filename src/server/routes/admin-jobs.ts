@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store, TaskStatusQuery } from '../../store/store.js';
 import { isJobId } from '../../wire/job-id.js';
-import { parseJobRequest } from '../../wire/job-request.js';
+import { parseJobRequest, type NodeRef } from '../../wire/job-request.js';
+import { isValidNodePart } from '../../wire/names.js';
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
@@ -110,13 +111,18 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     return { statuses: page.items.map(nodeStatusJson), next_cursor: page.nextCursor ?? null };
   });
 
-  app.post<{ Params: JobParams }>('/admin/jobs/:job_id/cancel', async (request) => {
+  app.post<{ Params: JobParams; Querystring: { node?: string } }>('/admin/jobs/:job_id/cancel', async (request) => {
     const { job_id: jobId } = request.params;
-    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date(), request.adminName) : undefined;
+    const node = request.query.node === undefined ? undefined : readNodeName(request.query.node);
+    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date(), node, request.adminName) : undefined;
     if (!outcome) throw notFound(JOB_NOT_FOUND);
+    if (!outcome.nodeTargeted) throw notFound(`job ${jobId} does not target node ${request.query.node}`);
     metrics.tasksCancelled.inc(outcome.cancelled);
-    request.log.info({ job_id: jobId, cancelled: outcome.cancelled, cancelled_by: request.adminName }, 'job cancelled');
-    return { id: jobId, cancelled: outcome.cancelled, summary: outcome.summary };
+    request.log.info(
+      { job_id: jobId, node: request.query.node, cancelled: outcome.cancelled, stopping: outcome.stopping, cancelled_by: request.adminName },
+      'job cancelled',
+    );
+    return { id: jobId, cancelled: outcome.cancelled, stopping: outcome.stopping, summary: outcome.summary };
   });
 
   async function statusesOf(jobId: string, query: TaskStatusQuery, now: Date) {
@@ -124,6 +130,15 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!page) throw notFound(JOB_NOT_FOUND);
     return page;
   }
+}
+
+/** `org/name`, as `node_name` is written in statuses. */
+function readNodeName(text: string): NodeRef {
+  const [org, name, ...rest] = text.split('/');
+  if (org === undefined || name === undefined || rest.length > 0 || !isValidNodePart(org) || !isValidNodePart(name)) {
+    throw badRequest('node must be "org/name": each part 1 to 255 letters, digits, ".", "_", "-", ":" or "@"');
+  }
+  return { org, name };
 }
 
 function readStatusQuery(query: StatusesQuery) {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/store.js';
 import type { NodeRef } from '../../wire/job-request.js';
 import { isValidNodePart } from '../../wire/names.js';
-import { parseStatusReport } from '../../wire/status-report.js';
+import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
@@ -28,6 +28,8 @@ interface NodeParams {
 /** The fleet's steady-state answer, serialized once. */
 const NO_TASKS_AVAILABLE = JSON.stringify({ message: 'no tasks available' });
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+const STOP_ANSWER = { cancel: true } as const;
 
 const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
 
@@ -63,9 +65,12 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
           throw notFound(`job ${parsed.value.jobId} has no task for node ${node.org}/${node.name}`);
         case 'final':
           throw conflict(`task is already ${outcome.status} and cannot change`);
+        case 'cancel_not_requested':
+          throw badRequest(STATUS_MESSAGE);
         case 'updated':
           metrics.statusesReported.inc({ status: parsed.value.status });
-          return {};
+          // An administrator asked to stop this task: the node learns it here, at its sign of life.
+          return outcome.stopRequested ? STOP_ANSWER : {};
       }
     },
   );

@@ -21,7 +21,8 @@ import {
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import { isJobId } from '../../wire/job-id.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
-import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { decideReport } from '../report-decision.js';
 import {
   InvalidCursorError,
   StoreUnavailableError,
@@ -46,7 +47,14 @@ import {
   type TaskStatusQuery,
 } from '../store.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
-import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
+import { effectiveCounts, effectiveStatus, storedConditionsMeaning, type StoredCount, type StoredCondition } from '../task-expiry.js';
+import {
+  DEFAULT_LEASE_POLICY,
+  leaseAfterReport,
+  leaseAtHandOut,
+  leaseForUnleasedTask,
+  type LeasePolicy,
+} from '../task-lease.js';
 import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import {
@@ -66,6 +74,7 @@ export interface MongoStoreOptions {
   /** Azure Cosmos DB's MongoDB API: collections are created with their shard keys. */
   cosmos?: boolean;
   timeouts?: Partial<MongoTimeouts>;
+  leasePolicy?: LeasePolicy;
 }
 
 interface JobDocument {
@@ -104,6 +113,10 @@ interface TaskDocument {
   windowEnd: Date;
   updatedAt: Date;
   result?: TaskResult;
+  /** While handed out (pending or running): see task-lease.ts. */
+  leaseExpiresAt?: Date | null;
+  /** An administrator asked the node to stop it. */
+  stopRequested?: boolean;
 }
 
 interface HandOutDocument {
@@ -161,6 +174,7 @@ export class MongoStore implements Store {
   readonly #handOuts: Collection<HandOutDocument>;
   readonly #checkIns: Collection<CheckInDocument>;
   readonly #nodeKeys: Collection<NodeKeyDocument>;
+  readonly #leasePolicy: LeasePolicy;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
   static async connect(options: MongoStoreOptions): Promise<MongoStore> {
@@ -175,7 +189,9 @@ export class MongoStore implements Store {
       await client.connect();
       const db = client.db(options.databaseName);
       await setUpCollections(db, options.cosmos ? DEPLOYMENT_PROFILES.cosmos : DEPLOYMENT_PROFILES.mongodb);
-      return new MongoStore(client, db);
+      const store = new MongoStore(client, db, options.leasePolicy ?? DEFAULT_LEASE_POLICY);
+      await store.#leaseUnleasedTasks(new Date());
+      return store;
     } catch (error) {
       await client.close().catch(() => undefined);
       if (isUnavailableError(error)) {
@@ -185,7 +201,8 @@ export class MongoStore implements Store {
     }
   }
 
-  private constructor(client: MongoClient, db: Db) {
+  private constructor(client: MongoClient, db: Db, leasePolicy: LeasePolicy) {
+    this.#leasePolicy = leasePolicy;
     this.#client = client;
     this.#db = db;
     this.#jobs = db.collection<JobDocument>(JOBS_COLLECTION);
@@ -265,13 +282,16 @@ export class MongoStore implements Store {
       const job = await this.#findJob(jobId);
       if (!job) return undefined;
       const after = query.cursor === undefined ? -1 : parseIndexCursor(query.cursor);
-      const stored = query.status ? storedStatusesMeaning(query.status, job.windowEnd, now) : undefined;
+      const stored = query.status ? storedConditionsMeaning(query.status, job.windowEnd, now) : undefined;
       if (stored?.length === 0) return { items: [] };
       const filter: Filter<TaskDocument> = { jobId: job._id, idx: { $gt: after } };
-      if (stored) filter.status = { $in: stored };
+      if (stored) {
+        filter.status = { $in: [...new Set(stored.map((condition) => condition.status))] };
+        filter.$or = stored.map((condition) => filterOf(condition, now));
+      }
       if (query.nodeContains) filter.node = { $regex: escapeRegExp(query.nodeContains), $options: 'i' };
       let cursor = this.#tasks.find(filter, {
-        projection: { _id: 0, idx: 1, org: 1, name: 1, status: 1, updatedAt: 1, result: 1 },
+        projection: { _id: 0, idx: 1, org: 1, name: 1, status: 1, updatedAt: 1, result: 1, leaseExpiresAt: 1, stopRequested: 1 },
         sort: BY_JOB_ORDER,
       });
       if (query.limit !== undefined) cursor = cursor.limit(query.limit + 1);
@@ -285,7 +305,7 @@ export class MongoStore implements Store {
         const item: NodeTaskStatus = {
           jobId,
           node: { org: task.org, name: task.name },
-          status: effectiveStatus(task.status, job.windowEnd, now),
+          status: effectiveStatus(task, job.windowEnd, now),
           lastUpdated: task.updatedAt,
         };
         if (task.result) item.result = resultOf(task.result);
@@ -326,8 +346,10 @@ export class MongoStore implements Store {
           if (Buffer.byteLength(doc.spec, 'utf8') <= LISTED_SPEC_MAX_BYTES) specs.set(doc._id.toHexString(), doc.spec);
         }
       }
-      // The counts of the whole page in one aggregate: one query, whatever the page's length.
+      // The counts of the whole page in two aggregates, whatever the page's length: by stored
+      // status, and the handed-out tasks whose lease has ended, by stop request.
       const counts = new Map(ids.map((id) => [id.toHexString(), emptyStatusCounts()]));
+      const ended = new Map(ids.map((id) => [id.toHexString(), [] as StoredCount[]]));
       const groups = this.#tasks.aggregate<{ _id: { jobId: ObjectId; status: TaskStatus }; count: number }>(
         [
           { $match: { jobId: { $in: ids } } },
@@ -338,6 +360,21 @@ export class MongoStore implements Store {
       for await (const group of groups) {
         const jobCounts = counts.get(group._id.jobId.toHexString());
         if (jobCounts) jobCounts[group._id.status] = group.count;
+      }
+      const endedGroups = this.#tasks.aggregate<{ _id: { jobId: ObjectId; status: TaskStatus; stop?: boolean | null }; count: number }>(
+        [
+          { $match: { jobId: { $in: ids }, status: { $in: ['pending', 'running'] }, leaseExpiresAt: { $lt: now } } },
+          { $group: { _id: { jobId: '$jobId', status: '$status', stop: '$stopRequested' }, count: { $sum: 1 } } },
+        ],
+        { maxTimeMS: LIST_MAX_TIME_MS },
+      );
+      for await (const group of endedGroups) {
+        ended.get(group._id.jobId.toHexString())?.push({
+          status: group._id.status,
+          leaseEnded: true,
+          stopRequested: group._id.stop === true,
+          count: group.count,
+        });
       }
       page.items = jobs.map((job) => {
         const id = job._id.toHexString();
@@ -350,7 +387,7 @@ export class MongoStore implements Store {
           task,
           createdAt: job.createdAt,
           nodeCount: job.nodeCount,
-          summary: effectiveCounts(counts.get(id) as StatusCounts, job.windowEnd, now),
+          summary: effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), job.windowEnd, now),
           ...attributionOf(job),
         };
       });
@@ -395,14 +432,21 @@ export class MongoStore implements Store {
             // Ours. `pending` too: a poll that lost the race may have finished this step for us.
             const { matchedCount } = await this.#tasks.updateOne(
               { node: key, jobId, status: { $in: ['queued', 'pending'] } },
-              { $set: { status: 'pending', updatedAt: now } },
+              { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
             );
             if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
             // Cancelled since it was read: it is not handed out.
           } else {
             // Another poll took it. Should that one have stopped (crashed, lost the database)
-            // before marking it pending, mark it now: a task with a hand-out record is pending.
-            await this.#tasks.updateOne({ node: key, jobId, status: 'queued' }, { $set: { status: 'pending', updatedAt: now } });
+            // before marking it pending, mark it now: a task with a hand-out record is pending,
+            // with the lease its hand-out gave it, so that a hand-out no node received ends
+            // visibly as timed_out rather than staying pending.
+            const handOut = await this.#handOuts.findOne({ _id: handOutId(node, jobId) });
+            const handedOutAt = handOut?.at ?? now;
+            await this.#tasks.updateOne(
+              { node: key, jobId, status: 'queued' },
+              { $set: { status: 'pending', updatedAt: handedOutAt, leaseExpiresAt: leaseAtHandOut(handedOutAt) } },
+            );
           }
           // The next candidate is the earliest one left.
         }
@@ -418,39 +462,61 @@ export class MongoStore implements Store {
       for (;;) {
         const task = await this.#tasks.findOne(
           { node: key, jobId },
-          { projection: { _id: 0, status: 1, windowEnd: 1 } },
+          { projection: { _id: 0, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1 } },
         );
         if (!task) return { kind: 'not_targeted' };
         // A task that was never handed out may belong to a job still being created.
         if (task.status === 'queued' && !(await this.#jobs.findOne({ _id: jobId }, { projection: { _id: 1 } }))) {
           return { kind: 'not_targeted' };
         }
-        const current = effectiveStatus(task.status, task.windowEnd, now);
-        if (FINAL_STATUSES.has(current)) return { kind: 'final', status: current };
-        const guard: Filter<TaskDocument> = { node: key, jobId, status: task.status };
+        const decision = decideReport(task, task.windowEnd, report, now);
+        if (decision.kind !== 'updated') return decision;
+        const guard: Filter<TaskDocument> = { node: key, jobId, status: task.status, leaseExpiresAt: task.leaseExpiresAt ?? null };
         if (task.status === 'queued') guard.windowEnd = { $gte: now };
-        const changes: Partial<TaskDocument> = { status: report.status, updatedAt: now };
+        // Only a running report without a heartbeat needs the task's own timeout.
+        const needsTimeout = report.status === 'running' && report.heartbeatIntervalMs === undefined;
+        const timeout = needsTimeout
+          ? (await this.#jobs.findOne({ _id: jobId }, { projection: { _id: 0, timeout: 1 } }))?.timeout
+          : undefined;
+        const changes: Partial<TaskDocument> = {
+          status: report.status,
+          updatedAt: now,
+          leaseExpiresAt: leaseAfterReport(report, timeout, now, this.#leasePolicy),
+        };
         if (report.result) changes.result = resultOf(report.result);
         const { matchedCount } = await this.#tasks.updateOne(guard, { $set: changes });
-        if (matchedCount === 1) return { kind: 'updated' };
+        if (matchedCount === 1) return decision;
         // The task changed since it was read (a claim, a cancel, another report): decide again.
       }
     });
   }
 
-  cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined> {
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     return this.#guard(async () => {
       const job = await this.#findJob(id);
       if (!job) return undefined;
+      const scope: Filter<TaskDocument> = node ? { node: nodeKey(node), jobId: job._id } : { jobId: job._id };
+      if (node && !(await this.#tasks.findOne(scope, { projection: { _id: 1 } }))) {
+        return { cancelled: 0, stopping: 0, summary: await this.#countsOf(job, now), nodeTargeted: false };
+      }
       // Before the tasks: a cancel that stops part-way still says who asked for it.
       if (cancelledBy !== undefined) await this.#jobs.updateOne({ _id: job._id }, { $set: { cancelledBy } });
       // Each task changes on its own, atomically: a concurrent claim either took it before, and it
-      // stays handed out, or finds it cancelled.
-      const { modifiedCount } = await this.#tasks.updateMany(
-        { jobId: job._id, status: 'queued', windowEnd: { $gte: now } },
+      // stays handed out (and is asked to stop below), or finds it cancelled.
+      const cancelled = await this.#tasks.updateMany(
+        { ...scope, status: 'queued', windowEnd: { $gte: now } },
         { $set: { status: 'cancelled', updatedAt: now } },
       );
-      return { cancelled: modifiedCount, summary: await this.#countsOf(job, now) };
+      const stopping = await this.#tasks.updateMany(
+        { ...scope, status: { $in: ['pending', 'running'] }, leaseExpiresAt: { $gte: now }, stopRequested: { $ne: true } },
+        { $set: { stopRequested: true } },
+      );
+      return {
+        cancelled: cancelled.modifiedCount,
+        stopping: stopping.modifiedCount,
+        summary: await this.#countsOf(job, now),
+        nodeTargeted: true,
+      };
     });
   }
 
@@ -500,11 +566,11 @@ export class MongoStore implements Store {
       const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
       const tasks = this.#tasks.find(
         { node: { $in: keys } },
-        { projection: { _id: 0, node: 1, status: 1, windowEnd: 1 }, maxTimeMS: LIST_MAX_TIME_MS },
+        { projection: { _id: 0, node: 1, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1 }, maxTimeMS: LIST_MAX_TIME_MS },
       );
       for await (const task of tasks) {
         const nodeCounts = counts.get(task.node);
-        if (nodeCounts) nodeCounts[effectiveStatus(task.status, task.windowEnd, now)]++;
+        if (nodeCounts) nodeCounts[effectiveStatus(task, task.windowEnd, now)]++;
       }
       page.items = nodes.map(([org, name], index) => {
         const key = keys[index] as string;
@@ -601,7 +667,7 @@ export class MongoStore implements Store {
   async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<boolean> {
     const key = nodeKey(node);
     try {
-      await this.#handOuts.insertOne({ _id: `${jobId.toHexString()}:${key}`, node: key, jobId, at: now });
+      await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now });
       return true;
     } catch (error) {
       if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
@@ -635,14 +701,47 @@ export class MongoStore implements Store {
     return this.#jobs.findOne({ _id: ObjectId.createFromHexString(id) });
   }
 
+  /**
+   * Counts by stored status, then those of the handed-out ones whose lease has ended, and of
+   * those the ones asked to stop: three small aggregates that FerretDB runs as well as MongoDB.
+   */
   async #countsOf(job: JobDocument, now: Date): Promise<StatusCounts> {
-    const counts = emptyStatusCounts();
-    const groups = this.#tasks.aggregate<{ _id: TaskStatus; count: number }>([
-      { $match: { jobId: job._id } },
-      { $group: { _id: '$status', count: { $sum: 1 } } },
+    const countBy = async (match: Filter<TaskDocument>) => {
+      const counts = new Map<TaskStatus, number>();
+      const groups = this.#tasks.aggregate<{ _id: TaskStatus; count: number }>([
+        { $match: match },
+        { $group: { _id: '$status', count: { $sum: 1 } } },
+      ]);
+      for await (const group of groups) counts.set(group._id, group.count);
+      return counts;
+    };
+    const ended: Filter<TaskDocument> = { jobId: job._id, status: { $in: ['pending', 'running'] }, leaseExpiresAt: { $lt: now } };
+    const [all, leaseEnded, stopped] = await Promise.all([
+      countBy({ jobId: job._id }),
+      countBy(ended),
+      countBy({ ...ended, stopRequested: true }),
     ]);
-    for await (const group of groups) counts[group._id] = group.count;
-    return effectiveCounts(counts, job.windowEnd, now);
+    const groups: StoredCount[] = [];
+    for (const [status, count] of all) {
+      const endedCount = leaseEnded.get(status) ?? 0;
+      const stoppedCount = stopped.get(status) ?? 0;
+      groups.push(
+        { status, leaseEnded: false, stopRequested: false, count: count - endedCount },
+        { status, leaseEnded: true, stopRequested: false, count: endedCount - stoppedCount },
+        { status, leaseEnded: true, stopRequested: true, count: stoppedCount },
+      );
+    }
+    return effectiveCounts(groups, job.windowEnd, now);
+  }
+
+  /** Tasks handed out before leases existed get one now, so that none can stay handed out for ever. */
+  async #leaseUnleasedTasks(now: Date): Promise<void> {
+    for (const status of ['pending', 'running'] as const) {
+      await this.#tasks.updateMany(
+        { status, leaseExpiresAt: { $exists: false } },
+        { $set: { leaseExpiresAt: leaseForUnleasedTask(status, now, this.#leasePolicy) } },
+      );
+    }
   }
 
   async #summaryOf(job: JobDocument, now: Date): Promise<JobSummary> {
@@ -662,6 +761,28 @@ function attributionOf(job: Pick<JobDocument, 'createdBy' | 'cancelledBy'>): Job
   if (job.createdBy !== undefined) attribution.createdBy = job.createdBy;
   if (job.cancelledBy !== undefined) attribution.cancelledBy = job.cancelledBy;
   return attribution;
+}
+
+/** Stored counts by status, split by the given groups of ended leases, as effectiveCounts takes them. */
+function withEndedLeases(byStatus: StatusCounts, ended: StoredCount[]): StoredCount[] {
+  const groups: StoredCount[] = [];
+  for (const [status, count] of Object.entries(byStatus) as Array<[TaskStatus, number]>) {
+    const endedCount = ended.filter((group) => group.status === status).reduce((sum, group) => sum + group.count, 0);
+    groups.push({ status, leaseEnded: false, stopRequested: false, count: count - endedCount });
+  }
+  return [...groups, ...ended];
+}
+
+/** The stored condition as a MongoDB filter. */
+function filterOf(condition: StoredCondition, now: Date): Filter<TaskDocument> {
+  const filter: Filter<TaskDocument> = { status: condition.status };
+  if (condition.lease !== undefined) filter.leaseExpiresAt = condition.lease === 'live' ? { $gte: now } : { $lt: now };
+  if (condition.stopRequested !== undefined) filter.stopRequested = condition.stopRequested ? true : { $ne: true };
+  return filter;
+}
+
+function handOutId(node: NodeRef, jobId: ObjectId): string {
+  return `${jobId.toHexString()}:${nodeKey(node)}`;
 }
 
 /** A node as the tasks collection keys it; names never contain `/`. */

@@ -56,6 +56,14 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    description: 'task leases and stop requests',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN lease_expires_at INTEGER;
+      ALTER TABLE tasks ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 4,
     description: 'each node\'s own public key',
     sql: `
       CREATE TABLE node_keys (
@@ -69,7 +77,7 @@ const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
+    version: 5,
     description: 'which admin key created and cancelled each job',
     sql: `
       ALTER TABLE jobs ADD COLUMN created_by TEXT;

@@ -3,8 +3,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
-import { FINAL_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
+import { decideReport } from '../report-decision.js';
 import { newObjectIdHex } from '../object-id.js';
 import {
   InvalidCursorError,
@@ -30,7 +31,21 @@ import {
   type TaskStatusQuery,
 } from '../store.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor } from '../node-listing.js';
-import { effectiveCounts, effectiveStatus, storedStatusesMeaning } from '../task-expiry.js';
+import {
+  effectiveCounts,
+  effectiveStatus,
+  effectiveStatusOf,
+  storedConditionsMeaning,
+  type StoredCondition,
+  type StoredCount,
+} from '../task-expiry.js';
+import {
+  DEFAULT_LEASE_POLICY,
+  leaseAfterReport,
+  leaseAtHandOut,
+  leaseForUnleasedTask,
+  type LeasePolicy,
+} from '../task-lease.js';
 import { migrate } from './migrations.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
@@ -52,19 +67,40 @@ interface JobRow {
 /** A job as listed: its spec only when small, else null. */
 type ListedJobRow = Omit<JobRow, 'spec'> & { spec: string | null };
 
-type StatusRow = [idx: number, org: string, name: string, status: TaskStatus, updatedAt: number, result: string | null];
+type StatusRow = [
+  idx: number,
+  org: string,
+  name: string,
+  status: TaskStatus,
+  updatedAt: number,
+  result: string | null,
+  leaseExpiresAt: number | null,
+  stopRequested: number,
+];
+
+interface NodeTaskRow {
+  job_seq: number;
+  idx: number;
+  status: TaskStatus;
+  window_end: number;
+  lease_expires_at: number | null;
+  stop_requested: number;
+  timeout: string | null;
+}
 
 /** The embedded store: one SQLite file in the data directory, in WAL mode. */
 export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #statements;
+  readonly #leasePolicy: LeasePolicy;
 
-  static open(dataDir: string): SqliteStore {
+  static open(dataDir: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY): SqliteStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME));
+    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME), leasePolicy);
   }
 
-  constructor(file: string) {
+  constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
+    this.#leasePolicy = leasePolicy;
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
     // FULL: an answered 200 means the job or the status is on disk, even if the machine loses power.
@@ -73,6 +109,12 @@ export class SqliteStore implements Store {
     this.#db.pragma('foreign_keys = ON');
     migrate(this.#db);
     const db = this.#db;
+    // Tasks handed out before leases existed get one now, so that none can stay handed out for ever.
+    const now = new Date();
+    const lease = db.prepare(`UPDATE tasks SET lease_expires_at = ? WHERE status = ? AND lease_expires_at IS NULL`);
+    for (const status of ['pending', 'running'] as const) {
+      lease.run(leaseForUnleasedTask(status, now, leasePolicy).getTime(), status);
+    }
     this.#statements = {
       insertJob: db.prepare(
         `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count, created_by)
@@ -85,8 +127,9 @@ export class SqliteStore implements Store {
       jobById: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       jobBySeq: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
       nodesOfJob: db.prepare<[number], [string, string]>('SELECT org, name FROM tasks WHERE job_seq = ? ORDER BY idx').raw(),
-      countsOfJob: db.prepare<[number], [TaskStatus, number]>(
-        'SELECT status, count(*) FROM tasks WHERE job_seq = ? GROUP BY status',
+      countsOfJob: db.prepare<[number, number], [TaskStatus, number, number, number]>(
+        `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
+         FROM tasks WHERE job_seq = ? GROUP BY status, lease_ended, stop_requested`,
       ).raw(),
       nextClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(
         `SELECT job_seq, idx FROM tasks
@@ -94,21 +137,37 @@ export class SqliteStore implements Store {
          ORDER BY window_start, job_seq LIMIT 1`,
       ),
       markPending: db.prepare(
-        `UPDATE tasks SET status = 'pending', updated_at = ? WHERE job_seq = ? AND idx = ? AND status = 'queued'`,
+        `UPDATE tasks SET status = 'pending', updated_at = ?, lease_expires_at = ?
+         WHERE job_seq = ? AND idx = ? AND status = 'queued'`,
       ),
-      taskOfNode: db.prepare<[string, string, string], { job_seq: number; idx: number; status: TaskStatus; window_end: number }>(
-        `SELECT t.job_seq, t.idx, t.status, t.window_end FROM jobs j JOIN tasks t ON t.job_seq = j.seq
+      taskOfNode: db.prepare<[string, string, string], NodeTaskRow>(
+        `SELECT t.job_seq, t.idx, t.status, t.window_end, t.lease_expires_at, t.stop_requested, j.timeout
+         FROM jobs j JOIN tasks t ON t.job_seq = j.seq
          WHERE j.id = ? AND t.org = ? AND t.name = ?`,
       ),
       updateStatus: db.prepare(
-        `UPDATE tasks SET status = ?, updated_at = ?, result = coalesce(?, result)
-         WHERE job_seq = ? AND idx = ? AND status = ?`,
+        `UPDATE tasks SET status = ?, updated_at = ?, result = coalesce(?, result), lease_expires_at = ?
+         WHERE job_seq = ? AND idx = ?`,
       ),
       cancelQueued: db.prepare(
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
       recordCancelledBy: db.prepare('UPDATE jobs SET cancelled_by = ? WHERE seq = ?'),
+      cancelQueuedOfNode: db.prepare(
+        `UPDATE tasks SET status = 'cancelled', updated_at = ?
+         WHERE job_seq = ? AND org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
+      ),
+      requestStop: db.prepare(
+        `UPDATE tasks SET stop_requested = 1
+         WHERE job_seq = ? AND status IN ('pending', 'running') AND lease_expires_at >= ? AND stop_requested = 0`,
+      ),
+      requestStopOfNode: db.prepare(
+        `UPDATE tasks SET stop_requested = 1
+         WHERE job_seq = ? AND org = ? AND name = ? AND status IN ('pending', 'running') AND lease_expires_at >= ?
+           AND stop_requested = 0`,
+      ),
+      isTargeted: db.prepare<[number, string, string], number>('SELECT 1 FROM tasks WHERE job_seq = ? AND org = ? AND name = ?').pluck(),
       recordCheckIn: db.prepare(
         `INSERT INTO node_check_ins (org, name, last_check_in) VALUES (?, ?, ?)
          ON CONFLICT (org, name) DO UPDATE SET last_check_in = max(last_check_in, excluded.last_check_in)`,
@@ -124,9 +183,10 @@ export class SqliteStore implements Store {
       checkInOfNode: db.prepare<[string, string], number>(
         'SELECT last_check_in FROM node_check_ins WHERE org = ? AND name = ?',
       ).pluck(),
-      countsOfNode: db.prepare<[number, string, string], [TaskStatus, number]>(
-        `SELECT CASE WHEN status = 'queued' AND window_end < ? THEN 'expired' ELSE status END AS effective, count(*)
-         FROM tasks WHERE org = ? AND name = ? GROUP BY effective`,
+      countsOfNode: db.prepare<[number, number, string, string], [TaskStatus, number, number, number, number]>(
+        `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, window_end < ? AS window_ended,
+           count(*)
+         FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
       ).raw(),
       nodeKey: db.prepare<[string, string], { public_key: string; source: NodeKeySource; created_at: number }>(
         'SELECT public_key, source, created_at FROM node_keys WHERE org = ? AND name = ?',
@@ -181,13 +241,16 @@ export class SqliteStore implements Store {
     if (!row) return undefined;
     const after = query.cursor === undefined ? -1 : parseIndexCursor(query.cursor);
     const windowEnd = new Date(row.window_end);
-    const stored = query.status ? storedStatusesMeaning(query.status, windowEnd, now) : undefined;
+    const stored = query.status ? storedConditionsMeaning(query.status, windowEnd, now) : undefined;
     if (stored?.length === 0) return { items: [] };
     const conditions = ['job_seq = ?', 'idx > ?'];
     const params: unknown[] = [row.seq, after];
     if (stored) {
-      conditions.push(`status IN (${stored.map(() => '?').join(', ')})`);
-      params.push(...stored);
+      const statuses = [...new Set(stored.map((condition) => condition.status))];
+      conditions.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+      params.push(...statuses);
+      const alternatives = stored.map((condition) => sqlOf(condition, now, params));
+      conditions.push(`(${alternatives.join(' OR ')})`);
     }
     if (query.nodeContains !== undefined && query.nodeContains !== '') {
       // LIKE ignores ASCII case; the escape keeps the text literal.
@@ -197,7 +260,7 @@ export class SqliteStore implements Store {
     // With a status filter, seek by status: a rare status (the failed few of 100,000) would
     // otherwise be found by walking the whole job in node order.
     const source = stored ? 'tasks INDEXED BY tasks_by_status' : 'tasks';
-    let sql = `SELECT idx, org, name, status, updated_at, result FROM ${source} WHERE ${conditions.join(' AND ')} ORDER BY idx`;
+    let sql = `SELECT idx, org, name, status, updated_at, result, lease_expires_at, stop_requested FROM ${source} WHERE ${conditions.join(' AND ')} ORDER BY idx`;
     if (query.limit !== undefined) {
       sql += ' LIMIT ?';
       params.push(query.limit + 1);
@@ -208,11 +271,12 @@ export class SqliteStore implements Store {
       rows.length = query.limit;
       page.nextCursor = String((rows[rows.length - 1] as StatusRow)[0]);
     }
-    page.items = rows.map(([, org, name, status, updatedAt, result]) => {
+    page.items = rows.map(([, org, name, status, updatedAt, result, leaseExpiresAt, stopRequested]) => {
+      const stored = { status, leaseExpiresAt: leaseExpiresAt === null ? null : new Date(leaseExpiresAt), stopRequested: stopRequested === 1 };
       const item: NodeTaskStatus = {
         jobId: row.id,
         node: { org, name },
-        status: effectiveStatus(status, windowEnd, now),
+        status: effectiveStatus(stored, windowEnd, now),
         lastUpdated: new Date(updatedAt),
       };
       if (result !== null) item.result = JSON.parse(result) as TaskResult;
@@ -242,15 +306,19 @@ export class SqliteStore implements Store {
       page.nextCursor = (rows[rows.length - 1] as ListedJobRow).id;
     }
     // One query for the counts of the whole page.
-    const counts = new Map(rows.map((row) => [row.seq, emptyStatusCounts()]));
+    const counts = new Map(rows.map((row) => [row.seq, [] as StoredCount[]]));
     if (rows.length > 0) {
       const grouped = this.#db
-        .prepare<number[], [number, TaskStatus, number]>(
-          `SELECT job_seq, status, count(*) FROM tasks WHERE job_seq IN (${rows.map(() => '?').join(', ')}) GROUP BY job_seq, status`,
+        .prepare<number[], [number, TaskStatus, number, number, number]>(
+          `SELECT job_seq, status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
+           FROM tasks WHERE job_seq IN (${rows.map(() => '?').join(', ')})
+           GROUP BY job_seq, status, lease_ended, stop_requested`,
         )
         .raw()
-        .all(...rows.map((row) => row.seq));
-      for (const [seq, status, count] of grouped) (counts.get(seq) as StatusCounts)[status] = count;
+        .all(now.getTime(), ...rows.map((row) => row.seq));
+      for (const [seq, status, leaseEnded, stopRequested, count] of grouped) {
+        counts.get(seq)?.push({ status, leaseEnded: leaseEnded === 1, stopRequested: stopRequested === 1, count });
+      }
     }
     page.items = rows.map((row) => {
       const windowEnd = new Date(row.window_end);
@@ -262,7 +330,7 @@ export class SqliteStore implements Store {
         task,
         createdAt: new Date(row.created_at),
         nodeCount: row.node_count,
-        summary: effectiveCounts(counts.get(row.seq) as StatusCounts, windowEnd, now),
+        summary: effectiveCounts(counts.get(row.seq) ?? [], windowEnd, now),
         ...attributionOf(row),
       };
     });
@@ -277,7 +345,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const candidate = nextClaimable.get(node.org, node.name, at, at);
       if (!candidate) return undefined;
-      if (markPending.run(at, candidate.job_seq, candidate.idx).changes === 1) {
+      if (markPending.run(at, leaseAtHandOut(now).getTime(), candidate.job_seq, candidate.idx).changes === 1) {
         const job = jobBySeq.get(candidate.job_seq) as JobRow;
         return { jobId: job.id, task: taskOf(job) };
       }
@@ -289,23 +357,40 @@ export class SqliteStore implements Store {
     return this.#db.transaction((): ReportOutcome => {
       const task = taskOfNode.get(report.jobId, node.org, node.name);
       if (!task) return { kind: 'not_targeted' };
-      const current = effectiveStatus(task.status, new Date(task.window_end), now);
-      if (FINAL_STATUSES.has(current)) return { kind: 'final', status: current };
+      const decision = decideReport(
+        {
+          status: task.status,
+          leaseExpiresAt: task.lease_expires_at === null ? null : new Date(task.lease_expires_at),
+          stopRequested: task.stop_requested === 1,
+        },
+        new Date(task.window_end),
+        report,
+        now,
+      );
+      if (decision.kind !== 'updated') return decision;
       const result = report.result ? JSON.stringify(report.result) : null;
-      updateStatus.run(report.status, now.getTime(), result, task.job_seq, task.idx, task.status);
-      return { kind: 'updated' };
+      const lease = leaseAfterReport(report, task.timeout ?? undefined, now, this.#leasePolicy);
+      updateStatus.run(report.status, now.getTime(), result, lease?.getTime() ?? null, task.job_seq, task.idx);
+      return decision;
     }).immediate();
   }
 
-  async cancelJob(id: string, now: Date, cancelledBy?: string): Promise<CancelOutcome | undefined> {
+  async cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     const row = this.#statements.jobById.get(id);
     if (!row) return undefined;
     const at = now.getTime();
-    const { changes } = this.#db.transaction(() => {
+    const { cancelQueued, cancelQueuedOfNode, requestStop, requestStopOfNode, isTargeted } = this.#statements;
+    return this.#db.transaction((): CancelOutcome => {
+      if (node && isTargeted.get(row.seq, node.org, node.name) === undefined) {
+        return { cancelled: 0, stopping: 0, summary: this.#countsOf(row, now), nodeTargeted: false };
+      }
       if (cancelledBy !== undefined) this.#statements.recordCancelledBy.run(cancelledBy, row.seq);
-      return this.#statements.cancelQueued.run(at, row.seq, at);
+      const cancelled = node
+        ? cancelQueuedOfNode.run(at, row.seq, node.org, node.name, at).changes
+        : cancelQueued.run(at, row.seq, at).changes;
+      const stopping = node ? requestStopOfNode.run(row.seq, node.org, node.name, at).changes : requestStop.run(row.seq, at).changes;
+      return { cancelled, stopping, summary: this.#countsOf(row, now), nodeTargeted: true };
     }).immediate();
-    return { cancelled: changes, summary: this.#countsOf(row, now) };
   }
 
   async recordCheckIns(checkIns: NodeCheckIn[]): Promise<void> {
@@ -332,7 +417,9 @@ export class SqliteStore implements Store {
     const at = now.getTime();
     page.items = nodes.map(([org, name]) => {
       const tasks = emptyStatusCounts();
-      for (const [status, count] of countsOfNode.all(at, org, name)) tasks[status] = count;
+      for (const [status, leaseEnded, stopRequested, windowEnded, count] of countsOfNode.all(at, at, org, name)) {
+        tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
+      }
       const overview: NodeOverview = { node: { org, name }, tasks };
       const lastCheckIn = checkInOfNode.get(org, name);
       if (lastCheckIn !== undefined) overview.lastCheckIn = new Date(lastCheckIn);
@@ -375,9 +462,15 @@ export class SqliteStore implements Store {
   }
 
   #countsOf(row: JobRow, now: Date): StatusCounts {
-    const counts = emptyStatusCounts();
-    for (const [status, count] of this.#statements.countsOfJob.all(row.seq)) counts[status] = count;
-    return effectiveCounts(counts, new Date(row.window_end), now);
+    const groups = this.#statements.countsOfJob
+      .all(now.getTime(), row.seq)
+      .map(([status, leaseEnded, stopRequested, count]) => ({
+        status,
+        leaseEnded: leaseEnded === 1,
+        stopRequested: stopRequested === 1,
+        count,
+      }));
+    return effectiveCounts(groups, new Date(row.window_end), now);
   }
 
   #summaryOf(row: JobRow, now: Date): JobSummary {
@@ -408,6 +501,21 @@ function taskOf(row: JobRow): TaskDefinition {
   };
   if (row.timeout !== null) task.timeout = row.timeout;
   return task;
+}
+
+/** One stored condition as SQL, its parameters appended to `params`. */
+function sqlOf(condition: StoredCondition, now: Date, params: unknown[]): string {
+  const parts = ['status = ?'];
+  params.push(condition.status);
+  if (condition.lease !== undefined) {
+    parts.push(condition.lease === 'live' ? 'lease_expires_at >= ?' : 'lease_expires_at < ?');
+    params.push(now.getTime());
+  }
+  if (condition.stopRequested !== undefined) {
+    parts.push('stop_requested = ?');
+    params.push(condition.stopRequested ? 1 : 0);
+  }
+  return `(${parts.join(' AND ')})`;
 }
 
 function parseIndexCursor(cursor: string): number {

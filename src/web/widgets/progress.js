@@ -1,12 +1,12 @@
 // Task counts: the progress bar, the status chips and what counts as done.
 import { el } from './dom.js';
 
-export const STATUSES = ['queued', 'pending', 'running', 'success', 'failed', 'expired', 'cancelled'];
+export const STATUSES = ['queued', 'pending', 'running', 'success', 'failed', 'timed_out', 'expired', 'cancelled'];
 export const ACTIVE = ['queued', 'pending', 'running'];
 
 export function progressBar(counts, total) {
   const bar = el('div', { class: 'bar', role: 'img', 'aria-label': describeCounts(counts) });
-  for (const status of ['success', 'failed', 'running', 'pending', 'expired', 'cancelled', 'queued']) {
+  for (const status of ['success', 'failed', 'timed_out', 'running', 'pending', 'expired', 'cancelled', 'queued']) {
     if (!counts[status]) continue;
     const part = el('span', { class: `s-${status}`, title: `${status}: ${counts[status]}` });
     // CSSOM, not a style attribute: the Content-Security-Policy allows no inline styles.

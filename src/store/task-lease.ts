@@ -1,0 +1,70 @@
+// How long a handed-out task may go without a sign of life from its node: the lease. The deadline
+// is written with the task when it is handed out and again at each report; whether it has passed
+// is decided when reading (task-expiry.ts), so no sweeper is needed.
+//
+// - Handed out, not yet reported `running`: DELIVERY_GRACE_MS. The seed's client and ours report
+//   `running` within moments of receiving a task; two minutes covers a slow network and retries.
+// - `running` with a declared `heartbeat_interval` (our client re-reports `running` at that
+//   interval while the provider runs): max(MIN_HEARTBEAT_LEASE_MS, HEARTBEAT_LEASE_FACTOR x
+//   interval) after each report, so a dead node's task times out about two minutes after its last
+//   report, and a live node's provider may run for as long as it takes.
+// - `running` without it (the seed's Go client, which reports once): the task's `timeout`, or the
+//   server's default when the task has none, plus TIMEOUT_GRACE_MS for the provider's stop and the
+//   final report's delivery.
+
+import { parseGoDuration } from '../wire/go-duration.js';
+import type { NodeReportStatus } from '../wire/task-status.js';
+
+export const DELIVERY_GRACE_MS = 2 * 60_000;
+export const MIN_HEARTBEAT_LEASE_MS = 2 * 60_000;
+export const HEARTBEAT_LEASE_FACTOR = 4;
+export const TIMEOUT_GRACE_MS = 5 * 60_000;
+/** The default of FOODTRUCK_DEFAULT_TASK_TIMEOUT. */
+export const DEFAULT_TASK_TIMEOUT_MS = 2 * 3_600_000;
+
+/** What the server passes down to the store about leases. */
+export interface LeasePolicy {
+  /** How long a task without `timeout` may run on a node that sends no heartbeats. */
+  defaultTaskTimeoutMs: number;
+}
+
+export const DEFAULT_LEASE_POLICY: LeasePolicy = { defaultTaskTimeoutMs: DEFAULT_TASK_TIMEOUT_MS };
+
+/** The lease of a task handed out at `now`. */
+export function leaseAtHandOut(now: Date): Date {
+  return new Date(now.getTime() + DELIVERY_GRACE_MS);
+}
+
+export interface LeaseReport {
+  status: NodeReportStatus;
+  /** The node's declared heartbeat interval, in milliseconds. */
+  heartbeatIntervalMs?: number;
+}
+
+/**
+ * The lease after a node's report at `now`, for a task whose definition has `taskTimeout` (a Go
+ * duration) or none; null for a final report, after which no lease applies.
+ */
+export function leaseAfterReport(report: LeaseReport, taskTimeout: string | undefined, now: Date, policy: LeasePolicy): Date | null {
+  const at = now.getTime();
+  switch (report.status) {
+    case 'pending':
+      return new Date(at + DELIVERY_GRACE_MS);
+    case 'running': {
+      if (report.heartbeatIntervalMs !== undefined) {
+        return new Date(at + Math.max(MIN_HEARTBEAT_LEASE_MS, HEARTBEAT_LEASE_FACTOR * report.heartbeatIntervalMs));
+      }
+      const timeoutMs = (taskTimeout === undefined ? undefined : parseGoDuration(taskTimeout)) ?? policy.defaultTaskTimeoutMs;
+      return new Date(at + timeoutMs + TIMEOUT_GRACE_MS);
+    }
+    default:
+      return null;
+  }
+}
+
+/** The lease given at start-up to a handed-out task stored before leases existed. */
+export function leaseForUnleasedTask(status: 'pending' | 'running', now: Date, policy: LeasePolicy): Date {
+  return status === 'pending'
+    ? new Date(now.getTime() + DELIVERY_GRACE_MS)
+    : new Date(now.getTime() + policy.defaultTaskTimeoutMs + TIMEOUT_GRACE_MS);
+}
