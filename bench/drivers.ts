@@ -19,6 +19,10 @@ export interface BenchSizes {
   bigJob: number;
   /** How many of its tasks are claimed and reported (one in ten failed) before those reads. */
   reports: number;
+  /** Nodes whose tasks' hand-out is timed from the job's creation (long polls, then a 5 s interval). */
+  handOutFleet: number;
+  /** Nodes holding long polls on one server process, for its memory and idle CPU (0: skipped). */
+  heldFleet: number;
 }
 
 export interface PreparedDriver {
@@ -36,7 +40,14 @@ export interface BenchDriver {
 }
 
 /** The sizes the issue asks about. */
-const FULL_SIZES: BenchSizes = { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 100_000, reports: 1000 };
+const FULL_SIZES: BenchSizes = {
+  fleet: 100_000,
+  jobSizes: [10_000, 100_000],
+  bigJob: 100_000,
+  reports: 1000,
+  handOutFleet: 10_000,
+  heldFleet: 100_000,
+};
 
 /** The server waits this long for a MongoDB answer; FerretDB takes seconds over big collections. */
 const MONGODB_SOCKET_TIMEOUT_MS = 300_000;
@@ -100,8 +111,8 @@ async function prepareFerretDb(): Promise<PreparedDriver | { unavailable: string
     ? `FerretDB ${version} on ${postgres.version} (a stand-in for MongoDB)`
     : `FerretDB ${version} on SQLite (a stand-in for MongoDB; no PostgreSQL here: ${postgresReason})`;
   const sizes = postgres
-    ? { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 10_000, reports: 200 }
-    : { fleet: 2_000, jobSizes: [1_000, 10_000], bigJob: 1_000, reports: 50 };
+    ? { fleet: 100_000, jobSizes: [10_000, 100_000], bigJob: 10_000, reports: 200, handOutFleet: 2_000, heldFleet: 0 }
+    : { fleet: 2_000, jobSizes: [1_000, 10_000], bigJob: 1_000, reports: 50, handOutFleet: 500, heldFleet: 0 };
   const runId = randomBytes(3).toString('hex');
   let databases = 0;
   return {
@@ -153,7 +164,8 @@ async function prepareExternalMongoDb(connectionString: string): Promise<Prepare
 
 /**
  * The defaults, overridden per driver by BENCH_<DRIVER>_FLEET, BENCH_<DRIVER>_JOB_SIZES (a comma
- * list), BENCH_<DRIVER>_BIG_JOB and BENCH_<DRIVER>_REPORTS, e.g. BENCH_MONGODB_FLEET=20000.
+ * list), BENCH_<DRIVER>_BIG_JOB, BENCH_<DRIVER>_REPORTS, BENCH_<DRIVER>_HAND_OUT_FLEET and
+ * BENCH_<DRIVER>_HELD_FLEET (0 skips it), e.g. BENCH_MONGODB_FLEET=20000.
  */
 function sizesFromEnv(driver: string, defaults: BenchSizes): BenchSizes {
   const prefix = `BENCH_${driver.toUpperCase()}_`;
@@ -172,5 +184,7 @@ function sizesFromEnv(driver: string, defaults: BenchSizes): BenchSizes {
     jobSizes: counts('JOB_SIZES', defaults.jobSizes),
     bigJob: count('BIG_JOB', defaults.bigJob),
     reports: count('REPORTS', defaults.reports),
+    handOutFleet: count('HAND_OUT_FLEET', defaults.handOutFleet),
+    heldFleet: process.env[`${prefix}HELD_FLEET`] === '0' ? 0 : count('HELD_FLEET', defaults.heldFleet),
   };
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
+import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
@@ -23,6 +24,8 @@ const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 60);
 const REQUEST_TIMEOUT_MS = 300_000;
 /** The fleet of the bare server's poll test; it answers the same whatever the node. */
 const BARE_FLEET = 100_000;
+/** BENCH_ONLY_DELIVERY=1: only the issue-10 figures (hand-out, held polls) and the bare server's. */
+const ONLY_DELIVERY = process.env.BENCH_ONLY_DELIVERY === '1';
 
 interface PollFigures {
   requestsPerSecond: number;
@@ -81,7 +84,8 @@ async function main(): Promise<void> {
     try {
       console.log(`\n## store: ${driver.name}: ${prepared.description}`);
       console.log(`load average at start: ${loadAverage()}`);
-      await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      if (!ONLY_DELIVERY) await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      await benchDelivery(prepared.serverEnv, prepared.sizes, driver.name !== 'sqlite');
       console.log(`load average at end:   ${loadAverage()}`);
     } finally {
       await prepared.dispose();
@@ -170,6 +174,60 @@ async function benchStore(serverEnv: () => Record<string, string | undefined>, s
     const paged = await timeGets(server, `/admin/jobs/${jobId}?fetchStatuses=true&status=failed&limit=100`, 20);
     console.log(`one page of 100 failed, ${bigLabel}  ${formatTimes(paged)}`);
     console.log(`server peak RSS over the run (${(fleet + big).toLocaleString('en')} tasks)  ${peakRssMiB(server)} MiB`);
+  } finally {
+    await server.stop();
+    server.cleanup();
+  }
+}
+
+/**
+ * Issue 10: from a job's 200 to each node receiving its task, with the fleet holding long polls
+ * and then polling every 5 s; on a shared database across two server processes, the fleet split
+ * between them and the job created through the first. Then what holding many polls costs one
+ * process (the embedded store only: it does not depend on the store).
+ */
+async function benchDelivery(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes, twoProcesses: boolean): Promise<void> {
+  const env = { ...serverEnv(), FOODTRUCK_MAX_HELD_POLLS: '1000000' };
+  const keys = { adminKey: `bench-admin-${process.pid}-key`, nodesKey: `bench-nodes-${process.pid}-key` };
+  const servers: ServerProcess[] = [];
+  const where = twoProcesses ? 'two server processes, one database, the job created through one' : 'one server process';
+  try {
+    for (let i = 0; i < (twoProcesses ? 2 : 1); i++) servers.push(await startServer({ env, ...keys }));
+    const size = sizes.handOutFleet;
+    const format = (figures: HandOutFigures) =>
+      `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.received.toLocaleString('en')} of ${figures.nodes.toLocaleString('en')} received` +
+      `${figures.errors > 0 ? `, ${figures.errors} poll errors` : ''})`;
+    const held = await measureHandOut(servers, { prefix: 'lp-', count: size, mode: 'hold', timeoutMs: 120_000 });
+    console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes holding long polls, ${where}  ${format(held)}`);
+    const interval = await measureHandOut(servers, { prefix: 'iv-', count: size, mode: 'interval', intervalMs: 5_000, timeoutMs: 60_000 });
+    console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes polling every 5 s, ${where}  ${format(interval)}`);
+  } finally {
+    for (const server of servers) {
+      await server.stop();
+      server.cleanup();
+    }
+  }
+
+  if (sizes.heldFleet === 0) return;
+  // One socket per held poll in the server: it cannot hold more than its open-file limit allows.
+  const limit = openFileLimit();
+  const count = Math.min(sizes.heldFleet, limit - 500);
+  const server = await startServer({ env, ...keys });
+  try {
+    const figures = await measureHeldConnections(server, count, 10);
+    const perPollKiB = ((figures.rssMiB - figures.baselineRssMiB) * 1024) / Math.max(figures.held, 1);
+    console.log(
+      `held long polls on one server process  ${figures.held.toLocaleString('en')} held: RSS ${figures.rssMiB.toFixed(0)} MiB ` +
+        `(${figures.baselineRssMiB.toFixed(0)} MiB before, ${perPollKiB.toFixed(1)} KiB a held poll), ` +
+        `idle CPU ${figures.idleCpuPercent.toFixed(1)}% of a core over ${figures.seconds} s`,
+    );
+    if (count < sizes.heldFleet) {
+      console.log(
+        `  (${sizes.heldFleet.toLocaleString('en')} asked, but this process may open only ${limit.toLocaleString('en')} files and cannot raise that; ` +
+          `at ${perPollKiB.toFixed(1)} KiB each, ${sizes.heldFleet.toLocaleString('en')} would take about ` +
+          `${(figures.baselineRssMiB + (perPollKiB * sizes.heldFleet) / 1024).toFixed(0)} MiB)`,
+      );
+    }
   } finally {
     await server.stop();
     server.cleanup();

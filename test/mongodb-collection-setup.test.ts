@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { COLLECTION_LAYOUTS, DEPLOYMENT_PROFILES, setupCommands } from '../src/store/mongodb/collection-setup.js';
 
-const JOBS_INDEXES = [{ createIndexes: 'jobs', indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }] }];
+const JOBS_INDEXES = [
+  { createIndexes: 'jobs', indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }] },
+  { createIndexes: 'jobs', indexes: [{ name: 'by_stored_at', key: { storedAt: 1 } }] },
+];
 const TASKS_INDEXES = [
   { createIndexes: 'tasks', indexes: [{ name: 'by_node_and_job', key: { node: 1, jobId: 1 }, unique: true }] },
   { createIndexes: 'tasks', indexes: [{ name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } }] },
@@ -34,7 +37,7 @@ describe('MongoDB collection setup', () => {
 
   it('creates only what is missing, on Cosmos DB as on MongoDB', () => {
     const existing = new Map([
-      ['jobs', new Set(['_id_', 'newest_first'])],
+      ['jobs', new Set(['_id_', 'newest_first', 'by_stored_at'])],
       ['handouts', new Set(['_id_'])],
       ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
       ['node_keys', new Set(['_id_'])],

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { NodeKey, Store } from '../src/store/store.js';
 import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
+import { defineDeliveryConformance } from './store-conformance-delivery.js';
 import {
   DEFAULT_TASK_TIMEOUT_MS,
   DELIVERY_GRACE_MS,
@@ -609,5 +610,7 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
     it('answers a health check', async () => {
       await store.checkHealth();
     });
+
+    defineDeliveryConformance(() => store, fresh);
   });
 }

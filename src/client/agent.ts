@@ -3,7 +3,7 @@
 
 import { formatGoDuration } from '../wire/go-duration.js';
 import { FINAL_STATUSES, type TaskStatus } from '../wire/task-status.js';
-import { backoffDelay, sleep, spread } from './backoff.js';
+import { backoffDelay, sleep } from './backoff.js';
 import type { ClientConfig } from './config.js';
 import type { Logger } from './log.js';
 import { Heartbeat, runningReport } from './heartbeat.js';
@@ -43,7 +43,10 @@ export interface AgentOptions {
   random?: () => number;
 }
 
-type PollOutcome = { kind: 'idle' } | { kind: 'ran-task' } | { kind: 'error'; message: string };
+type PollOutcome =
+  | { kind: 'idle'; waitMs: number | undefined; tookMs: number }
+  | { kind: 'ran-task' }
+  | { kind: 'error'; message: string };
 
 export class Agent {
   private readonly config: ClientConfig;
@@ -86,8 +89,8 @@ export class Agent {
         this.logger.warn(outcome.message, { retry_in: formatGoDuration(Math.round(delay)) });
       } else {
         failures = 0;
-        // After a task, ask again at once: more may be waiting.
-        delay = outcome.kind === 'ran-task' ? 0 : spread(this.config.intervalMs, this.random);
+        // After a task, ask again at once: more may be waiting. After a long poll, at once too.
+        delay = outcome.kind === 'ran-task' ? 0 : this.options.api.longPoll.idleDelayMs(outcome, this.config.intervalMs, this.random);
       }
       await sleep(delay, this.stopping.signal);
     }
@@ -123,12 +126,13 @@ export class Agent {
     if (!(await this.deliverOutbox())) return { kind: 'error', message: 'statuses still undelivered, not polling yet' };
     let answer;
     try {
-      answer = await this.options.api.pollNextTask();
+      answer = await this.options.api.pollNextTask(this.stopping.signal);
     } catch (error) {
       if (!(error instanceof ServerUnavailableError)) throw error;
+      if (this.stopping.signal.aborted) return { kind: 'idle', waitMs: undefined, tookMs: 0 };
       return { kind: 'error', message: `polling for a task failed: ${error.message}` };
     }
-    if (answer.kind === 'none') return { kind: 'idle' };
+    if (answer.kind === 'none') return { kind: 'idle', waitMs: answer.waitMs, tookMs: answer.tookMs };
     const parsed = answer.parsed;
     if (!parsed.ok) {
       if (parsed.jobId === undefined) return { kind: 'error', message: `received an unusable task: ${parsed.reason}` };

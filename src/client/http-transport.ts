@@ -8,6 +8,15 @@ import { setLongTimeout } from './long-timer.js';
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** Header names in lower case, as Node gives them. */
+  headers: http.IncomingHttpHeaders;
+}
+
+export interface RequestOptions {
+  /** Instead of the transport's own timeout (a long poll waits on top of it). */
+  timeoutMs?: number;
+  /** Aborts the request (the agent is stopping). */
+  signal?: AbortSignal;
 }
 
 export interface HttpTransportOptions {
@@ -30,7 +39,8 @@ export class TransportError extends Error {
 export class HttpTransport {
   constructor(private readonly options: HttpTransportOptions) {}
 
-  request(method: string, url: URL, headers: Record<string, string>, body: Buffer): Promise<HttpAnswer> {
+  request(method: string, url: URL, headers: Record<string, string>, body: Buffer, options: RequestOptions = {}): Promise<HttpAnswer> {
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const secure = url.protocol === 'https:';
     const send = secure ? https.request : http.request;
     return new Promise<HttpAnswer>((resolve, reject) => {
@@ -39,6 +49,7 @@ export class HttpTransport {
         if (settled) return;
         settled = true;
         deadline.clear();
+        options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else resolve(answer as HttpAnswer);
       };
@@ -50,10 +61,17 @@ export class HttpTransport {
         ...(secure ? { rejectUnauthorized: this.options.tlsVerify } : {}),
       });
       const deadline = setLongTimeout(() => {
-        const error = new TransportError(`no answer from ${url.origin} within ${this.options.timeoutMs}ms`);
+        const error = new TransportError(`no answer from ${url.origin} within ${timeoutMs}ms`);
         request.destroy(error);
         finish(error);
-      }, this.options.timeoutMs);
+      }, timeoutMs);
+      const onAbort = () => {
+        const error = new TransportError(`${method} ${url.href}: abandoned, the client is stopping`);
+        request.destroy(error);
+        finish(error);
+      };
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', (error) => finish(new TransportError(`${method} ${url.href}: ${error.message}`, { cause: error })));
       request.on('response', (response) => {
         const chunks: Buffer[] = [];
@@ -70,7 +88,11 @@ export class HttpTransport {
         });
         response.on('error', (error) => finish(new TransportError(`${method} ${url.href}: ${error.message}`, { cause: error })));
         response.on('end', () =>
-          finish(undefined, { status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          finish(undefined, {
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: response.headers,
+          }),
         );
       });
       request.end(body);

@@ -2,7 +2,8 @@
 
 import type { ReportableStatus } from '../wire/task-status.js';
 import type { ClientConfig } from './config.js';
-import type { HttpAnswer, HttpTransport } from './http-transport.js';
+import type { HttpAnswer, HttpTransport, RequestOptions } from './http-transport.js';
+import { LONG_POLL_HEADER, LongPoll } from './long-poll.js';
 import type { RequestAuthenticator } from './request-auth.js';
 import { parseTask, type ParsedTask } from './task.js';
 
@@ -15,7 +16,8 @@ export interface StatusReport {
   heartbeat_interval?: string;
 }
 
-export type PollAnswer = { kind: 'none' } | ({ kind: 'task' } & { parsed: ParsedTask });
+/** `waitMs`: what the poll asked the server to wait (a long poll); `tookMs`: how long it took. */
+export type PollAnswer = { kind: 'none'; waitMs: number | undefined; tookMs: number } | ({ kind: 'task' } & { parsed: ParsedTask });
 
 export type DeliveryAnswer =
   /** `cancel`: the server answered `{"cancel": true}`, an administrator asked to stop the task. */
@@ -36,19 +38,33 @@ const RETRYABLE_CLIENT_ERRORS = new Set([401, 403, 408, 425, 429]);
 
 export class NodeApi {
   private readonly tasksUrl: string;
+  private readonly requestTimeoutMs: number;
 
   constructor(
     config: ClientConfig,
     private readonly transport: HttpTransport,
     private readonly authenticate: RequestAuthenticator,
   ) {
+    this.requestTimeoutMs = config.requestTimeoutMs;
     this.tasksUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}/tasks`;
   }
 
-  async pollNextTask(): Promise<PollAnswer> {
-    const answer = await this.post('next', Buffer.alloc(0));
+  /** What this client learned of the server's long polls, from its tasks/next answers. */
+  readonly longPoll = new LongPoll();
+
+  /** Asks for the next task, as a long poll once the server said it holds them; `signal` abandons it. */
+  async pollNextTask(signal?: AbortSignal): Promise<PollAnswer> {
+    const waitMs = this.longPoll.nextWaitMs();
+    const started = performance.now();
+    const answer = await this.post('next', Buffer.alloc(0), {}, {
+      ...(waitMs === undefined ? {} : { query: LongPoll.query(waitMs), timeoutMs: this.requestTimeoutMs + waitMs }),
+      ...(signal ? { signal } : {}),
+    });
+    this.longPoll.learn(answer.headers[LONG_POLL_HEADER]);
     if (answer.status === 200) return { kind: 'task', parsed: parseTask(answer.body) };
-    if (answer.status === 404 && messageOf(answer) === 'no tasks available') return { kind: 'none' };
+    if (answer.status === 404 && messageOf(answer) === 'no tasks available') {
+      return { kind: 'none', waitMs, tookMs: performance.now() - started };
+    }
     throw unexpected('tasks/next', answer);
   }
 
@@ -63,11 +79,17 @@ export class NodeApi {
     throw unexpected('tasks/status', answer);
   }
 
-  private async post(route: string, body: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    const url = new URL(`${this.tasksUrl}/${route}`);
+  private async post(
+    route: string,
+    body: Buffer,
+    headers: Record<string, string> = {},
+    options: RequestOptions & { query?: string } = {},
+  ): Promise<HttpAnswer> {
+    const url = new URL(`${this.tasksUrl}/${route}${options.query ?? ''}`);
+    // Signed without the query, as Chef's request signing does.
     const auth = this.authenticate('POST', url.pathname, body);
     try {
-      return await this.transport.request('POST', url, { ...headers, ...auth }, body);
+      return await this.transport.request('POST', url, { ...headers, ...auth }, body, options);
     } catch (error) {
       throw new ServerUnavailableError((error as Error).message, { cause: error });
     }

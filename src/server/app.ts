@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onResponseHookHandler } from 'fastify';
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
@@ -19,6 +19,7 @@ import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
 import { webPageRoutes } from './routes/web-page.js';
+import { TaskDelivery } from './task-delivery.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,7 +43,14 @@ export interface AppOptions {
   enrollmentSecret?: string;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
+  /** Long polls held at once, at most (`FOODTRUCK_MAX_HELD_POLLS`); 0 turns long polls off. */
+  maxHeldPolls?: number;
+  /** How often the jobs other processes stored are read; 1 s when absent. */
+  jobFeedIntervalMs?: number;
 }
+
+/** `FOODTRUCK_MAX_HELD_POLLS` when not set. */
+export const DEFAULT_MAX_HELD_POLLS = 100_000;
 
 /** A route the server answers, as Fastify registered it. */
 export interface RegisteredRoute {
@@ -50,13 +58,16 @@ export interface RegisteredRoute {
   url: string;
 }
 
+/** pino's levels, to skip building a line it would not write. */
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 
 export async function buildApp(
   options: AppOptions,
-): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[] }> {
+): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[]; delivery: TaskDelivery }> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request, written below, instead of Fastify's two.
@@ -70,9 +81,28 @@ export async function buildApp(
   const metrics = new ServerMetrics();
   registerAuditLog(app);
   const requireAdmin = (options.adminKeys ?? new AdminKeys(options.keys.admin, undefined)).requireAdmin;
+  const delivery = await TaskDelivery.open(options.store, {
+    maxHeldPolls: options.maxHeldPolls ?? DEFAULT_MAX_HELD_POLLS,
+    ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
+    onHeldPolls: (count) => metrics.heldPolls.set(count),
+    onFeedError: (error) => app.log.warn({ err: error }, 'could not read the jobs stored by other server processes; will retry'),
+  });
+  metrics.watchDueNodes(() => delivery.index.size);
+  delivery.start();
+  // Held polls are answered (404, or a task that just arrived) before the server waits for the
+  // requests in flight, of which they are part: a stopping server never keeps nodes waiting.
+  app.addHook('preClose', async () => delivery.stop());
   const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    // Each route counts its own answers, its pattern known here once: looking it up per request
+    // (`request.routeOptions`) builds an object of a dozen fields on every poll.
+    const pattern = route.url;
+    const countAnswer: onResponseHookHandler = (request, reply, done) => {
+      metrics.observeRequest(request.method, pattern, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = [...[route.onResponse ?? []].flat(), countAnswer];
   });
   const checkIns = new CheckInRecorder(
     options.store,
@@ -120,11 +150,16 @@ export async function buildApp(
   // Callback-style: it runs once per request, polls included, and has nothing to await.
   app.addHook('onResponse', (request, reply, done) => {
     const elapsedMs = reply.elapsedTime;
-    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, elapsedMs / 1000);
-    request.log[request.routineAnswer ? 'debug' : 'info'](
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(elapsedMs * 100) / 100 },
-      'request',
-    );
+    // Routes count their own answers (see onRoute above); this counts the rest.
+    if (request.is404) metrics.observeRequest(request.method, 'unmatched', reply.statusCode, elapsedMs / 1000);
+    const level = request.routineAnswer ? 'debug' : 'info';
+    // Nothing is built for a line the logger would drop (the empty polls, at the default level).
+    if ((LEVEL_VALUES[level] as number) >= (LEVEL_VALUES[request.log.level] ?? 0)) {
+      request.log[level](
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(elapsedMs * 100) / 100 },
+        'request',
+      );
+    }
     done();
   });
 
@@ -135,6 +170,7 @@ export async function buildApp(
     requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
+    delivery,
   });
   await app.register(adminNodeRoutes, {
     store: options.store,
@@ -153,6 +189,7 @@ export async function buildApp(
     store: options.store,
     metrics,
     nodeAuth,
+    delivery,
     onPoll: (node, now) => checkIns.note(node, now),
   });
   await app.register(nodeEnrollmentRoutes, {
@@ -162,7 +199,7 @@ export async function buildApp(
   });
   await app.register(openApiRoutes, { version: packageVersion() });
   await app.register(webPageRoutes);
-  return { app, metrics, routes };
+  return { app, metrics, routes, delivery };
 }
 
 function packageVersion(): string {

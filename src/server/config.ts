@@ -26,6 +26,8 @@ export interface ServerConfig {
   logLevel: string;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
+  /** Long polls held at once, at most; 0 turns long polls off. */
+  maxHeldPolls: number;
   /** FOODTRUCK_DEFAULT_TASK_TIMEOUT: how long a task without `timeout` may run on a node that sends no heartbeats. */
   defaultTaskTimeoutMs: number;
 }
@@ -93,6 +95,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     logLevel,
     maxJobNodes: readPositiveInteger(env, 'FOODTRUCK_MAX_JOB_NODES', 100_000),
     jobBodyLimitBytes: readPositiveInteger(env, 'FOODTRUCK_JOB_BODY_LIMIT', 64 * 1024 * 1024),
+    maxHeldPolls: readWholeNumber(env, 'FOODTRUCK_MAX_HELD_POLLS', 100_000),
     defaultTaskTimeoutMs: readDuration(env, 'FOODTRUCK_DEFAULT_TASK_TIMEOUT', DEFAULT_TASK_TIMEOUT_MS),
   };
 }
@@ -129,6 +132,15 @@ function readPositiveInteger(env: NodeJS.ProcessEnv, variable: string, fallback:
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
     throw new ConfigError(variable, `must be a whole number greater than 0, got "${text}"`);
+  }
+  return Number(text);
+}
+
+function readWholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = nonEmpty(env[variable]);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new ConfigError(variable, `must be a whole number, 0 or more, got "${text}"`);
   }
   return Number(text);
 }

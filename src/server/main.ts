@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     ...(config.enrollmentSecret ? { enrollmentSecret: config.enrollmentSecret } : {}),
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
+    maxHeldPolls: config.maxHeldPolls,
     logger: pino(
       {
         level: config.logLevel,

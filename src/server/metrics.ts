@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 type RequestObserver = { count: () => void; observe: (seconds: number) => void };
 
@@ -15,7 +15,8 @@ export class ServerMetrics {
     name: 'foodtruck_http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by route pattern',
     labelNames: ['method', 'route'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // Up to 60 s: a long poll is held for up to its `wait`.
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
     registers: [this.registry],
   });
   readonly jobsCreated = new Counter({
@@ -49,6 +50,24 @@ export class ServerMetrics {
     help: 'Queued tasks cancelled by administrators',
     registers: [this.registry],
   });
+
+  readonly heldPolls = new Gauge({
+    name: 'foodtruck_held_polls',
+    help: 'tasks/next long polls held by this process, waiting for a task',
+    registers: [this.registry],
+  });
+
+  /** Reports the due index's size at each scrape. */
+  watchDueNodes(size: () => number): void {
+    new Gauge({
+      name: 'foodtruck_due_nodes',
+      help: 'Nodes this process knows to have a queued task (due now or later); polls of the others skip the store',
+      registers: [this.registry],
+      collect() {
+        this.set(size());
+      },
+    });
+  }
 
   /** Labelled children by "method route status": looked up once, not hashed again on every request. */
   readonly #requestObservers = new Map<string, RequestObserver>();

@@ -247,15 +247,28 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'POST',
     path: '/organizations/:org/foodtruck/nodes/:name/tasks/next',
-    summary: 'A node asks for its next task; it becomes pending',
+    summary:
+      'A node asks for its next task; it becomes pending. A server that holds polls says so on every answer with the ' +
+      'header X-Foodtruck-Long-Poll (the longest wait it accepts, e.g. "1m")',
     tag: 'node client',
     auth: 'node',
-    parameters: nodeParameters,
+    parameters: [
+      ...nodeParameters,
+      {
+        name: 'wait',
+        in: 'query',
+        description:
+          'long poll: with nothing for the node now, hold the answer up to this long (a Go duration from 0s to 1m) ' +
+          'and answer as soon as a task is available; ignored by a server with long polls turned off',
+        schema: { type: 'string' },
+      },
+    ],
     answers: {
       200: { description: 'the task to run', json: claimedTaskResponseSchema },
-      400: error('invalid node name'),
+      400: error('invalid node name, or a wait that is not a duration from 0s to 1m'),
       401: unauthorized,
       404: error('{"message":"no tasks available"}'),
+      429: error('a wait was asked but the server already holds FOODTRUCK_MAX_HELD_POLLS polls; Retry-After says when to poll again'),
     },
   },
   {

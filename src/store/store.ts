@@ -106,6 +106,27 @@ export interface NodeOverview {
   tasks: StatusCounts;
 }
 
+/** A queued task's node and window: what the due index of a server process keeps, per node. */
+export interface QueuedWindow {
+  node: NodeRef;
+  windowStart: Date;
+  windowEnd: Date;
+}
+
+/** A job as the job feed announces it: enough to find which of its nodes have work due. */
+export interface FedJob {
+  id: string;
+  windowStart: Date;
+  windowEnd: Date;
+}
+
+export interface JobFeedPage {
+  /** Jobs stored since the cursor was made, each announced once per cursor chain. */
+  jobs: FedJob[];
+  /** Pass it to the next `readJobFeed`. Opaque; only the driver that made it reads it. */
+  cursor: string;
+}
+
 export interface ClaimedTask {
   jobId: string;
   task: TaskDefinition;
@@ -176,6 +197,39 @@ export interface Store {
    * out at most once, whatever the concurrency. An empty poll must not write.
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
+  /**
+   * `claimNextTask` for each node, in order, answering one entry per node (the same node may come
+   * twice: each entry takes the next task). A driver may do the batch in one step: the embedded
+   * store claims it in one transaction, so that 10,000 nodes woken by one job cost one disk sync,
+   * not 10,000. Every entry keeps `claimNextTask`'s guarantees.
+   */
+  claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>>;
+  /**
+   * The earliest window start among the node's queued tasks whose window has not ended at `now`
+   * (it may lie in the past: a task due but not claimable now), or undefined when it has none.
+   * Tasks of a job still being created may count: answering too early is allowed, too late never.
+   * Reads only.
+   */
+  earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined>;
+  /**
+   * Every queued task whose window has not ended at `now`, streamed (the caller keeps what it
+   * needs, one entry per node): how a server process learns, at start-up, which nodes have work
+   * due and from when. Order is unspecified; tasks of a job still being created may be included.
+   */
+  queuedWindows(now: Date): AsyncIterable<QueuedWindow>;
+  /**
+   * The job feed: how a server process learns of jobs created by other processes sharing the
+   * database, without change streams (Cosmos DB's RU-based API and FerretDB have none). A cursor
+   * made by `jobFeedCursor` stands at the store's present: the first `readJobFeed` with it answers
+   * the jobs stored after that call began (and may answer a few stored shortly before: a reader
+   * must accept a job twice across two cursors, never miss one). Each read costs the number of
+   * jobs it answers (plus, on MongoDB, the headers of the jobs of the last 30 s: see its driver), never the fleet.
+   * A job appears once its job document is stored, so never before its tasks.
+   */
+  jobFeedCursor(now: Date): Promise<string>;
+  readJobFeed(cursor: string, now: Date): Promise<JobFeedPage>;
+  /** The nodes of the job whose task is queued with a window not ended at `now`, streamed. */
+  queuedNodesOfJob(jobId: string, now: Date): AsyncIterable<NodeRef>;
   /**
    * Records a node's report on one of its tasks, with the lease `leaseAfterReport` gives, unless
    * the task was never targeted, or is final at `now` (task-expiry.ts). Two exceptions to "final":

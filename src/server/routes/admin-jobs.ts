@@ -7,6 +7,7 @@ import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { TaskDelivery } from '../task-delivery.js';
 import { optionalCursor, readLimit } from '../page-query.js';
 import { jobJson, jobListEntryJson, jobSummaryJson, nodeStatusJson } from '../wire-json.js';
 
@@ -16,6 +17,8 @@ export interface AdminJobRoutesOptions {
   requireAdmin: BearerCheck;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
+  /** Told of every job stored here, before its 200: its nodes' polls find it at once. */
+  delivery: TaskDelivery;
 }
 
 const DEFAULT_JOB_LIST_LIMIT = 50;
@@ -46,6 +49,7 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!parsed.ok) throw badRequest(parsed.message);
     const id = await store.createJob({ ...parsed.value, ...(request.adminName ? { createdBy: request.adminName } : {}) }, now);
     request.auditDetail = { job_id: id };
+    options.delivery.noteJob(id, parsed.value, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(parsed.value.nodes.length);
     request.log.info(

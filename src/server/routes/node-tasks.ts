@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../../store/store.js';
+import { formatGoDuration, parseGoDuration } from '../../wire/go-duration.js';
 import type { NodeRef } from '../../wire/job-request.js';
 import { isValidNodePart } from '../../wire/names.js';
 import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { HttpError, badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
+import { MAX_POLL_WAIT_MS, type TaskDelivery } from '../task-delivery.js';
 import { claimedTaskJson } from '../wire-json.js';
 
 export interface NodeTaskRoutesOptions {
@@ -13,6 +15,7 @@ export interface NodeTaskRoutesOptions {
   metrics: ServerMetrics;
   /** The one node authentication (node-auth.ts); every node route goes through it. */
   nodeAuth: NodeAuth;
+  delivery: TaskDelivery;
   /** Told of every poll, e.g. to remember when each node last checked in. */
   onPoll?: (node: NodeRef, now: Date) => void;
 }
@@ -33,15 +36,42 @@ const STOP_ANSWER = { cancel: true } as const;
 
 const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
 
+/** On every `tasks/next` answer of a server that holds polls: the longest `wait` it accepts. */
+export const LONG_POLL_HEADER = 'x-foodtruck-long-poll';
+const MAX_WAIT_TEXT = formatGoDuration(MAX_POLL_WAIT_MS);
+const WAIT_MESSAGE = `wait must be a duration from 0s to ${MAX_WAIT_TEXT}, such as "30s"`;
+/** When the held-poll limit is reached: come back after this many seconds. */
+const HELD_POLLS_RETRY_AFTER_SECONDS = 5;
+
 export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
   const { store, metrics } = options;
   applyNodeAuth(app, options.nodeAuth);
 
-  app.post<{ Params: NodeParams }>(`${NODE_ROUTE}/next`, async (request, reply) => {
+  const { delivery } = options;
+  const tooManyHeld = `too many polls held on this server (${delivery.held.limit}): poll again in ${HELD_POLLS_RETRY_AFTER_SECONDS} s`;
+
+  app.post<{ Params: NodeParams; Querystring: { wait?: unknown } }>(`${NODE_ROUTE}/next`, async (request, reply) => {
     const node = nodeOf(request);
+    // The original server ignored query parameters: with long polls off, so does this one.
+    const waitMs = delivery.longPollEnabled ? readWait(request.query.wait) : 0;
     const now = new Date();
     options.onPoll?.(node, now);
-    const claimed = await store.claimNextTask(node, now);
+    if (delivery.longPollEnabled) reply.header(LONG_POLL_HEADER, MAX_WAIT_TEXT);
+    let claimed = await delivery.claim(node, now);
+    if (!claimed && waitMs > 0) {
+      if (!delivery.held.hasRoom() && !delivery.held.closing) {
+        reply.header('retry-after', String(HELD_POLLS_RETRY_AFTER_SECONDS));
+        throw new HttpError(429, tooManyHeld);
+      }
+      const outcome = await delivery.hold(node, waitMs, reply.raw);
+      if (outcome.kind === 'closed') {
+        // Nobody to answer: the client went away while it waited.
+        request.routineAnswer = true;
+        return reply.code(404).type(JSON_TYPE).send(NO_TASKS_AVAILABLE);
+      }
+      if (outcome.kind === 'task') claimed = outcome.claimed;
+    }
+    if (delivery.held.closing) reply.header('connection', 'close');
     if (!claimed) {
       metrics.emptyPolls.inc();
       request.routineAnswer = true;
@@ -74,6 +104,13 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
       }
     },
   );
+}
+
+function readWait(wait: unknown): number {
+  if (wait === undefined) return 0;
+  const ms = typeof wait === 'string' ? parseGoDuration(wait) : undefined;
+  if (ms === undefined || !(ms >= 0 && ms <= MAX_POLL_WAIT_MS)) throw badRequest(WAIT_MESSAGE);
+  return ms;
 }
 
 function nodeOf(request: FastifyRequest<{ Params: NodeParams }>): NodeRef {

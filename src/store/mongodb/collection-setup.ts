@@ -24,7 +24,11 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
   {
     name: JOBS_COLLECTION,
     shardKey: '_id',
-    indexes: [{ name: 'newest_first', key: { createdAt: -1, _id: -1 } }],
+    indexes: [
+      { name: 'newest_first', key: { createdAt: -1, _id: -1 } },
+      // The job feed: each server process reads the jobs stored in the last few seconds.
+      { name: 'by_stored_at', key: { storedAt: 1 } },
+    ],
   },
   {
     name: TASKS_COLLECTION,

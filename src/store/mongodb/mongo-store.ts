@@ -28,6 +28,8 @@ import {
   StoreUnavailableError,
   type CancelOutcome,
   type ClaimedTask,
+  type FedJob,
+  type JobFeedPage,
   type EnrollOutcome,
   type JobAttribution,
   type JobListEntry,
@@ -42,6 +44,7 @@ import {
   type NodeOverview,
   type NodeTaskStatus,
   type Page,
+  type QueuedWindow,
   type ReportOutcome,
   type Store,
   type TaskStatusQuery,
@@ -96,6 +99,12 @@ interface JobDocument {
   createdBy?: string;
   /** The admin key's name of its latest cancel. */
   cancelledBy?: string;
+  /**
+   * When the job document was written, by the writer's clock: the job feed's order. Later than
+   * `createdAt` by the time its tasks took to write (seconds for 100,000 nodes). Absent on jobs
+   * stored before the feed existed, which no process started since needs to be told of.
+   */
+  storedAt?: Date;
 }
 
 interface TaskDocument {
@@ -151,6 +160,21 @@ const TASK_BATCHES_IN_FLIGHT = 4;
 /** A poll reads this many candidates at once, so that a lost race rarely costs another query. */
 const CLAIM_CANDIDATES = 4;
 const DUPLICATE_KEY = 11000;
+/**
+ * The job feed reads again the jobs stored in this last stretch of time, and skips those it
+ * announced already: a job written by another process with a clock up to this much behind, or
+ * whose write took this long to become visible, is still announced.
+ */
+const JOB_FEED_OVERLAP_MS = 30_000;
+/** Claims of one batch running at once: the driver's connection pool is 100 by default. */
+const CLAIMS_IN_FLIGHT = 16;
+
+interface JobFeedCursor {
+  /** Jobs stored at or after this time (ms) are read. */
+  since: number;
+  /** Those of them already announced. */
+  seen: string[];
+}
 /**
  * The most time the database may spend on one query of a list: a page's work is bounded by its
  * length, and this bounds it in time too (MaxTimeMSExpired answers 503) whatever the data.
@@ -215,6 +239,7 @@ export class MongoStore implements Store {
   createJob(job: NewJob, now: Date): Promise<string> {
     return this.#guard(async () => {
       const { task, nodes } = job;
+      const started = performance.now();
       const jobId = new ObjectId();
       const tasks: TaskDocument[] = nodes.map((node, idx) => ({
         _id: new ObjectId(),
@@ -247,6 +272,8 @@ export class MongoStore implements Store {
         windowEnd: task.windowEnd,
         createdAt: now,
         nodeCount: nodes.length,
+        // `now` moved on by the time the tasks took: the job feed's clock is the callers'.
+        storedAt: new Date(now.getTime() + Math.round(performance.now() - started)),
       };
       if (task.timeout !== undefined) document.timeout = task.timeout;
       if (job.createdBy !== undefined) document.createdBy = job.createdBy;
@@ -452,6 +479,89 @@ export class MongoStore implements Store {
         }
       }
     });
+  }
+
+  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
+    const answers: Array<ClaimedTask | undefined> = new Array(nodes.length);
+    // Different nodes at once; the entries of one node in order, each taking the next task.
+    const byNode = new Map<string, number[]>();
+    nodes.forEach((node, index) => {
+      const key = nodeKey(node);
+      const entries = byNode.get(key);
+      if (entries) entries.push(index);
+      else byNode.set(key, [index]);
+    });
+    const queue = [...byNode.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        for (const index of queue[next++] as number[]) answers[index] = await this.claimNextTask(nodes[index] as NodeRef, now);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLAIMS_IN_FLIGHT, queue.length) }, worker));
+    return answers;
+  }
+
+  earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined> {
+    return this.#guard(async () => {
+      const [first] = await this.#tasks
+        .find(
+          { node: nodeKey(node), status: 'queued', windowEnd: { $gte: now } },
+          { projection: { _id: 0, windowStart: 1 }, sort: CLAIM_ORDER, limit: 1 },
+        )
+        .toArray();
+      return first?.windowStart;
+    });
+  }
+
+  async *queuedWindows(now: Date): AsyncIterable<QueuedWindow> {
+    const tasks = this.#tasks.find(
+      { status: 'queued', windowEnd: { $gte: now } },
+      { projection: { _id: 0, org: 1, name: 1, windowStart: 1, windowEnd: 1 } },
+    );
+    try {
+      for await (const task of tasks) {
+        yield { node: { org: task.org, name: task.name }, windowStart: task.windowStart, windowEnd: task.windowEnd };
+      }
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async jobFeedCursor(now: Date): Promise<string> {
+    return JSON.stringify({ since: now.getTime() - JOB_FEED_OVERLAP_MS, seen: [] } satisfies JobFeedCursor);
+  }
+
+  readJobFeed(cursorText: string, now: Date): Promise<JobFeedPage> {
+    return this.#guard(async () => {
+      const cursor = parseJobFeedCursor(cursorText);
+      const since = Math.max(cursor.since, now.getTime() - JOB_FEED_OVERLAP_MS);
+      const seen = new Set(cursor.seen);
+      const recent = await this.#jobs
+        .find({ storedAt: { $gte: new Date(since) } }, { projection: { _id: 1, windowStart: 1, windowEnd: 1, storedAt: 1 } })
+        .toArray();
+      const jobs: FedJob[] = [];
+      const stillRecent: string[] = [];
+      for (const job of recent) {
+        const id = job._id.toHexString();
+        stillRecent.push(id);
+        if (!seen.has(id)) jobs.push({ id, windowStart: job.windowStart, windowEnd: job.windowEnd });
+      }
+      return { jobs, cursor: JSON.stringify({ since, seen: stillRecent } satisfies JobFeedCursor) };
+    });
+  }
+
+  async *queuedNodesOfJob(jobId: string, now: Date): AsyncIterable<NodeRef> {
+    if (!isJobId(jobId)) return;
+    const tasks = this.#tasks.find(
+      { jobId: ObjectId.createFromHexString(jobId), status: 'queued', windowEnd: { $gte: now } },
+      { projection: { _id: 0, org: 1, name: 1 } },
+    );
+    try {
+      for await (const task of tasks) yield { org: task.org, name: task.name };
+    } catch (error) {
+      throw toStoreError(error);
+    }
   }
 
   reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
@@ -836,6 +946,18 @@ function escapeRegExp(text: string): string {
 function parseIndexCursor(cursor: string): number {
   if (!/^\d{1,9}$/.test(cursor)) throw new InvalidCursorError();
   return Number(cursor);
+}
+
+function parseJobFeedCursor(text: string): JobFeedCursor {
+  try {
+    const cursor = JSON.parse(text) as Partial<JobFeedCursor>;
+    if (typeof cursor.since === 'number' && Array.isArray(cursor.seen) && cursor.seen.every((id) => typeof id === 'string')) {
+      return { since: cursor.since, seen: cursor.seen };
+    }
+  } catch {
+    // Answered below.
+  }
+  throw new InvalidCursorError();
 }
 
 function messageOf(error: unknown): string {

@@ -17,6 +17,7 @@ import {
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
+  type JobFeedPage,
   type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
@@ -26,6 +27,7 @@ import {
   type NodeOverview,
   type NodeTaskStatus,
   type Page,
+  type QueuedWindow,
   type ReportOutcome,
   type Store,
   type TaskStatusQuery,
@@ -49,6 +51,8 @@ import {
 import { migrate } from './migrations.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
+/** Jobs per job feed read; the next read continues. */
+const JOB_FEED_PAGE = 1_000;
 
 interface JobRow {
   seq: number;
@@ -187,6 +191,21 @@ export class SqliteStore implements Store {
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, window_end < ? AS window_ended,
            count(*)
          FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
+      ).raw(),
+      earliestQueuedWindow: db.prepare<[string, string, number], number | null>(
+        `SELECT min(window_start) FROM tasks WHERE org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
+      ).pluck(),
+      queuedWindows: db.prepare<[number], [string, string, number, number]>(
+        `SELECT org, name, window_start, window_end FROM tasks INDEXED BY tasks_claimable
+         WHERE status = 'queued' AND window_end >= ?`,
+      ).raw(),
+      lastJobSeq: db.prepare<[], number | null>('SELECT max(seq) FROM jobs').pluck(),
+      jobsAfterSeq: db.prepare<[number, number], { seq: number; id: string; window_start: number; window_end: number }>(
+        'SELECT seq, id, window_start, window_end FROM jobs WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
+      queuedNodesOfJob: db.prepare<[string, number], [string, string]>(
+        `SELECT t.org, t.name FROM jobs j JOIN tasks t INDEXED BY tasks_by_status ON t.job_seq = j.seq
+         WHERE j.id = ? AND t.status = 'queued' AND t.window_end >= ?`,
       ).raw(),
       nodeKey: db.prepare<[string, string], { public_key: string; source: NodeKeySource; created_at: number }>(
         'SELECT public_key, source, created_at FROM node_keys WHERE org = ? AND name = ?',
@@ -338,6 +357,11 @@ export class SqliteStore implements Store {
   }
 
   async claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
+    return this.#claimOne(node, now);
+  }
+
+  /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
+  #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
     const at = now.getTime();
     const { nextClaimable, markPending, jobBySeq } = this.#statements;
     // The read alone answers an empty poll, the fleet's steady state. The guarded update makes the
@@ -347,9 +371,51 @@ export class SqliteStore implements Store {
       if (!candidate) return undefined;
       if (markPending.run(at, leaseAtHandOut(now).getTime(), candidate.job_seq, candidate.idx).changes === 1) {
         const job = jobBySeq.get(candidate.job_seq) as JobRow;
-        return { jobId: job.id, task: taskOf(job) };
+        let task = jobs?.get(job.seq);
+        if (!task) {
+          task = taskOf(job);
+          jobs?.set(job.seq, task);
+        }
+        return { jobId: job.id, task };
       }
     }
+  }
+
+  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
+    // One transaction for the batch: one disk sync however many nodes it hands tasks to. The
+    // candidates are read inside it, so another process sharing the file cannot interleave.
+    const jobs = new Map<number, ClaimedTask['task']>();
+    return this.#db.transaction(() => nodes.map((node) => this.#claimOne(node, now, jobs))).immediate();
+  }
+
+  async earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined> {
+    const start = this.#statements.earliestQueuedWindow.get(node.org, node.name, now.getTime());
+    return start === null || start === undefined ? undefined : new Date(start);
+  }
+
+  async *queuedWindows(now: Date): AsyncIterable<QueuedWindow> {
+    for (const [org, name, start, end] of this.#statements.queuedWindows.iterate(now.getTime())) {
+      yield { node: { org, name }, windowStart: new Date(start), windowEnd: new Date(end) };
+    }
+  }
+
+  async jobFeedCursor(): Promise<string> {
+    // Jobs are numbered in commit order (each is created in one write transaction), so the
+    // highest number now is exactly where the feed starts.
+    return String(this.#statements.lastJobSeq.get() ?? 0);
+  }
+
+  async readJobFeed(cursor: string): Promise<JobFeedPage> {
+    if (!/^\d{1,15}$/.test(cursor)) throw new InvalidCursorError();
+    const rows = this.#statements.jobsAfterSeq.all(Number(cursor), JOB_FEED_PAGE);
+    return {
+      jobs: rows.map((row) => ({ id: row.id, windowStart: new Date(row.window_start), windowEnd: new Date(row.window_end) })),
+      cursor: rows.length === 0 ? cursor : String((rows[rows.length - 1] as { seq: number }).seq),
+    };
+  }
+
+  async *queuedNodesOfJob(jobId: string, now: Date): AsyncIterable<NodeRef> {
+    for (const [org, name] of this.#statements.queuedNodesOfJob.iterate(jobId, now.getTime())) yield { org, name };
   }
 
   async reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
