@@ -57,8 +57,15 @@ function startFleet(server: ServerProcess, options: { prefix: string; from: numb
       else if (kind === 'error') errors.push(line);
     }
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  process.once('exit', () => child.kill('SIGKILL'));
+  // Should the bench be interrupted, its fleets must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
   return {
     child,
     received,

@@ -11,7 +11,7 @@
 //   --target OS-ARCH   the binary's name suffix when --node is another platform's (e.g. windows-amd64)
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +93,9 @@ function buildExecutable() {
     copyFileSync(options.node, binary);
     chmodSync(binary, 0o755);
     const macos = suffix.startsWith('darwin');
+    // Debian's node carries its debug information and symbol table (99 MB); the executable needs
+    // neither. Stripped before the bundle is injected (stripping after would drop the injected note).
+    if (!windows && !macos) strip(binary);
     if (macos && process.platform === 'darwin') run('codesign', ['--remove-signature', binary]);
     run(process.execPath, [
       path.join(root, 'node_modules', 'postject', 'dist', 'cli.js'),
@@ -104,10 +107,25 @@ function buildExecutable() {
       ...(macos ? ['--macho-segment-name', 'NODE_SEA'] : []),
     ]);
     if (macos && process.platform === 'darwin') run('codesign', ['--sign', '-', binary]);
-    console.log(`build-client: ${path.relative(root, binary) || binary}`);
+    console.log(`build-client: ${path.relative(root, binary) || binary} (${megabytes(statSync(binary).size)})`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** `strip --strip-all` where binutils' strip is installed; the binary works unstripped, only larger. */
+function strip(binary) {
+  const before = statSync(binary).size;
+  const child = spawnSync('strip', ['--strip-all', binary], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (child.error || child.status !== 0) {
+    console.warn(`build-client: not stripped (${child.error ? child.error.message : child.stderr.trim()}); the executable stays larger`);
+    return;
+  }
+  console.log(`build-client: stripped the node executable from ${megabytes(before)} to ${megabytes(statSync(binary).size)}`);
+}
+
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Runs a build step; its chatter (postject warns about ELF notes it skips) shows only if it fails. */

@@ -11,7 +11,18 @@ import { runFoodtruck, startFoodtruck, type CliRun } from './support/cli-process
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
-const COMMANDS = [['jobs', 'create'], ['jobs', 'get'], ['jobs', 'list'], ['jobs', 'cancel'], ['jobs', 'watch'], ['nodes', 'list'], ['nodes', 'key', 'get'], ['nodes', 'key', 'set'], ['nodes', 'key', 'reset']];
+const COMMANDS = [
+  ['jobs', 'create'],
+  ['jobs', 'get'],
+  ['jobs', 'list'],
+  ['jobs', 'cancel'],
+  ['jobs', 'rerun'],
+  ['jobs', 'watch'],
+  ['nodes', 'list'],
+  ['nodes', 'key', 'get'],
+  ['nodes', 'key', 'set'],
+  ['nodes', 'key', 'reset'],
+];
 
 describe('foodtruck CLI', () => {
   let server: ServerProcess;
@@ -42,7 +53,8 @@ describe('foodtruck CLI', () => {
   };
   const assertNoStack = (run: CliRun) => {
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
-    assert.equal(run.stderr.trim().split('\n').length <= 2, true, run.stderr);
+    // One line of error, then at most the command's usage line and where its help is.
+    assert.equal(run.stderr.trim().split('\n').length <= 3, true, run.stderr);
   };
   const createJob = async (nodes: string[], extra: string[] = []): Promise<string> => {
     const run = await foodtruck(['jobs', 'create', '--provider', 'infra', ...nodes.flatMap((n) => ['--node', n]), ...extra]);
@@ -131,9 +143,19 @@ describe('foodtruck CLI', () => {
       [['jobs', 'create', '--provider', 'infra', '--node', 'o/a', '--spec', '{nope'], /--spec is not valid JSON/],
       [['jobs', 'create', '--provider', 'infra', '--node', 'o/a', '--end', 'tomorrow'], /--end: "tomorrow"/],
       [['jobs', 'get'], /missing job ID/],
-      [['jobs', 'list', '--bogus'], /Unknown option '--bogus'/],
+      [['jobs', 'list', '--bogus'], /^foodtruck: unknown option --bogus\nUsage: foodtruck jobs list /],
+      [['jobs', 'create', '--provider'], /^foodtruck: option --provider needs a value\nUsage: foodtruck jobs create /],
+      [['jobs', 'list', '--json=yes'], /^foodtruck: option --json takes no value\n/],
+      [['jobs', 'create', '--provider', 'infra', '--node', 'o/a', '--spec', '@/nonexistent/spec.json'], /^foodtruck: cannot read \/nonexistent\/spec.json: ENOENT\n/],
       [['jobs', 'fly'], /"jobs fly" is not a command/],
       [['jobs', 'list', '--key', ''], /no admin key/],
+      [['jobs', 'watch', 'x', '--timeout', 'soon'], /--timeout must be a duration/],
+      [['jobs', 'watch', 'x', '--timeout', '1000h'], /--timeout must be a duration from 1ms to 596h/],
+      [['jobs', 'create', '--provider', 'infra', '--node', 'o/a', '--wait-timeout', '1m'], /--wait-timeout goes with --wait/],
+      [['jobs', 'create', '--provider', 'infra', '--node', 'o/a', '--max-errors', 'many'], /--max-errors must be/],
+      [['jobs', 'list', '--state', 'done'], /--state must be active or finished/],
+      [['jobs', 'rerun', 'x', '--status', 'broken'], /--status must be one of/],
+      [['jobs', 'cancel', 'x', '--node', 'nobody'], /--node: "nobody" is not a node/],
     ];
     for (const [args, message] of cases) {
       const run = await foodtruck(args, { env: { ADMIN_API_KEY: args.includes('--key') ? '' : server.adminKey } });
@@ -183,15 +205,56 @@ describe('foodtruck CLI', () => {
     assert.equal(failedOnly.summary.failed, 1);
   });
 
+  it('prints one node\'s whole output and reason with jobs output, which the tables point to', async () => {
+    const [a, b] = [`org/${freshName('output')}`, `org/${freshName('output')}`];
+    const id = await createJob([a, b]);
+    const reason = `exit error: ${'a long explanation '.repeat(5)}end`;
+    const output = `first line\n${'x'.repeat(3000)}\nlast line\n`;
+    await runAsNode(a, { status: 'failed', exit_code: 4, reason, output });
+    const run = await foodtruck(['jobs', 'output', id, a]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, output, 'the whole output, byte for byte, when piped');
+    assert.equal(run.stderr, `${a}: failed, exit code 4: ${reason}\n`);
+    const table = await foodtruck(['jobs', 'get', id]);
+    assert.match(table.stdout, new RegExp(`A node's whole reason and output: foodtruck jobs output ${id} ORG/NAME`));
+    const json = JSON.parse((await foodtruck(['jobs', 'output', id, a, '--json'])).stdout) as { result: { output: string } };
+    assert.equal(json.result.output, output);
+    const none = await foodtruck(['jobs', 'output', id, b]);
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, '');
+    const stranger = await foodtruck(['jobs', 'output', id, 'org/nobody']);
+    assert.equal(stranger.code, 3);
+    assert.match(stranger.stderr, /does not target node org\/nobody/);
+    const usage = await foodtruck(['jobs', 'output', id]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /missing node ORG\/NAME/);
+  });
+
   it('cancels the tasks nobody picked up', async () => {
     const [a, b] = [`org/${freshName('cancel')}`, `org/${freshName('cancel')}`];
     const id = await createJob([a, b]);
     assert.equal((await nodeCall(a, 'next')).status, 200);
     const run = await foodtruck(['jobs', 'cancel', id]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`Cancelled 1 task\\(s\\) of job ${id}\\. Now: pending 1 {2}cancelled 1`));
+    assert.match(
+      run.stdout,
+      new RegExp(`Cancelled 1 task\\(s\\) of job ${id}; asked the nodes of 1 handed-out task\\(s\\) to stop\\. Now: pending 1 {2}cancelled 1`),
+    );
+    assert.match(run.stdout, new RegExp(`List the cancelled nodes: foodtruck jobs get ${id} --status cancelled`));
     const again = JSON.parse((await foodtruck(['jobs', 'cancel', id, '--json'])).stdout) as { cancelled: number };
     assert.equal(again.cancelled, 0);
+  });
+
+  it("cancels one node's task with --node and names the command that lists the cancelled nodes", async () => {
+    const [a, b] = [`org/${freshName('cancel-node')}`, `org/${freshName('cancel-node')}`];
+    const id = await createJob([a, b]);
+    const run = await foodtruck(['jobs', 'cancel', id, '--node', b]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, new RegExp(`Cancelled 1 task\\(s\\) of ${b} in job ${id}\\. Now: queued 1 {2}cancelled 1`));
+    assert.match(run.stdout, new RegExp(`List the cancelled nodes: foodtruck jobs get ${id} --status cancelled`));
+    const listed = await foodtruck(['jobs', 'get', id, '--status', 'cancelled']);
+    assert.match(listed.stdout, new RegExp(`${b}\\s+cancelled`));
+    assert.doesNotMatch(listed.stdout, new RegExp(`${a}\\s`));
   });
 
   it('watches a job to its end and lists the failed nodes with exit codes and reasons, exiting 1', async () => {
@@ -206,10 +269,11 @@ describe('foodtruck CLI', () => {
     const run = await watching.done;
     assert.equal(run.code, 1, run.stderr);
     const lines = run.stdout.split('\n');
-    assert.ok(lines.some((line) => /^\[\.+\] +0% 0\/3 {2}queued 3$/.test(line)), run.stdout);
+    assert.ok(lines.some((line) => /^\[\.+\] +0% 0\/3 {2}queued 3 {2}\(3 never checked in\)$/.test(line)), run.stdout);
     assert.ok(lines.some((line) => /^\[#{30}\] 100% 3\/3 {2}success 2 {2}failed 1$/.test(line)), run.stdout);
-    assert.match(run.stdout, /Failed nodes \(1\):\nNODE\s+EXIT\s+REASON\s+OUTPUT \(last line\)\n/);
-    assert.match(run.stdout, new RegExp(`${nodes[1]}\\s+3\\s+exit error\\s+disk \\\\x1b\\[31mfull`));
+    assert.match(run.stdout, /Failed nodes \(1\):\nNODE\s+STATUS\s+EXIT\s+REASON\s+OUTPUT \(last line\)\n/);
+    assert.match(run.stdout, new RegExp(`${nodes[1]}\\s+failed\\s+3\\s+exit error\\s+disk \\\\x1b\\[31mfull`));
+    assert.match(run.stdout, new RegExp(`foodtruck jobs rerun ${id}`));
     assert.ok(!run.stdout.includes('\u001b'), 'escape sequences from node output are shown, not obeyed');
   });
 
@@ -236,7 +300,29 @@ describe('foodtruck CLI', () => {
     await foodtruck(['jobs', 'cancel', cancelled]);
     const none = await foodtruck(['jobs', 'watch', cancelled]);
     assert.equal(none.code, 1, 'a cancelled node did not succeed');
-    assert.match(none.stdout, /1 node\(s\) never ran it: 0 expired, 1 cancelled/);
+    assert.match(none.stdout, /1 node\(s\) did not run it to the end: 0 expired, 1 cancelled/);
+    assert.match(none.stdout, new RegExp(`list them: foodtruck jobs get ${cancelled} --status cancelled\\)`));
+  });
+
+  it('gives up at --timeout with exit status 4, saying how to follow the job again', async () => {
+    const id = await createJob([`org/${freshName('deadline')}`]);
+    const started = Date.now();
+    const run = await foodtruck(['jobs', 'watch', id, '--interval', '100ms', '--timeout', '1500ms']);
+    assert.equal(run.code, 4, run.stderr);
+    assert.ok(Date.now() - started >= 1500);
+    assert.equal(
+      run.stderr,
+      `foodtruck: gave up waiting after 1s500ms: the job is not finished (queued 1); follow it again with: foodtruck jobs watch ${id}\n`,
+    );
+    const json = await foodtruck(['jobs', 'watch', id, '--timeout', '300ms', '--json']);
+    assert.equal(json.code, 4);
+    const answer = JSON.parse(json.stdout) as { id: string; finished: boolean; gave_up_after: string };
+    assert.deepEqual([answer.id, answer.finished, answer.gave_up_after], [id, false, '300ms']);
+
+    const node = `org/${freshName('deadline')}`;
+    const waited = await foodtruck(['jobs', 'create', '--provider', 'infra', '--node', node, '--wait', '--wait-timeout', '500ms', '--timeout', '1h']);
+    assert.equal(waited.code, 4, waited.stderr);
+    assert.match(waited.stderr, /gave up waiting after 500ms/);
   });
 
   it('lists nodes with their last check-in and tasks, and finds the silent ones', async () => {
@@ -254,6 +340,42 @@ describe('foodtruck CLI', () => {
     const names = silentOnes.nodes.map((n) => n.node_name);
     assert.ok(names.includes(silent));
     assert.ok(!names.includes(polled), 'a node that just polled is not silent');
+  });
+});
+
+describe('foodtruck jobs watch across a server restart', () => {
+  it('says so on one line, retries with backoff, and carries on to the end when the server is back', async () => {
+    let server = await startServer();
+    const { dataDir, adminKey, nodesKey, port } = server;
+    const env = { FOODTRUCK_URL: server.url, ADMIN_API_KEY: adminKey };
+    try {
+      const node = 'org/restart-1';
+      const created = await runFoodtruck(['jobs', 'create', '--provider', 'infra', '--node', node], { env });
+      assert.equal(created.code, 0, created.stderr);
+      const id = created.stdout.trim();
+      const watching = startFoodtruck(['jobs', 'watch', id, '--interval', '100ms'], { env, timeoutMs: 90_000 });
+      await watching.waitFor(/0% 0\/1/);
+
+      await server.stop();
+      await watching.waitFor(/retrying with backoff/, 'stderr');
+      server = await startServer({ dataDir, adminKey, nodesKey, port });
+      const nodeUrl = `${server.url}/organizations/org/foodtruck/nodes/restart-1/tasks`;
+      const next = await call(`${nodeUrl}/next`, { method: 'POST', key: nodesKey });
+      assert.equal(next.status, 200);
+      const report = { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } };
+      assert.equal((await call(`${nodeUrl}/status`, { method: 'POST', key: nodesKey, json: report })).status, 200);
+
+      const run = await watching.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /All 1 node\(s\) succeeded\./);
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, run.stderr);
+      assert.match(lines[0] as string, /^foodtruck: cannot reach the server at .*; retrying with backoff/);
+      assert.equal(lines[1], 'foodtruck: the server answers again; carrying on');
+    } finally {
+      await server.stop();
+      server.cleanup();
+    }
   });
 });
 

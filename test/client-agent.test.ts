@@ -8,6 +8,7 @@ import { Outbox } from '../src/client/outbox.js';
 import { call, jobBody } from './support/api-client.js';
 import {
   isAlive,
+  readPids,
   startClient,
   waitFor,
   waitForStatus,
@@ -166,7 +167,7 @@ describe('node client against the real server', () => {
     assert.match(env, new RegExp(`^FOODTRUCK_NODE_NAME=${s.node.name}$`, 'm'));
   });
 
-  it('sends the last 64 KiB of a long output, ending with the last line', async () => {
+  it('sends the last 64 KiB of a long output, ending with the last line, saying how much was cut and starting at a line', async () => {
     const s = scene();
     writeProvider(
       s.providers,
@@ -182,23 +183,30 @@ describe('node client against the real server', () => {
     assert.ok(Buffer.byteLength(output) > 60 * 1024);
     assert.match(output, /the very last line\n$/);
     assert.doesNotMatch(output, /line 0:/);
+    // "line N: padding..." lines of known length: what was cut is counted to the byte.
+    const marker = /^… ([\d,]+) bytes cut\nline (\d+): padding/.exec(output);
+    assert.ok(marker, output.slice(0, 80));
+    const firstKept = Number(marker[2]);
+    const cutBytes = Array.from({ length: firstKept }, (_, i) => Buffer.byteLength(`line ${i}: padding padding padding padding padding\n`)).reduce((a, b) => a + b, 0);
+    assert.equal(marker[1], cutBytes.toLocaleString('en-US'));
   });
 
   it("stops the provider's whole process tree when the task's timeout passes", async () => {
     const s = scene();
     const pidFile = path.join(s.dir, 'grandchild.pid');
     writeProvider(s.providers, 'slow', `#!/bin/sh\nsleep 300 &\necho $! > '${pidFile}'\necho "working"\nsleep 300\n`);
-    const jobId = await createJob(server, s.node, { provider: 'slow', timeout: '1s' });
+    // Written as 1000ms, not 1s: the node's reason shows it as the job does.
+    const jobId = await createJob(server, s.node, { provider: 'slow', timeout: '1000ms' });
     const started = Date.now();
     client(s.configFile);
 
     const status = await statusOf(jobId, s.node);
     assert.equal(status.status, 'failed');
     assert.equal(status.result?.exit_code, -1);
-    assert.match(status.result?.reason ?? '', /^timeout exceeded: .*1s/);
+    assert.match(status.result?.reason ?? '', /^timeout exceeded: the provider ran longer than the task's timeout of 1000ms and was stopped$/);
     assert.match(status.result?.output ?? '', /working/);
     assert.ok(Date.now() - started < 15_000);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const [grandchild] = (await waitFor(() => readPids(pidFile, 1), 10_000, () => 'no pid written')) as [number];
     await waitFor(() => (isAlive(grandchild) ? undefined : true), 10_000, () => `process ${grandchild} still runs`);
   });
 
@@ -252,10 +260,9 @@ describe('node client against the real server', () => {
     const jobId = await createJob(server, s.node, { provider: 'orphaned' });
     const first = client(s.configFile);
     await statusOf(jobId, s.node, (status) => status.status === 'running');
-    await waitFor(() => (existsSync(pidFile) ? true : undefined), 10_000, () => first.output());
+    const [providerPid] = (await waitFor(() => readPids(pidFile, 1), 10_000, () => first.output())) as [number];
     await first.kill();
     // The provider outlives a SIGKILLed client (under systemd its cgroup goes with it); end it here.
-    const providerPid = Number(readFileSync(pidFile, 'utf8'));
     cleanups.push(() => {
       try {
         process.kill(-providerPid, 'SIGKILL');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ describe('the bundled client', () => {
     for (const name of imported) assert.ok(name.startsWith('node:') || builtins.has(name), name);
     // Only the client and the wire modules that themselves import nothing (no ajv, no server).
     const sources = Object.keys(meta.inputs).filter((input) => input !== 'foodtruck-client-entry.ts');
-    for (const source of sources) assert.match(source, /^src\/(client\/[\w-]+|wire\/(go-duration|names|task-status|rfc3339))\.ts$/);
+    for (const source of sources) assert.match(source, /^src\/(client\/[\w-]+|wire\/(go-duration|names|task-status|rfc3339|output-cut))\.ts$/);
   });
 
   it('prints its usage and exits 1 without a configuration file', () => {
@@ -71,6 +71,11 @@ describe('the bundled client', () => {
     assert.equal(usage.status, 1);
     assert.match(usage.stderr, /^usage: foodtruck-client <config\.json>/);
     await runTaskWith('executable', [path.join(temp.dir, binary as string)]);
+    if (process.platform === 'linux' && spawnSync('strip', ['--version']).status === 0 && /with debug_info|not stripped/.test(spawnSync('file', [process.execPath], { encoding: 'utf8' }).stdout ?? '')) {
+      // Built from a node with symbols and debug information: those are stripped before injecting.
+      assert.ok(statSync(path.join(temp.dir, binary as string)).size < statSync(process.execPath).size - 5_000_000, 'the executable is stripped');
+      assert.match(built.stdout, /stripped the node executable from [\d.]+ MB to [\d.]+ MB/);
+    }
   });
 
   async function runTaskWith(name: string, command: string[]) {

@@ -124,6 +124,15 @@ describe('client configuration', () => {
     }
   });
 
+  it('reads the heartbeat interval, from 100ms to 1h (the longest the server takes)', () => {
+    const heartbeatOf = (heartbeat: string) => parseClientConfig({ ...SEED_API_KEY_CONFIG, heartbeat }, posix).config.heartbeatMs;
+    assert.equal(heartbeatOf('500ms'), 500);
+    assert.equal(heartbeatOf('1h'), 3_600_000);
+    for (const bad of ['50ms', '61m', '2h', '0s', 'often']) {
+      assert.match(problemsOf({ ...SEED_API_KEY_CONFIG, heartbeat: bad })[0] as string, /^heartbeat: /, bad);
+    }
+  });
+
   it('resolves providers_path and state_dir against the configuration file\'s directory', () => {
     const { config } = parseClientConfig(
       { ...SEED_API_KEY_CONFIG, providers_path: 'providers:/opt/foodtruck/providers', state_dir: 'state' },

@@ -2,10 +2,10 @@
 // provider runs (heartbeats), and what it does when an answer says the task was cancelled.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { isAlive, startClient, waitFor, writeClientConfig, writeProvider, type ClientProcess } from './support/client-process.js';
+import { isAlive, readPids, startClient, waitFor, writeClientConfig, writeProvider, type ClientProcess } from './support/client-process.js';
 import { startScriptedNodeServer, type RecordedReport, type ScriptedNodeServer } from './support/scripted-node-server.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -130,8 +130,7 @@ describe('client heartbeats and cancel handling', () => {
     server.offer({ job_id: jobId, provider: 'long', spec: null });
     const running = client(s.configFile);
 
-    await waitFor(() => (existsSync(pidFile) ? true : undefined), 20_000, () => running.output());
-    const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+    const pids = await waitFor(() => readPids(pidFile, 2), 20_000, () => running.output());
     const final = await finalOf(jobId, 40_000);
     assert.equal(final.body.status, 'cancelled');
     const result = final.body.result as { exit_code: number; reason: string; output: string };

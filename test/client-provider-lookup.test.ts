@@ -84,6 +84,7 @@ describe('tasks from the server', () => {
         provider: 'infra',
         specJson: '{"url":"https://example.com/policy.tar.gz","note":"ünïcödé"}',
         timeoutMs: 5_400_000,
+        timeoutText: '1h30m',
       },
     });
   });

@@ -1,4 +1,4 @@
-// The wire contract (../shared/API.md), over TCP against the real server process. Each driver's
+// The wire contract (the original Go Foodtruck's API, documented in docs/api.md), over TCP against the real server process. Each driver's
 // test file calls `defineContractSuite` with the environment that selects its store.
 
 import assert from 'node:assert/strict';
@@ -210,10 +210,39 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         }
       });
 
-      it('answers 415 with a message for a body that is not JSON by its content type', async () => {
-        const answer = await admin('/admin/jobs', { method: 'POST', body: 'nodes=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-        assert.equal(answer.status, 415);
-        assert.match(answer.body.message, /send application\/json/);
+      it('reads the body as JSON whatever its content type says, as curl -d and scripts send it', async () => {
+        const n = node('content-type');
+        const body = JSON.stringify(jobBody([n]));
+        for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'text/plain; charset=utf-8', 'application/octet-stream']) {
+          const empty = await admin('/admin/jobs', { method: 'POST', body: '{}', headers: { 'content-type': type } });
+          assert.deepEqual([empty.status, empty.body], [400, { message: 'no nodes provided' }], type);
+          const broken = await admin('/admin/jobs', { method: 'POST', body: 'nodes=1', headers: { 'content-type': type } });
+          assert.deepEqual([broken.status, broken.body], [400, { message: 'invalid request json' }], type);
+          const created = await admin('/admin/jobs', { method: 'POST', body, headers: { 'content-type': type } });
+          assert.equal(created.status, 200, type);
+        }
+        const status = await call(`${server.url}/organizations/${n.org}/foodtruck/nodes/${n.name}/tasks/status`, {
+          method: 'POST', key: server.nodesKey, body: '{"status": "running"}', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        assert.deepEqual([status.status, status.body], [400, { message: 'job_id must be provided' }]);
+        const badStatus = await call(`${server.url}/organizations/${n.org}/foodtruck/nodes/${n.name}/tasks/status`, {
+          method: 'POST', key: server.nodesKey, body: '{"job_id": "x"}', headers: { 'content-type': 'text/plain' },
+        });
+        assert.deepEqual([badStatus.status, badStatus.body], [400, { message: 'status must be one of (pending,running,failed,success)' }]);
+      });
+
+      it('reads Go\'s zero time as a missing window_start or window_end, in the contract\'s order', async () => {
+        const n = node('zero-time');
+        const zero = '0001-01-01T00:00:00Z';
+        const both = await admin('/admin/jobs', { json: jobBody([n], { window_start: zero, window_end: zero }) });
+        assert.deepEqual([both.status, both.body], [400, { message: 'window_start must be provided' }]);
+        const start = await admin('/admin/jobs', { json: jobBody([n], { window_start: '0001-01-01T01:00:00+01:00' }) });
+        assert.deepEqual([start.status, start.body], [400, { message: 'window_start must be provided' }]);
+        const end = await admin('/admin/jobs', { json: jobBody([n], { window_end: zero }) });
+        assert.deepEqual([end.status, end.body], [400, { message: 'window_end must be provided' }]);
+        // Any other time in year 1 is a time like any other: a window ending then has expired.
+        const year1 = await admin('/admin/jobs', { json: jobBody([n], { window_start: '0001-01-01T00:00:01Z' }) });
+        assert.equal(year1.status, 200);
       });
 
       it('keeps an optional task timeout and hands it to the node', async () => {
@@ -319,7 +348,8 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         const handed = answers.filter((a) => a.status === 200).map((a) => a.body.job_id as string);
         assert.equal(handed.length, 25);
         assert.deepEqual(new Set(handed), ids);
-        assert.ok(answers.every((a) => a.status === 200 || (a.status === 404 && a.body.message === 'no tasks available')));
+        const unexpected = answers.filter((a) => !(a.status === 200 || (a.status === 404 && a.body.message === 'no tasks available')));
+        assert.deepEqual(unexpected.map((a) => [a.status, a.body]), []);
       });
 
       it('never hands out a task whose window ended, and shows it expired', async () => {
@@ -352,6 +382,17 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         assert.equal(answer.body.statuses[0].status, 'failed');
         assert.deepEqual(answer.body.statuses[0].result, { exit_code: 3, reason: 'exit error', output: 'out ✓\n' });
         assert.equal(answer.body.summary.failed, 1);
+      });
+
+      it('leaves an empty reason out of the result, as the original did', async () => {
+        const n = node('empty-reason');
+        const id = await createJob(jobBody([n]));
+        await nodeCall(n, 'next');
+        assert.equal((await nodeCall(n, 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } })).status, 200);
+        const answer = await admin(`/admin/jobs/${id}?fetchStatuses=true`);
+        assert.deepEqual(answer.body.statuses[0].result, { exit_code: 0 });
+        const page = await admin(`/admin/jobs/${id}/statuses`);
+        assert.deepEqual(page.body.statuses[0].result, { exit_code: 0 });
       });
 
       it('answers the exact messages for a missing job_id or a bad status', async () => {
@@ -461,6 +502,106 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         const malformed = await admin(`/admin/jobs/${id}/cancel?node=just-a-name`, { method: 'POST' });
         assert.equal(malformed.status, 400);
         assert.match(malformed.body.message, /^node must be "org\/name"/);
+      });
+
+      it('keeps a job name and rate limits, answers them in every job answer, and refuses bad ones', async () => {
+        const nodes = [node('named'), node('named')];
+        const id = await createJob({ ...jobBody(nodes), name: 'Patch Tuesday ✓', max_concurrency: '10%', max_errors: 0 });
+        const expected = { name: 'Patch Tuesday ✓', max_concurrency: '10%', max_errors: 0 };
+        const full = (await admin(`/admin/jobs/${id}`)).body.job;
+        assert.deepEqual([full.name, full.max_concurrency, full.max_errors], Object.values(expected));
+        const summary = (await admin(`/admin/jobs/${id}/summary`)).body;
+        assert.deepEqual([summary.name, summary.max_concurrency, summary.max_errors], Object.values(expected));
+        assert.equal(summary.never_checked_in, 2);
+        const listed = (await admin(`/admin/jobs?name=${encodeURIComponent('patch tuesday')}`)).body.jobs;
+        assert.deepEqual(listed.map((job: { id: string }) => job.id), [id]);
+        assert.equal('stopped' in full, false);
+        const plain = (await admin(`/admin/jobs/${await createJob(jobBody([node('plain')]))}`)).body.job;
+        for (const field of ['name', 'max_concurrency', 'max_errors', 'stopped', 'rerun_of']) assert.equal(field in plain, false, field);
+
+        const bad: Array<[Record<string, unknown>, RegExp]> = [
+          [{ name: '' }, /^invalid request json: name /],
+          [{ name: 'x'.repeat(201) }, /^invalid request json: name /],
+          [{ name: 'bell\u0007' }, /^invalid request json: name /],
+          [{ name: 7 }, /^invalid request json: name /],
+          [{ max_concurrency: 0 }, /^invalid request json: max_concurrency /],
+          [{ max_concurrency: '0%' }, /^invalid request json: max_concurrency /],
+          [{ max_concurrency: '101%' }, /^invalid request json: max_concurrency /],
+          [{ max_concurrency: '10' }, /^invalid request json: max_concurrency /],
+          [{ max_concurrency: 1.5 }, /^invalid request json: max_concurrency /],
+          [{ max_errors: -1 }, /^invalid request json: max_errors /],
+          [{ max_errors: '5.5%' }, /^invalid request json: max_errors /],
+        ];
+        for (const [extra, message] of bad) {
+          const answer = await admin('/admin/jobs', { json: { ...jobBody([node('bad')]), ...extra } });
+          assert.equal(answer.status, 400, JSON.stringify(extra));
+          assert.match(answer.body.message, message, JSON.stringify(extra));
+        }
+        assert.equal((await admin('/admin/jobs', { json: { ...jobBody([node('ok')]), max_errors: '0%', max_concurrency: '100%' } })).status, 200);
+      });
+
+      it('filters the job list by state, provider and name, and refuses bad filters', async () => {
+        const provider = `filter-${Date.now()}`;
+        const n = node('filter');
+        const finished = await createJob({ ...jobBody([n], { provider }), name: 'first' });
+        const active = await createJob({ ...jobBody([node('filter')], { provider }), name: 'second' });
+        await nodeCall(n, 'next');
+        await nodeCall(n, 'status', { job_id: finished, status: 'success', result: { exit_code: 0, reason: '' } });
+        const ids = async (query: string) => (await admin(`/admin/jobs?provider=${provider}&${query}`)).body.jobs.map((j: { id: string }) => j.id);
+        assert.deepEqual(await ids(''), [active, finished]);
+        assert.deepEqual(await ids('state=active'), [active]);
+        assert.deepEqual(await ids('state=finished'), [finished]);
+        assert.deepEqual(await ids('name=SEC'), [active]);
+        for (const [query, message] of [
+          ['state=done', 'state must be active or finished'],
+          ['provider=a/b', 'provider must be a provider name, as jobs are created with'],
+          [`name=${'n'.repeat(201)}`, 'name must be at most 200 characters'],
+        ]) {
+          const answer = await admin(`/admin/jobs?${query}`);
+          assert.deepEqual([answer.status, answer.body], [400, { message }], query);
+        }
+      });
+
+      it('re-runs exactly the nodes in the chosen statuses as a new job that records rerun_of', async () => {
+        const [ok, bad, taken, idle] = [node('rerun'), node('rerun'), node('rerun'), node('rerun')];
+        const id = await createJob({ ...jobBody([ok, bad, taken, idle], { timeout: '5m' }), name: 'rollout', max_concurrency: 3 });
+        for (const n of [ok, bad, taken]) assert.equal((await nodeCall(n, 'next')).status, 200);
+        await nodeCall(ok, 'status', { job_id: id, status: 'success', result: { exit_code: 0, reason: '' } });
+        await nodeCall(bad, 'status', { job_id: id, status: 'failed', result: { exit_code: 2, reason: 'exit error' } });
+        const rerunNodes = async (body?: unknown) => {
+          const answer = await admin(`/admin/jobs/${id}/rerun`, body === undefined ? { method: 'POST' } : { json: body });
+          assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          assert.match(answer.body.id, /^[0-9a-f]{24}$/);
+          return (await admin(`/admin/jobs/${answer.body.id as string}`)).body.job;
+        };
+        const failed = await rerunNodes();
+        assert.deepEqual(failed.nodes, [bad], 'by default failed, timed_out and expired');
+        assert.equal(failed.rerun_of, id);
+        assert.deepEqual([failed.name, failed.max_concurrency, failed.task.provider, failed.task.timeout], ['rollout', 3, 'infra', '5m']);
+        assert.deepEqual(failed.task.spec, { url: 'https://example.com/policy.tar.gz' });
+        const byName = (nodes: Array<{ name: string }>) => nodes.map((n) => n.name).sort();
+        assert.deepEqual(byName((await rerunNodes({ statuses: ['queued', 'pending'] })).nodes), byName([taken, idle]));
+        const windowStart = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+        const windowEnd = new Date(Date.now() + 7_200_000).toISOString().replace(/\.\d+Z$/, 'Z');
+        const later = await rerunNodes({ statuses: ['success'], window_start: windowStart, window_end: windowEnd });
+        assert.deepEqual([later.nodes, later.task.window_start, later.task.window_end], [[ok], windowStart, windowEnd]);
+
+        const refused: Array<[unknown, string | RegExp]> = [
+          [{ statuses: ['cancelled'] }, `no node of job ${id} is cancelled: nothing to rerun`],
+          [{ statuses: ['done'] }, /^invalid request json: statuses/],
+          [{ statuses: [] }, /^invalid request json: statuses/],
+          [{ window_end: '2001-01-01T00:00:00Z' }, 'window_end must be after window_start'],
+          [{ window_start: '2000-01-01T00:00:00Z', window_end: '2001-01-01T00:00:00Z' }, 'window has already expired'],
+          [{ window_start: 'tomorrow' }, /^invalid request json: /],
+        ];
+        for (const [body, message] of refused) {
+          const answer = await admin(`/admin/jobs/${id}/rerun`, { json: body });
+          assert.equal(answer.status, 400, JSON.stringify(body));
+          if (typeof message === 'string') assert.equal(answer.body.message, message);
+          else assert.match(answer.body.message, message);
+        }
+        const unknown = await admin('/admin/jobs/5ff7686a91072739255a4a35/rerun', { method: 'POST' });
+        assert.deepEqual([unknown.status, unknown.body], [404, { message: 'job not found' }]);
       });
 
       it('refuses a heartbeat_interval that is not a Go duration of at most 1h', async () => {

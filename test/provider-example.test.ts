@@ -130,6 +130,8 @@ describe('foodtruck-provider-example run by the real client', () => {
       interval: '200ms',
       providers_path: PROVIDERS_DIR,
       state_dir: path.join(temp.dir, 'state'),
+      // Frequent reports, so that a cancel reaches the node quickly.
+      heartbeat: '500ms',
     });
     client = startClient(configFile);
   });
@@ -167,6 +169,19 @@ describe('foodtruck-provider-example run by the real client', () => {
     assert.equal(status.result?.exit_code, -1);
     assert.match(status.result?.reason ?? '', /timeout exceeded/);
     assert.match(status.result?.output ?? '', /sleeping 120 s/);
+  });
+
+  it('is stopped by a cancel while it sleeps, and reports cancelled with what it printed', async () => {
+    const created = await call(`${server.url}/admin/jobs`, { key: server.adminKey, json: jobBody([node], { provider: 'example', spec: { sleep: 120 } }) });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    await waitForStatus(() => server.url, server.adminKey, id, `${node.org}/${node.name}`, (s) => s.status === 'running', 60_000);
+    const cancel = await call(`${server.url}/admin/jobs/${id}/cancel`, { method: 'POST', key: server.adminKey });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    assert.equal(cancel.body.stopping, 1);
+    const status = await waitForStatus(() => server.url, server.adminKey, id, `${node.org}/${node.name}`, undefined, 60_000);
+    assert.equal(status.status, 'cancelled', JSON.stringify(status));
+    assert.match(status.result?.output ?? '', /sleeping 120 s\n/);
   });
 
   it('keeps the tail of a large output', async () => {

@@ -13,6 +13,7 @@ import {
   MIN_HEARTBEAT_LEASE_MS,
   TIMEOUT_GRACE_MS,
 } from '../src/store/task-lease.js';
+import { SLOT_RECLAIM_MARGIN_MS } from '../src/store/rate-control.js';
 
 export interface OpenedStore {
   store: Store;
@@ -321,6 +322,143 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.ok(first, 'the node is listed');
         assert.equal(first.tasks.timed_out, 1);
         assert.equal(first.tasks.pending, 0);
+      });
+    });
+
+    describe('rate control', () => {
+      const claimAll = async (nodes: NodeRef[], when: Date) =>
+        (await Promise.all(nodes.map((n) => store.claimNextTask(n, when)))).filter((c) => c !== undefined).length;
+
+      it('hands out at most max_concurrency tasks of a job at once, and the next when one ends', async () => {
+        const nodes = Array.from({ length: 5 }, () => fresh('slots'));
+        const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 2 }, at(0));
+        const claimed: NodeRef[] = [];
+        for (const n of nodes) if (await store.claimNextTask(n, at(1))) claimed.push(n);
+        assert.equal(claimed.length, 2);
+        const waiting = nodes.filter((n) => !claimed.includes(n));
+        assert.equal((await store.getJobSummary(id, at(2)))?.summary.queued, 3, 'the others stay queued');
+        const [first] = claimed as [NodeRef];
+        await store.reportStatus(first, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(2));
+        await store.reportStatus(first, { jobId: id, status: 'success', result: { exitCode: 0, reason: '' } }, at(3));
+        assert.equal(await claimAll(waiting, at(4)), 1, 'a finished task frees its slot');
+        // `second` never reports: its slot frees once its lease has ended (on MongoDB, a margin later).
+        const stillHeld = await claimAll(waiting, at(1 + DELIVERY_GRACE_MS / 1000 - 1));
+        assert.equal(stillHeld, 0);
+        const late = at(4 + DELIVERY_GRACE_MS / 1000 + SLOT_RECLAIM_MARGIN_MS / 1000 + 1);
+        assert.equal((await store.listTaskStatuses(id, { status: 'timed_out' }, late))?.items.length, 2);
+        assert.equal(await claimAll(waiting, late), 2, 'both leases ended: two more go out');
+      });
+
+      it('hands many concurrent polls exactly max_concurrency tasks', async () => {
+        const nodes = Array.from({ length: 30 }, () => fresh('burst'));
+        const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 4 }, at(0));
+        assert.equal(await claimAll(nodes, at(1)), 4);
+        assert.equal((await store.getJobSummary(id, at(1)))?.summary.pending, 4);
+        assert.equal(await claimAll(nodes, at(2)), 0);
+      });
+
+      it('rounds a percentage of concurrency up, to at least 1', async () => {
+        const few = Array.from({ length: 5 }, () => fresh('pct'));
+        await store.createJob({ ...job(few, 0, 1_000_000), maxConcurrency: '10%' }, at(0));
+        assert.equal(await claimAll(few, at(1)), 1, '10% of 5 is 1');
+        const many = Array.from({ length: 25 }, () => fresh('pct'));
+        await store.createJob({ ...job(many, 0, 1_000_000), maxConcurrency: '10%' }, at(0));
+        assert.equal(await claimAll(many, at(1)), 3, '10% of 25 rounds up to 3');
+      });
+
+      it('gives a node whose task waits for a slot its next task of another job', async () => {
+        const [busy, waiting] = [fresh('other'), fresh('other')];
+        const limited = await store.createJob({ ...job([busy, waiting], 0, 1_000_000), maxConcurrency: 1 }, at(0));
+        const free = await store.createJob(job([waiting], 10, 1_000_000), at(0));
+        assert.equal((await store.claimNextTask(busy, at(20)))?.jobId, limited);
+        assert.equal((await store.claimNextTask(waiting, at(21)))?.jobId, free);
+        assert.equal(await store.claimNextTask(waiting, at(22)), undefined);
+      });
+
+      it('stops a job once failures exceed max_errors: nothing more handed out, queued tasks cancelled', async () => {
+        const nodes = Array.from({ length: 6 }, () => fresh('errors'));
+        const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 2, maxErrors: 1 }, at(0));
+        const claimed: NodeRef[] = [];
+        for (const n of nodes) if (await store.claimNextTask(n, at(1))) claimed.push(n);
+        const failure = { exitCode: 1, reason: 'exit error' };
+        await store.reportStatus(claimed[0] as NodeRef, { jobId: id, status: 'failed', result: failure }, at(2));
+        assert.equal((await store.getJobSummary(id, at(2)))?.stopped, undefined, 'one failure is not more than 1');
+        await store.reportStatus(claimed[1] as NodeRef, { jobId: id, status: 'failed', result: failure }, at(3));
+        const summary = await store.getJobSummary(id, at(4));
+        assert.ok(summary?.stopped, 'stopped');
+        assert.equal(summary.stopped.at.getTime(), at(3).getTime());
+        assert.match(summary.stopped.reason, /2 tasks failed or timed out, more than max_errors \(1\)/);
+        assert.deepEqual([summary.summary.failed, summary.summary.cancelled, summary.summary.queued], [2, 4, 0]);
+        assert.equal(await claimAll(nodes, at(5)), 0);
+        assert.deepEqual((await store.getJob(id, at(6)))?.job.stopped, summary.stopped);
+      });
+
+      it('counts timed-out tasks as failures, and max_errors 0 stops at the first', async () => {
+        const nodes = Array.from({ length: 3 }, () => fresh('silent'));
+        const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 1, maxErrors: 0 }, at(0));
+        assert.equal(await claimAll(nodes, at(1)), 1);
+        const late = at(1 + DELIVERY_GRACE_MS / 1000 + 1);
+        const summary = await store.getJobSummary(id, late);
+        assert.equal(summary?.summary.timed_out, 1);
+        assert.equal(summary?.summary.cancelled, 2);
+        assert.equal(summary?.stopped?.at.getTime(), late.getTime());
+        assert.equal(await claimAll(nodes, at(10_000)), 0);
+      });
+
+      it('keeps the limits as given and answers them back', async () => {
+        const id = await store.createJob({ ...job([fresh('given')], 0, 100), maxConcurrency: '50%', maxErrors: 0, name: 'Roll out ✓' }, at(0));
+        const found = await store.getJob(id, at(1));
+        assert.deepEqual([found?.job.maxConcurrency, found?.job.maxErrors, found?.job.name], ['50%', 0, 'Roll out ✓']);
+        const plain = await store.getJobSummary(await store.createJob(job([fresh('given')], 0, 100), at(0)), at(1));
+        assert.deepEqual([plain?.maxConcurrency, plain?.maxErrors, plain?.name, plain?.stopped], [undefined, undefined, undefined, undefined]);
+      });
+    });
+
+    describe('job names, filters and reruns', () => {
+      it('filters the job list by provider, name text and state', async () => {
+        const provider = `prov-${unique}-${Date.now()}`;
+        const mk = async (name: string | undefined, nodes: NodeRef[], when: number) =>
+          // Created "before" the other tests' jobs, so that the list they read is not changed.
+          store.createJob({ ...job(nodes, 0, 1000, { provider }), ...(name === undefined ? {} : { name }) }, at(when - 100));
+        const done = fresh('state');
+        const a = await mk('Nightly 50% patch', [done], 1);
+        const b = await mk('nightly_reboot', [fresh('state')], 2);
+        const c = await mk(undefined, [fresh('state')], 3);
+        await store.claimNextTask(done, at(4));
+        await store.reportStatus(done, { jobId: a, status: 'success', result: { exitCode: 0, reason: '' } }, at(5));
+        const ids = async (query: Omit<Parameters<Store['listJobs']>[0], 'limit'>, limit = 10) =>
+          (await store.listJobs({ limit, provider, ...query }, at(6))).items.map((j) => j.id);
+        assert.deepEqual(await ids({}), [c, b, a]);
+        assert.deepEqual(await ids({ nameContains: 'NIGHTLY' }), [b, a]);
+        assert.deepEqual(await ids({ nameContains: '50%' }), [a]);
+        assert.deepEqual(await ids({ nameContains: '%' }), [a], '% is literal');
+        assert.deepEqual(await ids({ nameContains: 'y_r' }), [b], '_ is literal');
+        assert.deepEqual(await ids({ state: 'finished' }), [a]);
+        assert.deepEqual(await ids({ state: 'active' }), [c, b]);
+        const first = await store.listJobs({ limit: 1, provider, state: 'active' }, at(6));
+        assert.deepEqual(first.items.map((j) => j.id), [c]);
+        assert.ok(first.nextCursor);
+        const second = await store.listJobs({ limit: 1, provider, state: 'active', cursor: first.nextCursor }, at(6));
+        assert.deepEqual(second.items.map((j) => j.id), [b]);
+        // At 1001 s every window has ended: queued tasks expired, so every job is finished.
+        assert.deepEqual((await store.listJobs({ limit: 10, provider, state: 'finished' }, at(1001))).items.length, 3);
+        assert.deepEqual(await ids({ provider: `${provider}-none` }), []);
+      });
+
+      it('counts the targeted nodes that never checked in', async () => {
+        const [polled, handed, silent] = [fresh('checkin'), fresh('checkin'), fresh('checkin')];
+        const id = await store.createJob(job([polled, handed, silent], 0, 1000), at(0));
+        await store.recordCheckIns([{ node: polled, at: at(1) }]);
+        await store.claimNextTask(handed, at(2));
+        assert.equal(await store.countNeverCheckedIn(id), 1);
+        assert.equal(await store.countNeverCheckedIn('5ff7686a91072739255a4a35'), undefined);
+      });
+
+      it('records the job a rerun re-runs', async () => {
+        const original = await store.createJob(job([fresh('rerun')], 0, 100), at(-60));
+        const rerun = await store.createJob({ ...job([fresh('rerun')], 0, 100), rerunOf: original }, at(-50));
+        assert.equal((await store.getJob(rerun, at(2)))?.job.rerunOf, original);
+        assert.equal((await store.getJobSummary(original, at(2)))?.rerunOf, undefined);
       });
     });
 

@@ -187,7 +187,7 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
 
     await page.click('nav >> text=Jobs');
     await page.waitForSelector(`#jobs tr[data-job-id="${jobId}"]`);
-    assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 done.*success 2/);
+    assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 nodes done.*success 2/);
   });
 
   it('pages through a job\'s nodes and cancels the tasks nobody picked up', async () => {
@@ -249,6 +249,54 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.click('nav >> text=Jobs');
     await page.waitForSelector('#jobs tbody tr[data-job-id]');
     await screenshot('jobs');
+  });
+
+  it('shows every field\'s error at once beside its field, and offers the spec as a placeholder only', async () => {
+    await page.click('nav >> text=New job');
+    await page.waitForSelector('#new-job');
+    assert.equal(await page.inputValue('#spec-input'), '', 'the example spec is a placeholder, not a value');
+    assert.match((await page.getAttribute('#spec-input', 'placeholder')) ?? '', /"url"/);
+    await page.fill('#spec-input', '{not json');
+    await page.fill('#nodes-input', 'web/ok\nno-slash\n');
+    await page.fill('#window-length', 'soon');
+    await page.click('#create-job');
+    await page.waitForSelector('#provider-error:not([hidden])');
+    for (const [field, text] of [['provider', /provider/], ['spec', /^Not valid JSON/], ['nodes', /line 2 \(no-slash\)/], ['length', /duration/]] as const) {
+      assert.match((await page.textContent(`#${field}-error`)) ?? '', text, field);
+      assert.equal(await page.isVisible(`#${field}-error`), true, field);
+    }
+    assert.equal(await page.isHidden('#timeout-error'), true);
+    // A refusal by the server lands beside its field too.
+    await page.fill('#provider', 'bad/name');
+    await page.fill('#spec-input', '');
+    await page.fill('#nodes-input', 'web/ok');
+    await page.fill('#window-length', '1h');
+    await page.click('#create-job');
+    await page.waitForSelector('#provider-error:text-matches("^task provider must be a plain executable name")');
+    assert.equal(await page.isHidden('#spec-error'), true);
+    // The browser logs the refused request itself; that is not an error of the page.
+    const refused = pageErrors.findIndex((text) => /status of 400/.test(text));
+    if (refused >= 0) pageErrors.splice(refused, 1);
+  });
+
+  it('does not call an all-cancelled job done, and fits its node table in a narrow window', async () => {
+    const nodes = Array.from({ length: 12 }, (_, i) => ({ org: 'narrow', name: `a-rather-long-node-name-${i}.example.com` }));
+    const created = await call(`${server.url}/admin/jobs`, { key: server.adminKey, json: { task: { window_start: new Date().toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString(), provider: 'infra', spec: {} }, nodes } });
+    const jobId = created.body.id as string;
+    assert.equal((await call(`${server.url}/admin/jobs/${jobId}/cancel`, { method: 'POST', key: server.adminKey })).status, 200);
+    await page.setViewportSize({ width: 380, height: 760 });
+    try {
+      await page.goto(`${server.url}/#/jobs/${jobId}`);
+      await page.waitForSelector('#nodes tbody tr[data-status="cancelled"]');
+      assert.equal(await page.textContent('#done-count'), '0 of 12 nodes ran: 12 cancelled');
+      const widths = (await page.evaluate(
+        "[document.querySelector('#nodes').getBoundingClientRect().right, document.documentElement.clientWidth]",
+      )) as [number, number];
+      assert.ok(widths[0] <= widths[1] + 1, `the node table ends at ${widths[0]} px in a ${widths[1]} px window`);
+      await screenshot('job-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1200, height: 760 });
+    }
   });
 
   it('sends the admin back to sign in when the key stops working', async () => {

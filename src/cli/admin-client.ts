@@ -2,7 +2,7 @@
 // wire shapes are described in src/wire/schemas.ts and the OpenAPI document.
 
 import type { StatusCounts } from '../wire/task-status.js';
-import { ApiError, CommandError } from './errors.js';
+import { ApiError, CommandError, UnreachableError } from './errors.js';
 import type { TaskJson } from '../wire/task-json.js';
 
 export interface JobSummaryJson {
@@ -15,6 +15,37 @@ export interface JobSummaryJson {
   created_by?: string | null;
   /** The name of the admin key of its latest cancel; null when never cancelled. */
   cancelled_by?: string | null;
+  name?: string;
+  /** The job this one re-runs. */
+  rerun_of?: string;
+  /** Why the server stopped handing the job out (failures beyond `max_errors`). */
+  stopped?: { reason: string; at: string };
+  max_concurrency?: number | string;
+  max_errors?: number | string;
+  /** Targeted nodes that never checked in (summary route). */
+  never_checked_in?: number;
+}
+
+export interface JobListQuery {
+  limit?: number;
+  cursor?: string;
+  state?: 'active' | 'finished';
+  provider?: string;
+  name?: string;
+}
+
+export interface CancelAnswerJson {
+  id: string;
+  cancelled: number;
+  /** Handed-out tasks whose nodes are asked to stop. */
+  stopping?: number;
+  summary: StatusCounts;
+}
+
+export interface RerunRequest {
+  statuses?: string[];
+  window_start?: string;
+  window_end?: string;
 }
 
 export interface NodeStatusJson {
@@ -22,7 +53,7 @@ export interface NodeStatusJson {
   node_name: string;
   status: string;
   last_updated: string;
-  result?: { exit_code: number; reason: string; output?: string };
+  result?: { exit_code: number; reason?: string; output?: string };
 }
 
 export interface NodeOverviewJson {
@@ -64,20 +95,25 @@ export class AdminClient {
     return this.#request('POST', '/admin/jobs', body);
   }
 
-  listJobs(query: { limit?: number; cursor?: string }): Promise<PageJson & { jobs: JobSummaryJson[] }> {
+  listJobs(query: JobListQuery): Promise<PageJson & { jobs: JobSummaryJson[] }> {
     return this.#request('GET', `/admin/jobs${queryString(query)}`);
   }
 
-  jobSummary(id: string): Promise<JobSummaryJson> {
-    return this.#request('GET', `/admin/jobs/${encodeURIComponent(id)}/summary`);
+  jobSummary(id: string, signal?: AbortSignal): Promise<JobSummaryJson> {
+    return this.#request('GET', `/admin/jobs/${encodeURIComponent(id)}/summary`, undefined, signal);
   }
 
-  jobStatuses(id: string, query: StatusPageQuery): Promise<PageJson & { statuses: NodeStatusJson[] }> {
-    return this.#request('GET', `/admin/jobs/${encodeURIComponent(id)}/statuses${queryString(query)}`);
+  jobStatuses(id: string, query: StatusPageQuery, signal?: AbortSignal): Promise<PageJson & { statuses: NodeStatusJson[] }> {
+    return this.#request('GET', `/admin/jobs/${encodeURIComponent(id)}/statuses${queryString(query)}`, undefined, signal);
   }
 
-  cancelJob(id: string): Promise<{ id: string; cancelled: number; summary: StatusCounts }> {
-    return this.#request('POST', `/admin/jobs/${encodeURIComponent(id)}/cancel`);
+  /** The whole job, or with `node` (ORG/NAME) that node's task only. */
+  cancelJob(id: string, node?: string): Promise<CancelAnswerJson> {
+    return this.#request('POST', `/admin/jobs/${encodeURIComponent(id)}/cancel${queryString({ node })}`);
+  }
+
+  rerunJob(id: string, body: RerunRequest): Promise<{ id: string }> {
+    return this.#request('POST', `/admin/jobs/${encodeURIComponent(id)}/rerun`, body);
   }
 
   listNodes(query: { limit?: number; cursor?: string }): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
@@ -96,7 +132,7 @@ export class AdminClient {
     return this.#request('DELETE', nodeKeyPath(node));
   }
 
-  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     const url = new URL(path, this.baseUrl);
     const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -106,14 +142,21 @@ export class AdminClient {
         method,
         headers,
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new CommandError(`cannot reach the server at ${this.baseUrl}: ${why}`, { cause: error });
+      throw new UnreachableError(`cannot reach the server at ${this.baseUrl}: ${why}`, { cause: error });
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new UnreachableError(`the server at ${this.baseUrl} broke off its answer: ${(error as Error).message}`, { cause: error });
+    }
     let json: unknown;
     try {
       json = JSON.parse(text);

@@ -58,7 +58,22 @@ export function parseCommandLine(command: Command, args: string[]): ParsedComman
     });
     return { values: values as ParsedCommand['values'], positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(parseErrorText(error as Error & { code?: string }));
+  }
+}
+
+/** Node's parser explains itself at length; the CLI says the same in its own one line. */
+function parseErrorText(error: Error & { code?: string }): string {
+  const option = /'(-{1,2}[^'\s]+)/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? error.message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return option ? `option ${option.split(' ')[0]} ${/argument missing/.test(error.message) ? 'needs a value' : 'takes no value'}` : error.message;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${/'([^']+)'/.exec(error.message)?.[1] ?? ''}`.trim();
+    default:
+      return error.message;
   }
 }
 

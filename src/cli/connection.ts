@@ -1,6 +1,7 @@
 // Where the server is and which key opens it: flags first, then the environment.
 
 import { AdminClient } from './admin-client.js';
+import { stringFlag, type CliContext, type ParsedCommand } from './command.js';
 import { UsageError } from './errors.js';
 
 export const DEFAULT_SERVER_URL = 'http://localhost:1323';
@@ -18,6 +19,11 @@ export function connect(flags: ConnectionFlags, env: NodeJS.ProcessEnv): AdminCl
   const key = flags.key ?? nonEmpty(env.ADMIN_API_KEY);
   if (!key) throw new UsageError('no admin key: set ADMIN_API_KEY (or pass --key)');
   return new AdminClient(url, key);
+}
+
+/** The client for a command's `--url` and `--key` flags, else the environment. */
+export function connectFromFlags(parsed: ParsedCommand, context: CliContext): AdminClient {
+  return connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

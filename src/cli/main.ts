@@ -1,4 +1,4 @@
-// The operators' CLI: `foodtruck jobs create|get|list|cancel|watch`, `foodtruck nodes list`,
+// The operators' CLI: `foodtruck jobs create|get|list|cancel|rerun|watch`, `foodtruck nodes list`,
 // `foodtruck nodes key get|set|reset`.
 // Errors are one line with the server's message, never a stack trace; the exit status says which
 // kind of error it was (see errors.ts).
@@ -8,12 +8,26 @@ import { jobsCancel } from './commands/jobs-cancel.js';
 import { jobsCreate } from './commands/jobs-create.js';
 import { jobsGet } from './commands/jobs-get.js';
 import { jobsList } from './commands/jobs-list.js';
+import { jobsOutput } from './commands/jobs-output.js';
+import { jobsRerun } from './commands/jobs-rerun.js';
 import { jobsWatch } from './commands/jobs-watch.js';
 import { nodesKeyGet, nodesKeyReset, nodesKeySet } from './commands/nodes-key.js';
 import { nodesList } from './commands/nodes-list.js';
 import { ApiError, CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
-const COMMANDS: readonly Command[] = [jobsCreate, jobsGet, jobsList, jobsCancel, jobsWatch, nodesList, nodesKeyGet, nodesKeySet, nodesKeyReset];
+const COMMANDS: readonly Command[] = [
+  jobsCreate,
+  jobsGet,
+  jobsOutput,
+  jobsList,
+  jobsCancel,
+  jobsRerun,
+  jobsWatch,
+  nodesList,
+  nodesKeyGet,
+  nodesKeySet,
+  nodesKeyReset,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.words.join(' ').length));
@@ -68,7 +82,8 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
 function reportError(error: unknown, command: Command | undefined, context: CliContext): number {
   if (error instanceof UsageError) {
     const hint = command ? `foodtruck ${command.words.join(' ')} --help` : 'foodtruck --help';
-    context.writeError(`foodtruck: ${error.message}\nSee: ${hint}\n`);
+    const usage = command ? `Usage: foodtruck ${command.words.join(' ')} ${command.usage}\n` : '';
+    context.writeError(`foodtruck: ${error.message}\n${usage}See: ${hint}\n`);
     return EXIT_USAGE;
   }
   if (error instanceof ApiError) {

@@ -182,7 +182,7 @@ export class Agent {
 
       this.logger.info('task started', {
         ...log,
-        timeout: task.timeoutMs === undefined ? undefined : formatGoDuration(task.timeoutMs),
+        timeout: task.timeoutText,
       });
       const heartbeat = new Heartbeat({
         jobId: task.jobId,
@@ -276,7 +276,7 @@ export class Agent {
           status: 'failed',
           result: result(
             NO_EXIT_CODE,
-            `timeout exceeded: the provider ran longer than the task's timeout of ${formatGoDuration(outcome.timeoutMs)} and was stopped`,
+            `timeout exceeded: the provider ran longer than the task's timeout of ${task.timeoutText ?? formatGoDuration(outcome.timeoutMs)} and was stopped`,
           ),
         };
       case 'stopped':

@@ -78,6 +78,9 @@ export const DEFAULTS = {
   heartbeat: '30s',
 };
 
+/** The longest `heartbeat_interval` the server takes. */
+const MAX_HEARTBEAT_MS = 3_600_000;
+
 /** Where undelivered statuses wait when `state_dir` is not set. */
 export function defaultStateDir(platform: NodeJS.Platform, env: Record<string, string | undefined>): string {
   if (platform === 'win32') {
@@ -134,6 +137,11 @@ export function parseClientConfig(
   const shutdownGraceMs = readDuration(settings, 'shutdown_grace', DEFAULTS.shutdown_grace, problems);
   const maxBackoffMs = readDuration(settings, 'max_backoff', DEFAULTS.max_backoff, problems);
   const heartbeatMs = readDuration(settings, 'heartbeat', DEFAULTS.heartbeat, problems);
+  // The server refuses a `heartbeat_interval` over an hour (API document), and a task's lease is
+  // four of them: longer would only let a dead node's tasks hang longer.
+  if (heartbeatMs !== undefined && (heartbeatMs < 100 || heartbeatMs > MAX_HEARTBEAT_MS)) {
+    problems.push(`heartbeat: expected a Go duration from 100ms to 1h, such as "30s", got ${describe(settings.heartbeat)}`);
+  }
   const providerDirs = readProviderDirs(settings.providers_path, platform, resolvePath, problems);
 
   let stateDir = defaultStateDir(platform, env);

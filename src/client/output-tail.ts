@@ -1,9 +1,13 @@
 // Keeps the last bytes of a provider's output: where failures usually show, in bounded memory
 // however much a provider prints.
 
+import { keepTailOf } from '../wire/output-cut.js';
+
 export class OutputTail {
   private chunks: Buffer[] = [];
   private size = 0;
+  /** Bytes no longer kept, from the start of the output. */
+  private dropped = 0;
 
   constructor(private readonly limitBytes: number) {}
 
@@ -11,16 +15,18 @@ export class OutputTail {
     this.chunks.push(chunk);
     this.size += chunk.length;
     while (this.chunks.length > 1 && this.size - (this.chunks[0] as Buffer).length >= this.limitBytes) {
-      this.size -= (this.chunks.shift() as Buffer).length;
+      const first = this.chunks.shift() as Buffer;
+      this.size -= first.length;
+      this.dropped += first.length;
     }
   }
 
-  /** The tail as text, at most `limitBytes` of UTF-8, starting on a whole character. */
+  /**
+   * The tail as text, at most `limitBytes` of UTF-8; where the beginning was cut, it starts with
+   * `… N bytes cut` and then at a line boundary (see output-cut.ts).
+   */
   text(): string {
-    const all = Buffer.concat(this.chunks);
-    let start = Math.max(0, all.length - this.limitBytes);
-    while (start < all.length && ((all[start] as number) & 0xc0) === 0x80) start++;
-    return all.subarray(start).toString('utf8');
+    return keepTailOf(Buffer.concat(this.chunks), this.limitBytes, this.dropped);
   }
 }
 

@@ -11,6 +11,8 @@ export interface Task {
   specJson: string;
   /** From the task's optional `timeout`; undefined means no limit. */
   timeoutMs: number | undefined;
+  /** The task's `timeout` as the job wrote it ("60s"), so that reasons and logs show it the same way. */
+  timeoutText?: string;
 }
 
 export type ParsedTask =
@@ -45,5 +47,8 @@ export function parseTask(body: string): ParsedTask {
   }
   // JSON.stringify of what the server serialized gives back the same text; an absent spec is null.
   const specJson = JSON.stringify(task.spec ?? null);
-  return { ok: true, task: { jobId, provider: task.provider, specJson, timeoutMs } };
+  return {
+    ok: true,
+    task: { jobId, provider: task.provider, specJson, timeoutMs, ...(timeoutMs === undefined ? {} : { timeoutText: task.timeout as string }) },
+  };
 }

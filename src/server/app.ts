@@ -114,9 +114,11 @@ export async function buildApp(
   app.addHook('onClose', async () => checkIns.stop());
 
   // An empty body is the seed's "no body" (tasks/next) or reads as `{}` (the contract's "an empty
-  // body lands" on its presence checks), so it is not a JSON error.
+  // body lands" on its presence checks), so it is not a JSON error. Every body is read as JSON
+  // whatever its Content-Type says (`curl -d` sends application/x-www-form-urlencoded, scripts
+  // send text/plain), so such a request gets the contract's 400 messages, never a 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, (_request, body, done) => {
+  const parseJson = (_request: unknown, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -124,12 +126,9 @@ export async function buildApp(
     } catch {
       done(new HttpError(400, INVALID_REQUEST_JSON), undefined);
     }
-  });
-  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    if ((body as string).length === 0) return done(null, undefined);
-    const type = request.headers['content-type'] ?? 'none';
-    done(new HttpError(415, `unsupported content type "${type}": send application/json`), undefined);
-  });
+  };
+  app.addContentTypeParser(JSON_CONTENT_TYPE, { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('*', { parseAs: 'string' }, parseJson);
 
   app.setErrorHandler((error, request, reply) => {
     const answer = answerFor(error, request.routeOptions.bodyLimit);
@@ -170,6 +169,7 @@ export async function buildApp(
     requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
+    flushCheckIns: () => checkIns.flush(),
     delivery,
   });
   await app.register(adminNodeRoutes, {

@@ -2,7 +2,7 @@
 // server with a message naming the variable and what it expected.
 
 import path from 'node:path';
-import { DEFAULT_TASK_TIMEOUT_MS } from '../store/task-lease.js';
+import { DEFAULT_TASK_TIMEOUT_MS, MIN_HEARTBEAT_LEASE_MS } from '../store/task-lease.js';
 import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
 import { NODE_AUTH_MODES, type NodeAuthMode } from './node-auth.js';
 
@@ -30,6 +30,8 @@ export interface ServerConfig {
   maxHeldPolls: number;
   /** FOODTRUCK_DEFAULT_TASK_TIMEOUT: how long a task without `timeout` may run on a node that sends no heartbeats. */
   defaultTaskTimeoutMs: number;
+  /** FOODTRUCK_HEARTBEAT_LEASE_MIN: the floor of the lease of a task whose node sends heartbeats. */
+  minHeartbeatLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +99,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     jobBodyLimitBytes: readPositiveInteger(env, 'FOODTRUCK_JOB_BODY_LIMIT', 64 * 1024 * 1024),
     maxHeldPolls: readWholeNumber(env, 'FOODTRUCK_MAX_HELD_POLLS', 100_000),
     defaultTaskTimeoutMs: readDuration(env, 'FOODTRUCK_DEFAULT_TASK_TIMEOUT', DEFAULT_TASK_TIMEOUT_MS),
+    minHeartbeatLeaseMs: readDuration(env, 'FOODTRUCK_HEARTBEAT_LEASE_MIN', MIN_HEARTBEAT_LEASE_MS),
   };
 }
 

@@ -33,10 +33,23 @@ export function answerFor(error: unknown, bodyLimitBytes: number | undefined): E
   if (error instanceof HttpError) return { statusCode: error.statusCode, message: error.message, serverFault: false };
   if (error instanceof InvalidCursorError) return { statusCode: 400, message: 'invalid cursor', serverFault: false };
   if (error instanceof StoreUnavailableError) {
-    return { statusCode: 503, message: `storage is unavailable, try again later: ${error.message}`, serverFault: true };
+    return {
+      statusCode: 503,
+      message: `storage is unavailable, try again later: ${error.message}`,
+      serverFault: true,
+    };
   }
   const code = (error as { code?: unknown }).code;
   switch (code) {
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      // The embedded store's file held by another program (the sqlite3 shell, a backup) for longer
+      // than its busy timeout: passing, like any other unavailable storage.
+      return {
+        statusCode: 503,
+        message: 'storage is unavailable, try again later: the database is locked',
+        serverFault: true,
+        };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { statusCode: 400, message: INVALID_REQUEST_JSON, serverFault: false };
@@ -47,8 +60,6 @@ export function answerFor(error: unknown, bodyLimitBytes: number | undefined): E
         message: `request body is too large: at most ${bodyLimitBytes ?? 'the allowed number of'} bytes`,
         serverFault: false,
       };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { statusCode: 415, message: 'unsupported content type: send application/json', serverFault: false };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { statusCode: 400, message: 'request body length does not match its Content-Length', serverFault: false };
   }

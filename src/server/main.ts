@@ -2,6 +2,7 @@
 
 import { pino } from 'pino';
 import { openStore } from '../store/open-store.js';
+import { DataDirInUseError } from '../store/sqlite/data-dir-lock.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { AdminKeys, AdminKeysFileError } from './admin-keys.js';
 import { resolveApiKeys } from './api-keys.js';
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
     process.stderr.write(`foodtruck-server: configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const store = await openStore(config.store, { defaultTaskTimeoutMs: config.defaultTaskTimeoutMs });
+  const store = await openStore(config.store, {
+    defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
+    minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
+  });
   const { app } = await buildApp({
     store,
     keys,
@@ -126,7 +130,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // A database that cannot be reached is the operator's to fix, not a bug: its message says all.
   const text =
-    error instanceof StoreUnavailableError
+    error instanceof StoreUnavailableError || error instanceof DataDirInUseError
       ? error.message
       : error instanceof Error
         ? (error.stack ?? error.message)

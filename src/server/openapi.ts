@@ -13,7 +13,8 @@ import {
   healthResponseSchema,
   jobDetailResponseSchema,
   jobListResponseSchema,
-  jobSummaryResponseSchema,
+  jobSummaryRouteResponseSchema,
+  rerunJobRequestSchema,
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
@@ -107,8 +108,35 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'List jobs, newest first, with their tasks counted by status',
     tag: 'jobs',
     auth: 'admin',
-    parameters: [limitParameter('jobs', 'default 50'), cursorParameter],
-    answers: { 200: { description: 'a page of jobs', json: jobListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+    parameters: [
+      limitParameter('jobs', 'default 50'),
+      cursorParameter,
+      {
+        name: 'state',
+        in: 'query',
+        description:
+          'active: some task is queued, pending or running; finished: none is. A page examines at most 2,000 jobs ' +
+          'and may then end short of limit, with next_cursor to go on',
+        schema: { type: 'string', enum: ['active', 'finished'] },
+      },
+      {
+        name: 'provider',
+        in: 'query',
+        description: 'only jobs of exactly this provider',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9_+-](?:[A-Za-z0-9_.+-]{0,126}[A-Za-z0-9_+-])?$' },
+      },
+      {
+        name: 'name',
+        in: 'query',
+        description: 'only jobs whose name contains this text, ignoring case (matched literally)',
+        schema: { type: 'string', maxLength: 200 },
+      },
+    ],
+    answers: {
+      200: { description: 'a page of jobs', json: jobListResponseSchema },
+      400: error('bad limit, cursor, state, provider or name'),
+      401: unauthorized,
+    },
   },
   {
     method: 'GET',
@@ -138,7 +166,7 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     parameters: [jobIdParameter],
     answers: {
-      200: { description: 'the job\'s summary', json: jobSummaryResponseSchema },
+      200: { description: 'the job\'s summary', json: jobSummaryRouteResponseSchema },
       401: unauthorized,
       404: error('{"message":"job not found"}'),
     },
@@ -177,6 +205,24 @@ export const OPERATIONS: readonly Operation[] = [
       400: error('node is not "org/name"'),
       401: unauthorized,
       404: error('{"message":"job not found"}, or the job does not target the node'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/jobs/:job_id/rerun',
+    summary: 'A new job with the same task for the nodes whose task is now in the chosen statuses',
+    tag: 'jobs',
+    auth: 'admin',
+    parameters: [jobIdParameter],
+    requestBody: {
+      description: 'optional: the statuses to re-run (default failed, timed_out, expired) and a new window',
+      json: rerunJobRequestSchema,
+    },
+    answers: {
+      200: { description: 'the new job\'s id; it carries rerun_of', json: createJobResponseSchema },
+      400: error('a malformed body, a window that is wrong or already over, or no node in the chosen statuses'),
+      401: unauthorized,
+      404: error('{"message":"job not found"}'),
     },
   },
   {

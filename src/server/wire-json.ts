@@ -1,6 +1,16 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobAttribution, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type {
+  ClaimedTask,
+  JobAttributes,
+  JobAttribution,
+  JobListEntry,
+  JobSummary,
+  Job,
+  ListedTask,
+  NodeOverview,
+  NodeTaskStatus,
+} from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
@@ -14,6 +24,25 @@ export function taskJson(task: TaskDefinition): TaskJson {
     spec: task.spec,
   };
   if (task.timeout !== undefined) json.timeout = task.timeout;
+  return json;
+}
+
+export interface JobAttributesJson {
+  name?: string;
+  max_concurrency?: number | string;
+  max_errors?: number | string;
+  stopped?: { reason: string; at: string };
+  rerun_of?: string;
+}
+
+/** The optional job fields, each only when set. */
+export function jobAttributesJson(job: JobAttributes): JobAttributesJson {
+  const json: JobAttributesJson = {};
+  if (job.name !== undefined) json.name = job.name;
+  if (job.maxConcurrency !== undefined) json.max_concurrency = job.maxConcurrency;
+  if (job.maxErrors !== undefined) json.max_errors = job.maxErrors;
+  if (job.stopped) json.stopped = { reason: job.stopped.reason, at: formatRfc3339(job.stopped.at) };
+  if (job.rerunOf !== undefined) json.rerun_of = job.rerunOf;
   return json;
 }
 
@@ -41,13 +70,21 @@ export function jobListEntryJson(entry: JobListEntry) {
     task: listedTaskJson(entry.task),
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
+    ...jobAttributesJson(entry),
     summary: entry.summary,
     ...attributionJson(entry),
   };
 }
 
 export function jobJson(job: Job) {
-  return { id: job.id, task: taskJson(job.task), nodes: job.nodes, created_at: formatRfc3339(job.createdAt), ...attributionJson(job) };
+  return {
+    id: job.id,
+    task: taskJson(job.task),
+    nodes: job.nodes,
+    created_at: formatRfc3339(job.createdAt),
+    ...jobAttributesJson(job),
+    ...attributionJson(job),
+  };
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -56,6 +93,7 @@ export function jobSummaryJson(entry: JobSummary) {
     task: taskJson(entry.task),
     created_at: formatRfc3339(entry.createdAt),
     node_count: entry.nodeCount,
+    ...jobAttributesJson(entry),
     summary: entry.summary,
     ...attributionJson(entry),
   };
@@ -66,10 +104,9 @@ export function claimedTaskJson(claimed: ClaimedTask) {
 }
 
 export function resultJson(result: TaskResult) {
-  const json: { exit_code: number; reason: string; output?: string } = {
-    exit_code: result.exitCode,
-    reason: result.reason,
-  };
+  // As the original Go server wrote it (`reason,omitempty`): an empty reason is left out.
+  const json: { exit_code: number; reason?: string; output?: string } = { exit_code: result.exitCode };
+  if (result.reason !== '') json.reason = result.reason;
   if (result.output !== undefined) json.output = result.output;
   return json;
 }

@@ -2,7 +2,7 @@
 // transaction or query language appears here, and each operation is a single atomic step, so
 // that a driver without multi-document transactions (Cosmos DB's MongoDB API) fits unchanged.
 
-import type { NewJob, NodeRef, TaskDefinition } from '../wire/job-request.js';
+import type { JobOptions, NewJob, NodeRef, TaskDefinition } from '../wire/job-request.js';
 import type { StatusReport, TaskResult } from '../wire/status-report.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
 
@@ -14,7 +14,19 @@ export interface JobAttribution {
   cancelledBy?: string;
 }
 
-export interface Job extends JobAttribution {
+/** Why and when a job stopped handing out tasks: its failures exceeded `max_errors`. */
+export interface JobStop {
+  reason: string;
+  at: Date;
+}
+
+/** What every job answer carries beside its task, when set. */
+export interface JobAttributes extends JobOptions {
+  stopped?: JobStop;
+  rerunOf?: string;
+}
+
+export interface Job extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   nodes: NodeRef[];
@@ -26,7 +38,7 @@ export interface JobWithSummary {
   summary: StatusCounts;
 }
 
-export interface JobSummary extends JobAttribution {
+export interface JobSummary extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   createdAt: Date;
@@ -42,7 +54,7 @@ export interface JobSummary extends JobAttribution {
 export type ListedTask = Omit<TaskDefinition, 'spec'> & ({ spec: unknown; specOmitted?: never } | { specOmitted: true });
 
 /** A job as jobs are listed: no node list, which can be 100,000 long, and only a small spec. */
-export interface JobListEntry extends JobAttribution {
+export interface JobListEntry extends JobAttributes, JobAttribution {
   id: string;
   task: ListedTask;
   createdAt: Date;
@@ -79,7 +91,20 @@ export interface TaskStatusQuery {
 export interface JobListQuery {
   limit: number;
   cursor?: string;
+  /**
+   * `active`: some task is queued, pending or running at `now`; `finished`: none is. Decided from
+   * each job's counts, so a filtered page may examine more jobs than it answers; it examines at
+   * most JOB_STATE_SCAN_LIMIT and then ends early, with a `nextCursor` to go on from.
+   */
+  state?: 'active' | 'finished';
+  /** Exactly this provider. */
+  provider?: string;
+  /** Jobs whose name contains this text, ignoring case, literally. */
+  nameContains?: string;
 }
+
+/** The most jobs one filtered job-list page examines. */
+export const JOB_STATE_SCAN_LIMIT = 2_000;
 
 /** One node's latest poll, as the server gathered it in memory between two flushes. */
 export interface NodeCheckIn {
@@ -192,9 +217,21 @@ export interface Store {
    */
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
+   * How many of the job's targeted nodes have no check-in (see recordCheckIns); undefined for an
+   * unknown job. Only nodes whose task was never handed out are looked up: the others polled.
+   */
+  countNeverCheckedIn(jobId: string): Promise<number | undefined>;
+  /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,
    * marking it `pending` with a lease of `leaseAtHandOut(now)` (task-lease.ts). A task is handed
    * out at most once, whatever the concurrency. An empty poll must not write.
+   *
+   * Rate control (rate-control.ts): a task of a job with `maxConcurrency` is handed out only while
+   * fewer of the job's tasks than its limit are pending or running, exactly, whatever the number
+   * of server processes; a task waiting for a slot stays queued, and the node gets its next task
+   * or none, without a write. A job with `maxErrors` whose failures exceed it hands nothing more
+   * out: the poll that notices records `stopped` and cancels its queued tasks (as does the report
+   * or read that notices first).
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
   /**

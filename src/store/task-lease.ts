@@ -26,6 +26,8 @@ export const DEFAULT_TASK_TIMEOUT_MS = 2 * 3_600_000;
 export interface LeasePolicy {
   /** How long a task without `timeout` may run on a node that sends no heartbeats. */
   defaultTaskTimeoutMs: number;
+  /** The floor of a heartbeat lease (FOODTRUCK_HEARTBEAT_LEASE_MIN); MIN_HEARTBEAT_LEASE_MS when absent. */
+  minHeartbeatLeaseMs?: number;
 }
 
 export const DEFAULT_LEASE_POLICY: LeasePolicy = { defaultTaskTimeoutMs: DEFAULT_TASK_TIMEOUT_MS };
@@ -52,7 +54,8 @@ export function leaseAfterReport(report: LeaseReport, taskTimeout: string | unde
       return new Date(at + DELIVERY_GRACE_MS);
     case 'running': {
       if (report.heartbeatIntervalMs !== undefined) {
-        return new Date(at + Math.max(MIN_HEARTBEAT_LEASE_MS, HEARTBEAT_LEASE_FACTOR * report.heartbeatIntervalMs));
+        const floor = policy.minHeartbeatLeaseMs ?? MIN_HEARTBEAT_LEASE_MS;
+        return new Date(at + Math.max(floor, HEARTBEAT_LEASE_FACTOR * report.heartbeatIntervalMs));
       }
       const timeoutMs = (taskTimeout === undefined ? undefined : parseGoDuration(taskTimeout)) ?? policy.defaultTaskTimeoutMs;
       return new Date(at + timeoutMs + TIMEOUT_GRACE_MS);

@@ -1,4 +1,12 @@
 import { parseGoDuration } from './go-duration.js';
+import {
+  JOB_NAME_MESSAGE,
+  MAX_CONCURRENCY_MESSAGE,
+  MAX_ERRORS_MESSAGE,
+  isValidJobName,
+  isValidRateLimit,
+  type RateLimit,
+} from './job-options.js';
 import { isValidNodePart, isValidProviderName } from './names.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { createJobRequestSchema } from './schemas.js';
@@ -19,9 +27,21 @@ export interface TaskDefinition {
   timeout?: string;
 }
 
-export interface NewJob {
+/** The optional fields of a job beside its task and nodes. */
+export interface JobOptions {
+  /** Short free text for people: shown in lists, searched by `name=`. */
+  name?: string;
+  /** At most this many of the job's tasks pending or running at any moment. */
+  maxConcurrency?: RateLimit;
+  /** Once more tasks than this failed or timed out, the job stops (see rate-control.ts). */
+  maxErrors?: RateLimit;
+}
+
+export interface NewJob extends JobOptions {
   task: TaskDefinition;
   nodes: NodeRef[];
+  /** The job this one re-runs (POST /admin/jobs/:id/rerun). */
+  rerunOf?: string;
   /** The name of the admin key that created it (set by the server, never read from the request). */
   createdBy?: string;
 }
@@ -39,6 +59,9 @@ const checkShape = compileShapeCheck(createJobRequestSchema);
 interface RawJobRequest {
   task?: { window_start?: string; window_end?: string; provider?: string; spec?: unknown; timeout?: string };
   nodes?: Array<{ org?: string; name?: string }>;
+  name?: string;
+  max_concurrency?: unknown;
+  max_errors?: unknown;
 }
 
 /**
@@ -61,8 +84,8 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
 
   const nodes = raw.nodes ?? [];
   if (nodes.length === 0) return fail('no nodes provided');
-  if (!windowStart) return fail('window_start must be provided');
-  if (!windowEnd) return fail('window_end must be provided');
+  if (!windowStart || isGoZeroTime(windowStart)) return fail('window_start must be provided');
+  if (!windowEnd || isGoZeroTime(windowEnd)) return fail('window_end must be provided');
   if (windowEnd < windowStart) return fail('window_end must be after window_start');
   if (windowEnd < now) return fail('window has already expired');
   const provider = task.provider ?? '';
@@ -112,9 +135,37 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
     refs[index] = { org, name };
   }
 
+  const options = parseJobOptions(raw);
+  if (!options.ok) return options;
   const definition: TaskDefinition = { windowStart, windowEnd, provider, spec: task.spec ?? null };
   if (task.timeout !== undefined) definition.timeout = task.timeout;
-  return { ok: true, value: { task: definition, nodes: refs } };
+  return { ok: true, value: { task: definition, nodes: refs, ...options.value } };
+}
+
+/** The optional job fields of a creation (or rerun) body, checked after everything else. */
+export function parseJobOptions(raw: { name?: unknown; max_concurrency?: unknown; max_errors?: unknown }): Parsed<JobOptions> {
+  const options: JobOptions = {};
+  if (raw.name !== undefined) {
+    if (typeof raw.name !== 'string' || !isValidJobName(raw.name)) return fail(JOB_NAME_MESSAGE);
+    options.name = raw.name;
+  }
+  if (raw.max_concurrency !== undefined) {
+    if (!isValidRateLimit(raw.max_concurrency, 1)) return fail(MAX_CONCURRENCY_MESSAGE);
+    options.maxConcurrency = raw.max_concurrency;
+  }
+  if (raw.max_errors !== undefined) {
+    if (!isValidRateLimit(raw.max_errors, 0)) return fail(MAX_ERRORS_MESSAGE);
+    options.maxErrors = raw.max_errors;
+  }
+  return { ok: true, value: options };
+}
+
+/** Go's zero `time.Time`, which Go clients send for a time they never set: `0001-01-01T00:00:00Z`. */
+const GO_ZERO_TIME_MS = new Date('0001-01-01T00:00:00Z').getTime();
+
+/** Whether a time is Go's zero time (the same instant, written with any offset): the original read it as missing. */
+export function isGoZeroTime(date: Date): boolean {
+  return date.getTime() === GO_ZERO_TIME_MS;
 }
 
 function fail(message: string): { ok: false; message: string } {

@@ -27,11 +27,37 @@ export const taskDefinitionSchema = {
   },
 } as const;
 
+// JSON Schema keywords apply to their own type only: `minimum` to the count, `pattern` to the percentage.
+const rateLimitSchema = (minimum: 0 | 1, pattern: string, what: string) =>
+  ({ type: ['integer', 'string'], minimum, pattern, description: what }) as const;
+
+export const jobOptionsSchemaProperties = {
+  name: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 200,
+    pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$',
+    description: 'short free text for people, without control characters',
+  },
+  max_concurrency: rateLimitSchema(
+    1,
+    '^([1-9][0-9]?|100)%$',
+    'a count, or a percentage of the job\'s nodes ("1%" to "100%"): at most this many of the job\'s tasks pending or running at any moment; a percentage rounds up, to at least 1',
+  ),
+  max_errors: rateLimitSchema(
+    0,
+    '^([0-9]|[1-9][0-9]|100)%$',
+    'a count, or a percentage of the job\'s nodes ("0%" to "100%"): once more tasks than this failed or timed out, the job stops and its queued tasks are cancelled; ' +
+      '0 stops at the first failure; a percentage rounds down',
+  ),
+} as const;
+
 export const createJobRequestSchema = {
   type: 'object',
   properties: {
     task: taskDefinitionSchema,
     nodes: { type: 'array', items: nodeRefSchema },
+    ...jobOptionsSchemaProperties,
   },
 } as const;
 
@@ -111,6 +137,19 @@ const jobAttribution = {
   cancelled_by: { type: ['string', 'null'], description: 'the name of the admin key of the job\'s latest cancel; null when never cancelled' },
 } as const;
 
+/** The optional job fields as answered: each only when set. */
+const jobAttributesResponseProperties = {
+  ...jobOptionsSchemaProperties,
+  stopped: {
+    type: 'object',
+    description: 'present when the job stopped handing out tasks because its failures exceeded max_errors',
+    required: ['reason', 'at'],
+    additionalProperties: false,
+    properties: { reason: { type: 'string' }, at: time },
+  },
+  rerun_of: { ...jobId, description: 'the job this one re-runs' },
+} as const;
+
 export const jobResponseSchema = {
   type: 'object',
   required: ['id', 'task', 'nodes', 'created_at', 'created_by', 'cancelled_by'],
@@ -120,6 +159,7 @@ export const jobResponseSchema = {
     task: taskResponseSchema,
     nodes: { type: 'array', items: nodeResponseSchema },
     created_at: time,
+    ...jobAttributesResponseProperties,
     ...jobAttribution,
   },
 } as const;
@@ -134,6 +174,7 @@ export const jobSummaryResponseSchema = {
     task: taskResponseSchema,
     created_at: time,
     node_count: { type: 'integer', minimum: 1 },
+    ...jobAttributesResponseProperties,
     summary: statusCountsSchema,
     ...jobAttribution,
   },
@@ -151,6 +192,37 @@ export const jobListEntryResponseSchema = {
   ...jobSummaryResponseSchema,
   description: 'a job without its node list, with its tasks counted by status, and its spec only when small',
   properties: { ...jobSummaryResponseSchema.properties, task: listedTaskResponseSchema },
+} as const;
+
+export const jobSummaryRouteResponseSchema = {
+  ...jobSummaryResponseSchema,
+  required: [...jobSummaryResponseSchema.required, 'never_checked_in'],
+  properties: {
+    ...jobSummaryResponseSchema.properties,
+    never_checked_in: {
+      type: 'integer',
+      minimum: 0,
+      description: 'targeted nodes that have never polled (as far as check-ins written so far say)',
+    },
+  },
+} as const;
+
+export const rerunJobRequestSchema = {
+  type: 'object',
+  properties: {
+    statuses: {
+      type: 'array',
+      items: { type: 'string', enum: [...TASK_STATUSES] },
+      minItems: 1,
+      description: 'the statuses (at the moment of the rerun) of the nodes to run again; default failed, timed_out, expired',
+    },
+    window_start: { type: 'string', format: 'date-time', description: 'RFC 3339; default now' },
+    window_end: {
+      type: 'string',
+      format: 'date-time',
+      description: 'RFC 3339; default window_start plus the original window\'s length',
+    },
+  },
 } as const;
 
 export const jobListResponseSchema = {
@@ -172,7 +244,8 @@ export const nodeStatusResponseSchema = {
     last_updated: time,
     result: {
       type: 'object',
-      required: ['exit_code', 'reason'],
+      required: ['exit_code'],
+      description: 'reason is left out when it is empty, as the original Go server did',
       additionalProperties: false,
       properties: taskResultSchema.properties,
     },

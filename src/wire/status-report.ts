@@ -4,6 +4,9 @@ import { parseGoDuration } from './go-duration.js';
 import { REPORTABLE_STATUSES, isReportableStatus, type NodeReportStatus } from './task-status.js';
 import { statusReportSchema } from './schemas.js';
 import { compileShapeCheck } from './shape-check.js';
+import { keepTail } from './output-cut.js';
+
+export { keepTail };
 
 export interface TaskResult {
   exitCode: number;
@@ -60,14 +63,4 @@ export function parseStatusReport(body: unknown): Parsed<StatusReport> {
     report.result = result;
   }
   return { ok: true, value: report };
-}
-
-/** The last `maxBytes` of a string's UTF-8 form, cut on a character boundary. */
-export function keepTail(text: string, maxBytes: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return text;
-  let start = bytes.length - maxBytes;
-  // Skip continuation bytes so the tail starts on a whole character.
-  while (start < bytes.length && ((bytes[start] as number) & 0xc0) === 0x80) start++;
-  return bytes.subarray(start).toString('utf8');
 }

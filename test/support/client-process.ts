@@ -2,7 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { call } from './api-client.js';
@@ -117,6 +117,17 @@ export async function waitForStatus(
     timeoutMs,
     () => `status of ${nodeName} in job ${jobId} never came; last answer: ${JSON.stringify(last)}`,
   );
+}
+
+/**
+ * The process ids a provider script wrote to `file`, once it holds exactly `count` of them. The
+ * file may be seen created but not yet written: an empty one must never read as pid 0, which
+ * `process.kill` takes as the test runner's whole process group.
+ */
+export function readPids(file: string, count: number): number[] | undefined {
+  if (!existsSync(file)) return undefined;
+  const pids = readFileSync(file, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return pids.length === count && pids.every((pid) => Number.isInteger(pid) && pid > 1) ? pids : undefined;
 }
 
 export async function waitFor<T>(

@@ -3,11 +3,11 @@ import { text as readStream } from 'node:stream/consumers';
 import { isValidNodePart } from '../../wire/names.js';
 import { formatRfc3339 } from '../../wire/rfc3339.js';
 import { listFlag, noPositionals, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
-import { CommandError, EXIT_OK, UsageError } from '../errors.js';
+import { connectFromFlags } from '../connection.js';
+import { EXIT_OK, UsageError } from '../errors.js';
 import { followJob } from '../follow-job.js';
 import { parseEnd, parseStart } from '../time-input.js';
-import { watchInterval } from './jobs-watch.js';
+import { waitDeadline, watchInterval } from './jobs-watch.js';
 
 export const jobsCreate: Command = {
   words: ['jobs', 'create'],
@@ -25,9 +25,15 @@ Options:
   --start WHEN         now (default), +10m from now, or an RFC 3339 time
   --end WHEN           +1h from the start (default), or an RFC 3339 time
   --timeout DURATION   the node stops the provider after this long, e.g. 30m
+  --name TEXT          a short name, shown in lists (and searched by jobs list --name)
+  --max-concurrency N  at most N nodes (or a percentage such as 10%) run it at once
+  --max-errors N       stop handing it out once more than N nodes (or 10%) failed or timed out
   --wait               follow the job until it finishes, as \`foodtruck jobs watch\` does, and
                        exit as it does: 0 only when every node succeeded
   --interval DURATION  with --wait: how often to check (default 2s)
+  --wait-timeout DURATION
+                       with --wait: give up after this long, exit status 4 (--timeout is the
+                       task's own timeout on the nodes)
 
 Examples:
   foodtruck jobs create --provider infra --spec '{"url":"https://example.com/p.tar.gz"}' \\
@@ -43,6 +49,10 @@ Examples:
     timeout: { type: 'string' },
     wait: { type: 'boolean' },
     interval: { type: 'string' },
+    'wait-timeout': { type: 'string' },
+    name: { type: 'string' },
+    'max-concurrency': { type: 'string' },
+    'max-errors': { type: 'string' },
   },
   async run(parsed, context) {
     noPositionals(parsed);
@@ -59,6 +69,13 @@ Examples:
     const start = parseStart(stringFlag(parsed, 'start') ?? 'now', new Date());
     const end = parseEnd(stringFlag(parsed, 'end') ?? '+1h', start);
     const interval = watchInterval(parsed);
+    const waitTimeoutMs = waitDeadline(parsed, 'wait-timeout');
+    if (waitTimeoutMs !== undefined && !parsed.values.wait) throw new UsageError('--wait-timeout goes with --wait');
+    const limits = {
+      ...rateLimit(parsed, 'max-concurrency', 'max_concurrency'),
+      ...rateLimit(parsed, 'max-errors', 'max_errors'),
+    };
+    const name = stringFlag(parsed, 'name');
     const task: Record<string, unknown> = {
       window_start: formatRfc3339(start),
       window_end: formatRfc3339(end),
@@ -68,8 +85,8 @@ Examples:
     const timeout = stringFlag(parsed, 'timeout');
     if (timeout !== undefined) task.timeout = timeout;
 
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
-    const { id } = await client.createJob({ task, nodes });
+    const client = connectFromFlags(parsed, context);
+    const { id } = await client.createJob({ task, nodes, ...(name === undefined ? {} : { name }), ...limits });
     const json = parsed.values.json === true;
     if (!parsed.values.wait) {
       if (json) printJson(context, { id });
@@ -77,9 +94,19 @@ Examples:
       return EXIT_OK;
     }
     if (!json) context.writeError(`created job ${id} for ${nodes.length} node(s); following it\n`);
-    return followJob(client, id, context, { intervalMs: interval, json });
+    return followJob(client, id, context, { intervalMs: interval, timeoutMs: waitTimeoutMs, json });
   },
 };
+
+/** `--max-errors 3` or `--max-errors 10%`: a count goes as a number, a percentage as text. */
+function rateLimit(parsed: Parameters<Command['run']>[0], flag: string, field: string): Record<string, number | string> {
+  const text = stringFlag(parsed, flag);
+  if (text === undefined) return {};
+  if (/^[1-9]\d*$/.test(text)) return { [field]: Number(text) };
+  // The server checks the range; a percentage goes as it was written.
+  if (/^\d+(\.\d+)?%$/.test(text)) return { [field]: text };
+  throw new UsageError(`--${flag} must be a whole number from 1 or a percentage such as 10%, got "${text}"`);
+}
 
 function nodeLines(text: string): string[] {
   return text
@@ -115,6 +142,7 @@ async function readInput(file: string, context: Parameters<Command['run']>[1]): 
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new CommandError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    // A file named on the command line that is not there is a mistake in the command: nothing was sent.
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }

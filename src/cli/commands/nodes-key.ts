@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { onePositional, printJson, stringFlag, type Command, type ParsedCommand } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { CommandError, EXIT_OK, UsageError } from '../errors.js';
 
 function nodeArgument(parsed: ParsedCommand): { org: string; name: string } {
@@ -22,7 +22,7 @@ export const nodesKeyGet: Command = {
   options: {},
   async run(parsed, context) {
     const node = nodeArgument(parsed);
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const answer = await client.getNodeKey(node);
     if (parsed.values.json) printJson(context, answer);
     else {
@@ -57,7 +57,7 @@ Example:
     } catch (error) {
       throw new CommandError(`cannot read ${file}: ${(error as Error).message}`);
     }
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const answer = await client.setNodeKey(node, pem);
     if (parsed.values.json) printJson(context, answer);
     else context.write(`Registered the key of ${answer.node_name} (sha256 ${answer.fingerprint}).\n`);
@@ -74,7 +74,7 @@ export const nodesKeyReset: Command = {
   options: {},
   async run(parsed, context) {
     const node = nodeArgument(parsed);
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     const answer = await client.resetNodeKey(node);
     if (parsed.values.json) printJson(context, answer);
     else context.write(answer.removed ? `Removed the key of ${answer.node_name}.\n` : `${answer.node_name} had no key.\n`);

@@ -1,7 +1,7 @@
 import { parseGoDuration } from '../../wire/go-duration.js';
 import type { NodeOverviewJson } from '../admin-client.js';
 import { noPositionals, positiveIntegerFlag, printJson, stringFlag, type Command } from '../command.js';
-import { connect } from '../connection.js';
+import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { renderTable } from '../table.js';
 import { ago } from '../terminal-text.js';
@@ -32,7 +32,7 @@ seconds late.`,
     if (silentText !== undefined && (silentMs === undefined || silentMs < 0)) {
       throw new UsageError(`--silent must be a duration such as 10m, got "${silentText}"`);
     }
-    const client = connect({ url: stringFlag(parsed, 'url'), key: stringFlag(parsed, 'key') }, context.env);
+    const client = connectFromFlags(parsed, context);
     let nodes: NodeOverviewJson[];
     let nextCursor: string | null = null;
     const now = new Date();

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store, TaskStatusQuery } from '../../store/store.js';
+import type { JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
+import { MAX_JOB_NAME_LENGTH } from '../../wire/job-options.js';
+import { rerunOf } from '../job-rerun.js';
 import { isJobId } from '../../wire/job-id.js';
 import { parseJobRequest, type NodeRef } from '../../wire/job-request.js';
-import { isValidNodePart } from '../../wire/names.js';
+import { isValidNodePart, isValidProviderName } from '../../wire/names.js';
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
@@ -17,6 +19,8 @@ export interface AdminJobRoutesOptions {
   requireAdmin: BearerCheck;
   maxJobNodes: number;
   jobBodyLimitBytes: number;
+  /** Writes the node check-ins gathered in memory, before a read that counts them. */
+  flushCheckIns?: () => Promise<void>;
   /** Told of every job stored here, before its 200: its nodes' polls find it at once. */
   delivery: TaskDelivery;
 }
@@ -26,6 +30,14 @@ const DEFAULT_STATUS_PAGE_LIMIT = 100;
 /** Long enough for any `org/name`. */
 const MAX_NODE_SEARCH_LENGTH = 511;
 const JOB_NOT_FOUND = 'job not found';
+
+interface JobListQueryString {
+  limit?: string;
+  cursor?: string;
+  state?: string;
+  provider?: string;
+  name?: string;
+}
 
 interface JobParams {
   job_id: string;
@@ -59,10 +71,38 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     return { id };
   });
 
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/admin/jobs', async (request) => {
-    const limit = readLimit(request.query.limit) ?? DEFAULT_JOB_LIST_LIMIT;
-    const page = await store.listJobs({ limit, ...optionalCursor(request.query.cursor) }, new Date());
+  app.get<{ Querystring: JobListQueryString }>('/admin/jobs', async (request) => {
+    const { query } = request;
+    const limit = readLimit(query.limit) ?? DEFAULT_JOB_LIST_LIMIT;
+    const listQuery: JobListQuery = { limit, ...optionalCursor(query.cursor) };
+    if (query.state !== undefined) {
+      if (query.state !== 'active' && query.state !== 'finished') throw badRequest('state must be active or finished');
+      listQuery.state = query.state;
+    }
+    if (query.provider !== undefined) {
+      if (!isValidProviderName(query.provider)) throw badRequest('provider must be a provider name, as jobs are created with');
+      listQuery.provider = query.provider;
+    }
+    if (query.name !== undefined && query.name !== '') {
+      if ([...query.name].length > MAX_JOB_NAME_LENGTH) throw badRequest(`name must be at most ${MAX_JOB_NAME_LENGTH} characters`);
+      listQuery.nameContains = query.name;
+    }
+    const page = await store.listJobs(listQuery, new Date());
     return { jobs: page.items.map(jobListEntryJson), next_cursor: page.nextCursor ?? null };
+  });
+
+  app.post<{ Params: JobParams }>('/admin/jobs/:job_id/rerun', async (request) => {
+    const { job_id: jobId } = request.params;
+    const now = new Date();
+    const original = isJobId(jobId) ? await store.getJobSummary(jobId, now) : undefined;
+    if (!original) throw notFound(JOB_NOT_FOUND);
+    const job = await rerunOf(store, original, request.body, now);
+    const id = await store.createJob(job, now);
+    options.delivery.noteJob(id, job, now);
+    metrics.jobsCreated.inc();
+    metrics.tasksCreated.inc(job.nodes.length);
+    request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length }, 'job re-run');
+    return { id };
   });
 
   app.get<{ Params: JobParams; Querystring: StatusesQuery }>('/admin/jobs/:job_id', async (request) => {
@@ -101,7 +141,10 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const { job_id: jobId } = request.params;
     const found = isJobId(jobId) ? await store.getJobSummary(jobId, new Date()) : undefined;
     if (!found) throw notFound(JOB_NOT_FOUND);
-    return jobSummaryJson(found);
+    // Check-ins gathered in memory first, as for the node list, so this process's polls count.
+    await options.flushCheckIns?.();
+    const neverCheckedIn = (await store.countNeverCheckedIn(jobId)) ?? 0;
+    return { ...jobSummaryJson(found), never_checked_in: neverCheckedIn };
   });
 
   // The node table of a job without its node list: what a page or a CLI follows for a 100,000-node job.

@@ -8,6 +8,7 @@ export const JOBS_COLLECTION = 'jobs';
 export const TASKS_COLLECTION = 'tasks';
 export const HAND_OUTS_COLLECTION = 'handouts';
 export const CHECK_INS_COLLECTION = 'node_check_ins';
+export const SLOTS_COLLECTION = 'slots';
 export const NODE_KEYS_COLLECTION = 'node_keys';
 
 interface CollectionLayout {
@@ -26,6 +27,7 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
     shardKey: '_id',
     indexes: [
       { name: 'newest_first', key: { createdAt: -1, _id: -1 } },
+      { name: 'by_provider', key: { provider: 1, createdAt: -1, _id: -1 } },
       // The job feed: each server process reads the jobs stored in the last few seconds.
       { name: 'by_stored_at', key: { storedAt: 1 } },
     ],
@@ -39,6 +41,8 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
       { name: 'claimable', key: { node: 1, status: 1, windowStart: 1, jobId: 1 } },
       { name: 'by_job', key: { jobId: 1, idx: 1 } },
       { name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } },
+      // A rate-controlled job's live tasks, counted before a hand-out.
+      { name: 'by_job_status_and_lease', key: { jobId: 1, status: 1, leaseExpiresAt: 1 } },
       // The node listing walks targeted nodes in (org, name) order.
       { name: 'by_org_and_name', key: { org: 1, name: 1 } },
     ],
@@ -48,6 +52,12 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
     name: HAND_OUTS_COLLECTION,
     shardKey: 'node',
     indexes: [],
+  },
+  {
+    // Concurrency slots of rate-controlled jobs, unique by `_id`: see #takeSlot in mongo-store.ts.
+    name: SLOTS_COLLECTION,
+    shardKey: 'jobId',
+    indexes: [{ name: 'current_of_job', key: { jobId: 1, superseded: 1 } }],
   },
   {
     // One document per node, `_id` "org/name": when it last polled. Written in batches.

@@ -23,9 +23,23 @@ import { isJobId } from '../../wire/job-id.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
 import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { decideReport } from '../report-decision.js';
+import type { RateLimit } from '../../wire/job-options.js';
+import {
+  SLOT_RECLAIM_MARGIN_MS,
+  concurrencyLimitOf,
+  errorLimitOf,
+  failuresExceed,
+  failuresOf,
+  slotIsFree,
+  stopReason,
+} from '../rate-control.js';
+import { pageByState } from '../job-listing.js';
 import {
   InvalidCursorError,
+  JOB_STATE_SCAN_LIMIT,
   StoreUnavailableError,
+  type JobAttributes,
+  type JobStop,
   type CancelOutcome,
   type ClaimedTask,
   type FedJob,
@@ -65,6 +79,7 @@ import {
   DEPLOYMENT_PROFILES,
   HAND_OUTS_COLLECTION,
   JOBS_COLLECTION,
+  SLOTS_COLLECTION,
   NODE_KEYS_COLLECTION,
   TASKS_COLLECTION,
   setUpCollections,
@@ -95,6 +110,15 @@ interface JobDocument {
   windowEnd: Date;
   createdAt: Date;
   nodeCount: number;
+  name?: string;
+  /** As given: a count or a percentage string. */
+  maxConcurrency?: RateLimit;
+  maxErrors?: RateLimit;
+  /** What they come to for this job's node count (rate-control.ts). */
+  concurrencyLimit?: number;
+  errorLimit?: number;
+  stopped?: JobStop;
+  rerunOf?: string;
   /** The admin key's name that created it; absent when unknown. */
   createdBy?: string;
   /** The admin key's name of its latest cancel. */
@@ -105,6 +129,21 @@ interface JobDocument {
    * stored before the feed existed, which no process started since needs to be told of.
    */
   storedAt?: Date;
+}
+
+interface SlotDocument {
+  /** `<job id>:<slot>:<generation>`: the unique key that lets one hand-out, and one only, take it. */
+  _id: string;
+  jobId: ObjectId;
+  slot: number;
+  generation: number;
+  /** The holder: the node whose task of this job took the slot. */
+  node: string;
+  at: Date;
+  /** The hand-out that took it did not happen (another poll handed the task out, or it was cancelled). */
+  released?: boolean;
+  /** A later generation of the same slot exists: only the latest one counts. */
+  superseded?: boolean;
 }
 
 interface TaskDocument {
@@ -134,6 +173,8 @@ interface HandOutDocument {
   node: string;
   jobId: ObjectId;
   at: Date;
+  /** Which poll wrote it, so that a poll that fails after writing it removes its own record only. */
+  claim?: string;
 }
 
 interface CheckInDocument {
@@ -182,6 +223,10 @@ interface JobFeedCursor {
 const LIST_MAX_TIME_MS = 15_000;
 /** Tasks read at once while listing the distinct targeted nodes. */
 const TARGETED_NODES_BATCH = 1_000;
+/** Nodes per `$in` when looking check-ins up. */
+const NODE_LOOKUP_BATCH = 1_000;
+/** Inserts a poll tries for a concurrency slot before leaving the job to its next poll. */
+const SLOT_ATTEMPTS = 5;
 
 // Sorts name an index's whole key, the fields the filter fixes by equality too: the order is the
 // same, and Cosmos DB sorts on several fields only along a compound index that matches the sort.
@@ -197,6 +242,7 @@ export class MongoStore implements Store {
   readonly #tasks: Collection<TaskDocument>;
   readonly #handOuts: Collection<HandOutDocument>;
   readonly #checkIns: Collection<CheckInDocument>;
+  readonly #slots: Collection<SlotDocument>;
   readonly #nodeKeys: Collection<NodeKeyDocument>;
   readonly #leasePolicy: LeasePolicy;
 
@@ -233,6 +279,7 @@ export class MongoStore implements Store {
     this.#tasks = db.collection<TaskDocument>(TASKS_COLLECTION);
     this.#handOuts = db.collection<HandOutDocument>(HAND_OUTS_COLLECTION);
     this.#checkIns = db.collection<CheckInDocument>(CHECK_INS_COLLECTION);
+    this.#slots = db.collection<SlotDocument>(SLOTS_COLLECTION);
     this.#nodeKeys = db.collection<NodeKeyDocument>(NODE_KEYS_COLLECTION);
   }
 
@@ -276,6 +323,16 @@ export class MongoStore implements Store {
         storedAt: new Date(now.getTime() + Math.round(performance.now() - started)),
       };
       if (task.timeout !== undefined) document.timeout = task.timeout;
+      if (job.name !== undefined) document.name = job.name;
+      if (job.maxConcurrency !== undefined) {
+        document.maxConcurrency = job.maxConcurrency;
+        document.concurrencyLimit = concurrencyLimitOf(job.maxConcurrency, nodes.length);
+      }
+      if (job.maxErrors !== undefined) {
+        document.maxErrors = job.maxErrors;
+        document.errorLimit = errorLimitOf(job.maxErrors, nodes.length);
+      }
+      if (job.rerunOf !== undefined) document.rerunOf = job.rerunOf;
       if (job.createdBy !== undefined) document.createdBy = job.createdBy;
       await this.#jobs.insertOne(document);
       return jobId.toHexString();
@@ -284,15 +341,16 @@ export class MongoStore implements Store {
 
   getJob(id: string, now: Date): Promise<JobWithSummary | undefined> {
     return this.#guard(async () => {
-      const job = await this.#findJob(id);
-      if (!job) return undefined;
+      const found = await this.#findJob(id);
+      if (!found) return undefined;
+      const { job, counts } = await this.#stopIfFailed(found, now);
       const nodes = await this.#tasks
         .find({ jobId: job._id }, { projection: { _id: 0, org: 1, name: 1 }, sort: BY_JOB_ORDER })
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
-        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributionOf(job) },
-        summary: await this.#countsOf(job, now),
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...attributionOf(job) },
+        summary: counts,
       };
     });
   }
@@ -344,25 +402,38 @@ export class MongoStore implements Store {
 
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
     return this.#guard(async () => {
-      let filter: Filter<JobDocument> = {};
+      const filter: Filter<JobDocument> = {};
       if (query.cursor !== undefined) {
         const last = isJobId(query.cursor)
           ? await this.#jobs.findOne({ _id: ObjectId.createFromHexString(query.cursor) }, { projection: { createdAt: 1 } })
           : null;
         if (!last) throw new InvalidCursorError();
-        filter = {
-          $or: [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }],
-        };
+        filter.$or = [{ createdAt: { $lt: last.createdAt } }, { createdAt: last.createdAt, _id: { $lt: last._id } }];
       }
-      const jobs = await this.#jobs
-        .find(filter, { sort: { createdAt: -1, _id: -1 }, limit: query.limit + 1, projection: { spec: 0 }, maxTimeMS: LIST_MAX_TIME_MS })
-        .toArray();
+      if (query.provider !== undefined) filter.provider = query.provider;
+      if (query.nameContains) filter.name = { $regex: escapeRegExp(query.nameContains), $options: 'i' };
+      const sort = { createdAt: -1, _id: -1 } as const;
+      const options = { sort, projection: { spec: 0 }, maxTimeMS: LIST_MAX_TIME_MS };
+      if (query.state !== undefined) {
+        // The state comes from each job's counts: examine jobs newest first until the page is full.
+        const examined = await this.#jobs.find(filter, { ...options, limit: JOB_STATE_SCAN_LIMIT + 1 }).toArray();
+        const entries = await this.#listed(examined, now);
+        return pageByState(entries, query, (entry) => entry, (entry) => entry.id);
+      }
+      const jobs = await this.#jobs.find(filter, { ...options, limit: query.limit + 1 }).toArray();
       const page: Page<JobListEntry> = { items: [] };
       if (jobs.length > query.limit) {
         jobs.length = query.limit;
         page.nextCursor = (jobs[jobs.length - 1] as JobDocument)._id.toHexString();
       }
-      if (jobs.length === 0) return page;
+      page.items = await this.#listed(jobs, now);
+      return page;
+    });
+  }
+
+  /** List entries for job documents read without their spec: a few queries for all of them. */
+  async #listed(jobs: JobDocument[], now: Date): Promise<JobListEntry[]> {
+      if (jobs.length === 0) return [];
       const ids = jobs.map((job) => job._id);
       // The small specs, in one query; a job from before specBytes was kept is read to find out.
       const smallSpecIds = jobs.filter((job) => job.specBytes === undefined || job.specBytes <= LISTED_SPEC_MAX_BYTES).map((job) => job._id);
@@ -403,22 +474,34 @@ export class MongoStore implements Store {
           count: group.count,
         });
       }
-      page.items = jobs.map((job) => {
-        const id = job._id.toHexString();
-        const base = { windowStart: job.windowStart, windowEnd: job.windowEnd, provider: job.provider };
+      const entries: JobListEntry[] = [];
+      for (const found of jobs) {
+        const id = found._id.toHexString();
+        const base = { windowStart: found.windowStart, windowEnd: found.windowEnd, provider: found.provider };
         const spec = specs.get(id);
         const task: ListedTask = spec === undefined ? { ...base, specOmitted: true } : { ...base, spec: JSON.parse(spec) as unknown };
-        if (job.timeout !== undefined) task.timeout = job.timeout;
-        return {
-          id,
-          task,
-          createdAt: job.createdAt,
-          nodeCount: job.nodeCount,
-          summary: effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), job.windowEnd, now),
-          ...attributionOf(job),
-        };
-      });
-      return page;
+        if (found.timeout !== undefined) task.timeout = found.timeout;
+        const pageCounts = effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), found.windowEnd, now);
+        const { job, counts: summary } = await this.#stopIfFailed(found, now, pageCounts);
+        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...attributionOf(job) });
+      }
+      return entries;
+  }
+
+  countNeverCheckedIn(jobId: string): Promise<number | undefined> {
+    return this.#guard(async () => {
+      const job = await this.#findJob(jobId);
+      if (!job) return undefined;
+      // A node whose task was handed out has polled; only the others are looked up.
+      const keys = await this.#tasks
+        .find({ jobId: job._id, status: { $in: ['queued', 'cancelled'] } }, { projection: { _id: 0, node: 1 } })
+        .map((task) => task.node)
+        .toArray();
+      let checkedIn = 0;
+      for (let start = 0; start < keys.length; start += NODE_LOOKUP_BATCH) {
+        checkedIn += await this.#checkIns.countDocuments({ _id: { $in: keys.slice(start, start + NODE_LOOKUP_BATCH) } });
+      }
+      return keys.length - checkedIn;
     });
   }
 
@@ -438,11 +521,12 @@ export class MongoStore implements Store {
         windowStart: { $lte: now },
         windowEnd: { $gte: now },
       };
-      // Tasks of jobs whose job document does not exist (being created, or left by a crash).
-      const unfinished: ObjectId[] = [];
+      // Tasks of jobs whose job document does not exist (being created, or left by a crash), and
+      // of jobs that stopped or whose task waits for a concurrency slot.
+      const skipped: ObjectId[] = [];
       for (;;) {
         // Reads only: an empty poll, the fleet's steady state, writes nothing.
-        const filter = unfinished.length === 0 ? claimable : { ...claimable, jobId: { $nin: unfinished } };
+        const filter = skipped.length === 0 ? claimable : { ...claimable, jobId: { $nin: skipped } };
         const candidates = await this.#tasks
           .find(filter, { projection: { _id: 0, jobId: 1 }, sort: CLAIM_ORDER, limit: CLAIM_CANDIDATES })
           .toArray();
@@ -450,20 +534,45 @@ export class MongoStore implements Store {
         const jobs = await this.#jobs.find({ _id: { $in: candidates.map((task) => task.jobId) } }).toArray();
         const jobById = new Map(jobs.map((job) => [job._id.toHexString(), job]));
         for (const { jobId } of candidates) {
+          if (skipped.some((id) => id.equals(jobId))) continue;
           const job = jobById.get(jobId.toHexString());
           if (!job) {
-            unfinished.push(jobId);
+            skipped.push(jobId);
             continue;
           }
-          if (await this.#recordHandOut(node, jobId, now)) {
+          let slot: SlotDocument | undefined;
+          if (job.stopped || (job.errorLimit !== undefined && (await this.#stopIfFailed(job, now)).job.stopped)) {
+            skipped.push(jobId);
+            continue;
+          }
+          if (job.concurrencyLimit !== undefined) {
+            slot = await this.#takeSlot(job, job.concurrencyLimit, key, now);
+            if (!slot) {
+              skipped.push(jobId);
+              continue;
+            }
+          }
+          const claim = await this.#recordHandOut(node, jobId, now);
+          if (claim !== undefined) {
             // Ours. `pending` too: a poll that lost the race may have finished this step for us.
-            const { matchedCount } = await this.#tasks.updateOne(
-              { node: key, jobId, status: { $in: ['queued', 'pending'] } },
-              { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
-            );
+            let matchedCount: number;
+            try {
+              ({ matchedCount } = await this.#tasks.updateOne(
+                { node: key, jobId, status: { $in: ['queued', 'pending'] } },
+                { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
+              ));
+            } catch (error) {
+              // This poll answers an error, so the node never gets the task: give it back, so
+              // that a later poll hands it out (a failed claim must not use a task up).
+              await this.#giveBack(node, jobId, claim);
+              if (slot) await this.#releaseSlot(slot).catch(() => undefined);
+              throw error;
+            }
             if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
             // Cancelled since it was read: it is not handed out.
+            if (slot) await this.#releaseSlot(slot);
           } else {
+            if (slot) await this.#releaseSlot(slot);
             // Another poll took it. Should that one have stopped (crashed, lost the database)
             // before marking it pending, mark it now: a task with a hand-out record is pending,
             // with the lease its hand-out gave it, so that a hand-out no node received ends
@@ -595,7 +704,13 @@ export class MongoStore implements Store {
         };
         if (report.result) changes.result = resultOf(report.result);
         const { matchedCount } = await this.#tasks.updateOne(guard, { $set: changes });
-        if (matchedCount === 1) return decision;
+        if (matchedCount === 1) {
+          if (report.status === 'failed') {
+            const job = await this.#jobs.findOne({ _id: jobId });
+            if (job && job.errorLimit !== undefined && !job.stopped) await this.#stopIfFailed(job, now);
+          }
+          return decision;
+        }
         // The task changed since it was read (a claim, a cancel, another report): decide again.
       }
     });
@@ -773,15 +888,33 @@ export class MongoStore implements Store {
     return nodes;
   }
 
-  /** True when this call recorded the hand-out, false when another one already had. */
-  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<boolean> {
+  /** This call's claim token when it recorded the hand-out, undefined when another one already had. */
+  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<string | undefined> {
+    const key = nodeKey(node);
+    const claim = new ObjectId().toHexString();
+    try {
+      await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now, claim });
+      return claim;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return undefined;
+      // The insert may have been written before the error: remove it, or the task is used up.
+      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Undoes a hand-out this poll recorded but could not complete: the task is queued again and the
+   * record removed, best effort. Should the database refuse this too, the task stays pending
+   * without having reached its node until the lease on undelivered tasks ends it (timed_out).
+   */
+  async #giveBack(node: NodeRef, jobId: ObjectId, claim: string): Promise<void> {
     const key = nodeKey(node);
     try {
-      await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now });
-      return true;
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
-      throw error;
+      await this.#tasks.updateOne({ node: key, jobId, status: 'pending' }, { $set: { status: 'queued' }, $unset: { leaseExpiresAt: '' } });
+      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim });
+    } catch {
+      // The error that made this poll fail is the one answered.
     }
   }
 
@@ -854,16 +987,123 @@ export class MongoStore implements Store {
     }
   }
 
-  async #summaryOf(job: JobDocument, now: Date): Promise<JobSummary> {
+  async #summaryOf(found: JobDocument, now: Date): Promise<JobSummary> {
+    const { job, counts } = await this.#stopIfFailed(found, now);
     return {
       id: job._id.toHexString(),
       task: taskOf(job),
       createdAt: job.createdAt,
       nodeCount: job.nodeCount,
-      summary: await this.#countsOf(job, now),
+      summary: counts,
+      ...attributesOf(job),
       ...attributionOf(job),
     };
   }
+
+  /**
+   * A job with max_errors whose failures exceed it at `now` stops: the first call to notice
+   * records why (a concurrent one may record the same a moment later; the last write stays) and
+   * cancels its queued tasks. Answers the job as it now is, with its counts.
+   */
+  async #stopIfFailed(
+    job: JobDocument,
+    now: Date,
+    known?: StatusCounts,
+  ): Promise<{ job: JobDocument; counts: StatusCounts }> {
+    if (job.stopped || job.errorLimit === undefined) return { job, counts: known ?? (await this.#countsOf(job, now)) };
+    const counts = known ?? (await this.#countsOf(job, now));
+    if (job.stopped || !failuresExceed(failuresOf(counts), job.errorLimit)) return { job, counts };
+    const stopped: JobStop = {
+      reason: stopReason(failuresOf(counts), job.maxErrors as RateLimit, job.errorLimit as number),
+      at: now,
+    };
+    await this.#jobs.updateOne({ _id: job._id, stopped: { $exists: false } }, { $set: { stopped } });
+    await this.#tasks.updateMany(
+      { jobId: job._id, status: 'queued', windowEnd: { $gte: now } },
+      { $set: { status: 'cancelled', updatedAt: now } },
+    );
+    const current = (await this.#jobs.findOne({ _id: job._id }, { projection: { spec: 0 } })) ?? { ...job, stopped };
+    if (job.spec !== undefined) current.spec = job.spec;
+    return { job: current, counts: await this.#countsOf(current, now) };
+  }
+
+  /**
+   * Takes one of the job's `limit` concurrency slots for `holder`'s task, or answers undefined
+   * when all are held. Exact without transactions: slot `k` is a series of documents
+   * `<job>:<k>:<generation>`, and taking it is inserting its next generation, which one insert
+   * only can do. A generation is taken only when the one before it is free (rate-control.ts:
+   * its holder's task finished, or its lease ended more than the margin ago, or it was released);
+   * generations are never deleted, so a slow process cannot take one that another already took.
+   * Before reading slots, one count of the job's live tasks turns a full job away cheaply.
+   */
+  async #takeSlot(job: JobDocument, limit: number, holder: string, now: Date): Promise<SlotDocument | undefined> {
+    const live = await this.#tasks.countDocuments({
+      jobId: job._id,
+      status: { $in: ['pending', 'running'] },
+      leaseExpiresAt: { $gte: new Date(now.getTime() - SLOT_RECLAIM_MARGIN_MS) },
+    });
+    if (live >= limit) return undefined;
+    for (let attempt = 0; attempt < SLOT_ATTEMPTS; attempt++) {
+      const current = new Map<number, SlotDocument>();
+      for await (const slot of this.#slots.find({ jobId: job._id, superseded: { $ne: true } })) {
+        const seen = current.get(slot.slot);
+        if (!seen || seen.generation < slot.generation) current.set(slot.slot, slot);
+      }
+      const holders = [...current.values()].filter((slot) => !slot.released).map((slot) => slot.node);
+      const tasks = new Map<string, TaskDocument>();
+      if (holders.length > 0) {
+        const found = this.#tasks.find(
+          { jobId: job._id, node: { $in: holders } },
+          { projection: { _id: 0, node: 1, status: 1, leaseExpiresAt: 1 } },
+        );
+        for await (const task of found) tasks.set(task.node, task);
+      }
+      const free: Array<{ slot: number; generation: number; previous?: SlotDocument }> = [];
+      for (let slot = 0; slot < limit; slot++) {
+        const taken = current.get(slot);
+        if (!taken) free.push({ slot, generation: 0 });
+        else if (taken.released || slotIsFree(tasks.get(taken.node), taken.at, now)) {
+          free.push({ slot, generation: taken.generation + 1, previous: taken });
+        }
+      }
+      if (free.length === 0) return undefined;
+      // A random free slot: concurrent polls then rarely race for the same one.
+      const choice = free[Math.floor(Math.random() * free.length)] as (typeof free)[number];
+      const document: SlotDocument = {
+        _id: `${job._id.toHexString()}:${choice.slot}:${choice.generation}`,
+        jobId: job._id,
+        slot: choice.slot,
+        generation: choice.generation,
+        node: holder,
+        at: now,
+      };
+      try {
+        await this.#slots.insertOne(document);
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) continue;
+        throw error;
+      }
+      // Only to keep the next reads small: a reader that still sees it takes the latest generation.
+      if (choice.previous) await this.#slots.updateOne({ _id: choice.previous._id }, { $set: { superseded: true } });
+      return document;
+    }
+    return undefined;
+  }
+
+  /** The hand-out this slot was taken for did not happen: the slot is free again. */
+  async #releaseSlot(slot: SlotDocument): Promise<void> {
+    await this.#slots.updateOne({ _id: slot._id }, { $set: { released: true } });
+  }
+}
+
+function attributesOf(job: JobDocument): JobAttributes {
+  const attributes: JobAttributes = {};
+  if (job.name !== undefined) attributes.name = job.name;
+  if (job.maxConcurrency !== undefined) attributes.maxConcurrency = job.maxConcurrency;
+  if (job.maxErrors !== undefined) attributes.maxErrors = job.maxErrors;
+  if (job.stopped) attributes.stopped = { reason: job.stopped.reason, at: job.stopped.at };
+  if (job.rerunOf !== undefined) attributes.rerunOf = job.rerunOf;
+  return attributes;
 }
 
 function attributionOf(job: Pick<JobDocument, 'createdBy' | 'cancelledBy'>): JobAttribution {

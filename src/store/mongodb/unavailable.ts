@@ -66,6 +66,13 @@ const UNAVAILABLE_SYSTEM_CODES: ReadonlySet<string> = new Set([
 /** Driver labels the server or driver puts on errors worth retrying once the database is back. */
 const UNAVAILABLE_LABELS = ['ResetPool', 'SystemOverloadedError'] as const;
 
+/**
+ * A database that is up but busy for a moment: FerretDB on its SQLite backend answers
+ * "database is locked" (SQLITE_BUSY) as an internal error when writers from several server
+ * processes collide; PostgreSQL under FerretDB reports serialization failures and deadlocks.
+ */
+const TRANSIENT_SERVER_MESSAGE = /database is locked|SQLITE_BUSY|could not serialize access|deadlock detected/i;
+
 /** How far down `cause` chains to look: wrapped errors are one or two levels deep. */
 const MAX_CAUSE_DEPTH = 5;
 
@@ -92,7 +99,9 @@ function meansUnreachable(error: Error): boolean {
   }
   if (UNAVAILABLE_DRIVER_ERROR_NAMES.has(error.name)) return true;
   if (error instanceof MongoError && UNAVAILABLE_LABELS.some((label) => error.hasErrorLabel(label))) return true;
-  if (error instanceof MongoServerError) return typeof error.code === 'number' && UNAVAILABLE_SERVER_CODES.has(error.code);
+  if (error instanceof MongoServerError) {
+    return (typeof error.code === 'number' && UNAVAILABLE_SERVER_CODES.has(error.code)) || TRANSIENT_SERVER_MESSAGE.test(error.message);
+  }
   const code = (error as NodeJS.ErrnoException).code;
   return typeof code === 'string' && UNAVAILABLE_SYSTEM_CODES.has(code);
 }

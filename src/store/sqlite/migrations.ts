@@ -78,6 +78,21 @@ const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: 'job names, rate control, stops and reruns',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN name TEXT;
+      ALTER TABLE jobs ADD COLUMN max_concurrency TEXT;
+      ALTER TABLE jobs ADD COLUMN max_errors TEXT;
+      ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER;
+      ALTER TABLE jobs ADD COLUMN error_limit INTEGER;
+      ALTER TABLE jobs ADD COLUMN stopped_reason TEXT;
+      ALTER TABLE jobs ADD COLUMN stopped_at INTEGER;
+      ALTER TABLE jobs ADD COLUMN rerun_of TEXT;
+      CREATE INDEX jobs_by_provider ON jobs (provider, seq);
+    `,
+  },
+  {
+    version: 6,
     description: 'which admin key created and cancelled each job',
     sql: `
       ALTER TABLE jobs ADD COLUMN created_by TEXT;

@@ -9,7 +9,11 @@ import { decideReport } from '../report-decision.js';
 import { newObjectIdHex } from '../object-id.js';
 import {
   InvalidCursorError,
+  JOB_STATE_SCAN_LIMIT,
   type CancelOutcome,
+  type JobAttributes,
+  type JobStop,
+  type ListedTask,
   type ClaimedTask,
   type EnrollOutcome,
   type JobAttribution,
@@ -18,7 +22,6 @@ import {
   type JobListQuery,
   type JobSummary,
   type JobFeedPage,
-  type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
   type NodeKey,
@@ -48,7 +51,11 @@ import {
   leaseForUnleasedTask,
   type LeasePolicy,
 } from '../task-lease.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
+import type { RateLimit } from '../../wire/job-options.js';
+import { concurrencyLimitOf, errorLimitOf, failuresExceed, failuresOf, stopReason } from '../rate-control.js';
+import { pageByState } from '../job-listing.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
 /** Jobs per job feed read; the next read continues. */
@@ -64,12 +71,24 @@ interface JobRow {
   window_end: number;
   created_at: number;
   node_count: number;
+  name: string | null;
+  /** JSON of the limit as given: `10` or `"10%"`. */
+  max_concurrency: string | null;
+  max_errors: string | null;
+  concurrency_limit: number | null;
+  error_limit: number | null;
+  stopped_reason: string | null;
+  stopped_at: number | null;
+  rerun_of: string | null;
   created_by: string | null;
   cancelled_by: string | null;
 }
 
 /** A job as listed: its spec only when small, else null. */
 type ListedJobRow = Omit<JobRow, 'spec'> & { spec: string | null };
+
+/** What deciding a job's stop reads. */
+type StopFields = Pick<JobRow, 'seq' | 'window_end' | 'error_limit' | 'max_errors' | 'stopped_at' | 'stopped_reason'>;
 
 type StatusRow = [
   idx: number,
@@ -98,9 +117,24 @@ export class SqliteStore implements Store {
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
 
+  /** Set when the store was opened on a data directory, which it then holds for this process. */
+  #lock: DataDirLock | undefined;
+
+  /**
+   * Opens the store in a data directory and takes that directory for this process: a second
+   * process on the same directory gets DataDirInUseError (see data-dir-lock.ts).
+   */
   static open(dataDir: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY): SqliteStore {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    return new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME), leasePolicy);
+    const lock = lockDataDir(dataDir);
+    try {
+      const store = new SqliteStore(path.join(dataDir, SQLITE_FILE_NAME), leasePolicy);
+      store.#lock = lock;
+      return store;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
@@ -121,9 +155,22 @@ export class SqliteStore implements Store {
     }
     this.#statements = {
       insertJob: db.prepare(
-        `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count,
+           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      liveTasksOfJob: db.prepare<[number, number], number>(
+        `SELECT count(*) FROM tasks WHERE job_seq = ? AND status IN ('pending', 'running') AND lease_expires_at >= ?`,
+      ).pluck(),
+      failuresOfJob: db.prepare<[number, number], number>(
+        `SELECT count(*) FROM tasks WHERE job_seq = ? AND (status = 'failed'
+           OR (status IN ('pending', 'running') AND lease_expires_at < ? AND stop_requested = 0))`,
+      ).pluck(),
+      stopJob: db.prepare(`UPDATE jobs SET stopped_reason = ?, stopped_at = ? WHERE seq = ? AND stopped_at IS NULL`),
+      neverCheckedIn: db.prepare<[number], number>(
+        `SELECT count(*) FROM tasks t WHERE t.job_seq = ? AND t.status IN ('queued', 'cancelled')
+           AND NOT EXISTS (SELECT 1 FROM node_check_ins c WHERE c.org = t.org AND c.name = t.name)`,
+      ).pluck(),
       insertTask: db.prepare(
         `INSERT INTO tasks (job_seq, idx, org, name, status, window_start, window_end, updated_at)
          VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
@@ -135,9 +182,10 @@ export class SqliteStore implements Store {
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
          FROM tasks WHERE job_seq = ? GROUP BY status, lease_ended, stop_requested`,
       ).raw(),
-      nextClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(
+      nextClaimable: db.prepare<[string, string, number, number, string], { job_seq: number; idx: number }>(
         `SELECT job_seq, idx FROM tasks
          WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
+           AND job_seq NOT IN (SELECT value FROM json_each(?))
          ORDER BY window_start, job_seq LIMIT 1`,
       ),
       markPending: db.prepare(
@@ -231,9 +279,18 @@ export class SqliteStore implements Store {
     const end = task.windowEnd.getTime();
     const created = now.getTime();
     const { insertJob, insertTask } = this.#statements;
+    const concurrencyLimit = job.maxConcurrency === undefined ? null : concurrencyLimitOf(job.maxConcurrency, nodes.length);
+    const errorLimit = job.maxErrors === undefined ? null : errorLimitOf(job.maxErrors, nodes.length);
     this.#db.transaction(() => {
       const { lastInsertRowid } = insertJob.run(
-        id, task.provider, JSON.stringify(task.spec), task.timeout ?? null, start, end, created, nodes.length, job.createdBy ?? null,
+        id, task.provider, JSON.stringify(task.spec), task.timeout ?? null, start, end, created, nodes.length,
+        job.name ?? null,
+        job.maxConcurrency === undefined ? null : JSON.stringify(job.maxConcurrency),
+        job.maxErrors === undefined ? null : JSON.stringify(job.maxErrors),
+        concurrencyLimit,
+        errorLimit,
+        job.rerunOf ?? null,
+        job.createdBy ?? null,
       );
       for (const [index, node] of nodes.entries()) {
         insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
@@ -243,11 +300,21 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string, now: Date): Promise<JobWithSummary | undefined> {
-    const row = this.#statements.jobById.get(id);
-    if (!row) return undefined;
+    const found = this.#statements.jobById.get(id);
+    if (!found) return undefined;
+    const row = found;
+    const { stopped, counts } = this.#stopIfFailed(row, now);
     const nodes = this.#statements.nodesOfJob.all(row.seq).map(([org, name]) => ({ org, name }));
-    const job: Job = { id: row.id, task: taskOf(row), nodes, createdAt: new Date(row.created_at), ...attributionOf(row) };
-    return { job, summary: this.#countsOf(row, now) };
+    const job: Job = {
+      id: row.id,
+      task: taskOf(row),
+      nodes,
+      createdAt: new Date(row.created_at),
+      ...attributesOf(row),
+      ...(stopped ? { stopped } : {}),
+      ...attributionOf(row),
+    };
+    return { job, summary: counts };
   }
 
   async getJobSummary(id: string, now: Date): Promise<JobSummary | undefined> {
@@ -305,55 +372,84 @@ export class SqliteStore implements Store {
   }
 
   async listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>> {
-    // octet_length() reads a text's size from its record header: a large spec is neither read
-    // nor sent.
-    const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, created_by, cancelled_by,
-      CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
-    let rows: ListedJobRow[];
-    if (query.cursor === undefined) {
-      rows = this.#db.prepare<[number], ListedJobRow>(`SELECT ${columns} FROM jobs ORDER BY seq DESC LIMIT ?`).all(query.limit + 1);
-    } else {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.cursor !== undefined) {
       const before = this.#statements.seqOfJob.get(query.cursor);
       if (before === undefined) throw new InvalidCursorError();
-      rows = this.#db
-        .prepare<[number, number], ListedJobRow>(`SELECT ${columns} FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?`)
-        .all(before, query.limit + 1);
+      conditions.push('seq < ?');
+      params.push(before);
     }
-    const page: Page<JobListEntry> = { items: [] };
-    if (rows.length > query.limit) {
-      rows.length = query.limit;
-      page.nextCursor = (rows[rows.length - 1] as ListedJobRow).id;
+    if (query.provider !== undefined) {
+      conditions.push('provider = ?');
+      params.push(query.provider);
     }
-    // One query for the counts of the whole page.
+    if (query.nameContains !== undefined && query.nameContains !== '') {
+      // LIKE ignores ASCII case; the escape keeps the text literal.
+      conditions.push(`name LIKE ? ESCAPE '\\'`);
+      params.push(`%${query.nameContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    // octet_length() reads a text's size from its record header: a large spec is neither read
+    // nor sent.
+    const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, name, max_concurrency,
+      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, created_by, cancelled_by,
+      CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
+    const select = this.#db.prepare<unknown[], ListedJobRow>(`SELECT ${columns} FROM jobs ${where} ORDER BY seq DESC LIMIT ?`);
+    if (query.state === undefined) {
+      const rows = select.all(...params, query.limit + 1);
+      const page: Page<JobListEntry> = { items: [] };
+      if (rows.length > query.limit) {
+        rows.length = query.limit;
+        page.nextCursor = (rows[rows.length - 1] as ListedJobRow).id;
+      }
+      page.items = this.#listed(rows, now);
+      return page;
+    }
+    // The state comes from each job's counts: examine jobs newest first until the page is full.
+    const rows = select.all(...params, JOB_STATE_SCAN_LIMIT + 1);
+    const entries = this.#listed(rows, now);
+    return pageByState(entries, query, (entry) => entry, (entry) => entry.id);
+  }
+
+  /** List entries for job rows, with the counts of all of them from one query. */
+  #listed(rows: ListedJobRow[], now: Date): JobListEntry[] {
     const counts = new Map(rows.map((row) => [row.seq, [] as StoredCount[]]));
     if (rows.length > 0) {
       const grouped = this.#db
-        .prepare<number[], [number, TaskStatus, number, number, number]>(
+        .prepare<[number, string], [number, TaskStatus, number, number, number]>(
           `SELECT job_seq, status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
-           FROM tasks WHERE job_seq IN (${rows.map(() => '?').join(', ')})
+           FROM tasks WHERE job_seq IN (SELECT value FROM json_each(?))
            GROUP BY job_seq, status, lease_ended, stop_requested`,
         )
         .raw()
-        .all(now.getTime(), ...rows.map((row) => row.seq));
+        .all(now.getTime(), JSON.stringify(rows.map((row) => row.seq)));
       for (const [seq, status, leaseEnded, stopRequested, count] of grouped) {
         counts.get(seq)?.push({ status, leaseEnded: leaseEnded === 1, stopRequested: stopRequested === 1, count });
       }
     }
-    page.items = rows.map((row) => {
+    return rows.map((row) => {
       const windowEnd = new Date(row.window_end);
       const base = { windowStart: new Date(row.window_start), windowEnd, provider: row.provider };
       const task: ListedTask = row.spec === null ? { ...base, specOmitted: true } : { ...base, spec: JSON.parse(row.spec) as unknown };
       if (row.timeout !== null) task.timeout = row.timeout;
+      const { stopped, counts: summary } = this.#stopIfFailed(row, now, effectiveCounts(counts.get(row.seq) ?? [], windowEnd, now));
       return {
         id: row.id,
         task,
         createdAt: new Date(row.created_at),
         nodeCount: row.node_count,
-        summary: effectiveCounts(counts.get(row.seq) ?? [], windowEnd, now),
+        summary,
+        ...attributesOf(row),
+        ...(stopped ? { stopped } : {}),
         ...attributionOf(row),
       };
     });
-    return page;
+  }
+
+  async countNeverCheckedIn(jobId: string): Promise<number | undefined> {
+    const row = this.#statements.jobById.get(jobId);
+    return row ? this.#statements.neverCheckedIn.get(row.seq) : undefined;
   }
 
   async claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
@@ -363,21 +459,42 @@ export class SqliteStore implements Store {
   /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
   #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
     const at = now.getTime();
-    const { nextClaimable, markPending, jobBySeq } = this.#statements;
-    // The read alone answers an empty poll, the fleet's steady state. The guarded update makes the
+    const lease = leaseAtHandOut(now).getTime();
+    const { nextClaimable, markPending, jobBySeq, liveTasksOfJob } = this.#statements;
+    // Jobs whose task waits for a slot, or that stopped: the node's later tasks may still go.
+    const skipped: number[] = [];
+    // The reads alone answer an empty poll, the fleet's steady state. The guarded update makes the
     // hand-out at most once even when another process sharing the file claimed the row meanwhile.
     for (;;) {
-      const candidate = nextClaimable.get(node.org, node.name, at, at);
+      const candidate = nextClaimable.get(node.org, node.name, at, at, JSON.stringify(skipped));
       if (!candidate) return undefined;
-      if (markPending.run(at, leaseAtHandOut(now).getTime(), candidate.job_seq, candidate.idx).changes === 1) {
-        const job = jobBySeq.get(candidate.job_seq) as JobRow;
+      const job = jobBySeq.get(candidate.job_seq) as JobRow;
+      const taskOfJob = (): ClaimedTask['task'] => {
         let task = jobs?.get(job.seq);
         if (!task) {
           task = taskOf(job);
           jobs?.set(job.seq, task);
         }
-        return { jobId: job.id, task };
+        return task;
+      };
+      if (job.concurrency_limit === null && job.error_limit === null) {
+        if (markPending.run(at, lease, candidate.job_seq, candidate.idx).changes === 1) return { jobId: job.id, task: taskOfJob() };
+        continue;
       }
+      // Rate control. A read first, so that a node whose task waits for a slot costs no write.
+      if (job.stopped_at !== null || (job.concurrency_limit !== null && liveTasksOfJob.get(job.seq, at)! >= job.concurrency_limit)) {
+        skipped.push(job.seq);
+        continue;
+      }
+      // Then the decision, in one write transaction: no other process counts meanwhile.
+      const outcome = this.#db.transaction((): 'claimed' | 'skip' | 'retry' => {
+        const current = jobBySeq.get(job.seq) as JobRow;
+        if (this.#stopIfFailed(current, now).stopped) return 'skip';
+        if (current.concurrency_limit !== null && liveTasksOfJob.get(job.seq, at)! >= current.concurrency_limit) return 'skip';
+        return markPending.run(at, lease, candidate.job_seq, candidate.idx).changes === 1 ? 'claimed' : 'retry';
+      }).immediate();
+      if (outcome === 'claimed') return { jobId: job.id, task: taskOfJob() };
+      if (outcome === 'skip') skipped.push(job.seq);
     }
   }
 
@@ -437,6 +554,7 @@ export class SqliteStore implements Store {
       const result = report.result ? JSON.stringify(report.result) : null;
       const lease = leaseAfterReport(report, task.timeout ?? undefined, now, this.#leasePolicy);
       updateStatus.run(report.status, now.getTime(), result, lease?.getTime() ?? null, task.job_seq, task.idx);
+      if (report.status === 'failed') this.#stopIfFailed(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
       return decision;
     }).immediate();
   }
@@ -525,9 +643,10 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#db.close();
+    this.#lock?.release();
   }
 
-  #countsOf(row: JobRow, now: Date): StatusCounts {
+  #countsOf(row: Pick<JobRow, 'seq' | 'window_end'>, now: Date): StatusCounts {
     const groups = this.#statements.countsOfJob
       .all(now.getTime(), row.seq)
       .map(([status, leaseEnded, stopRequested, count]) => ({
@@ -540,15 +659,46 @@ export class SqliteStore implements Store {
   }
 
   #summaryOf(row: JobRow, now: Date): JobSummary {
+    const { stopped, counts } = this.#stopIfFailed(row, now);
     return {
       id: row.id,
       task: taskOf(row),
       createdAt: new Date(row.created_at),
       nodeCount: row.node_count,
-      summary: this.#countsOf(row, now),
+      summary: counts,
+      ...attributesOf(row),
+      ...(stopped ? { stopped } : {}),
       ...attributionOf(row),
     };
   }
+
+  /**
+   * A job with max_errors whose failures exceed it at `now` stops: the first call to notice
+   * records why and cancels its queued tasks, in one transaction. Answers the job's stop, if any,
+   * and its counts as they now are (`counts`: the counts at `now`, when the caller has them).
+   */
+  #stopIfFailed(row: StopFields, now: Date, counts = this.#countsOf(row, now)): { stopped?: JobStop; counts: StatusCounts } {
+    if (row.stopped_at !== null) return { stopped: { reason: row.stopped_reason ?? '', at: new Date(row.stopped_at) }, counts };
+    const errorLimit = row.error_limit ?? undefined;
+    if (!failuresExceed(failuresOf(counts), errorLimit)) return { counts };
+    const at = now.getTime();
+    const reason = stopReason(failuresOf(counts), JSON.parse(row.max_errors as string) as RateLimit, errorLimit as number);
+    this.#db.transaction(() => {
+      if (this.#statements.stopJob.run(reason, at, row.seq).changes === 1) this.#statements.cancelQueued.run(at, row.seq, at);
+    }).immediate();
+    const stopped = this.#statements.jobBySeq.get(row.seq) as JobRow;
+    return this.#stopIfFailed(stopped, now, this.#countsOf(stopped, now));
+  }
+}
+
+/** A job's optional fields but its stop, which #stopIfFailed answers. */
+function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
+  const attributes: JobAttributes = {};
+  if (row.name !== null) attributes.name = row.name;
+  if (row.max_concurrency !== null) attributes.maxConcurrency = JSON.parse(row.max_concurrency) as RateLimit;
+  if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
+  if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
+  return attributes;
 }
 
 function attributionOf(row: Pick<JobRow, 'created_by' | 'cancelled_by'>): JobAttribution {

@@ -1,7 +1,7 @@
 // The jobs list, newest first, live while any job is active.
 import { api, query } from '../widgets/api.js';
 import { el, replaceChildren } from '../widgets/dom.js';
-import { countChips, done, isActive, progressBar } from '../widgets/progress.js';
+import { countChips, isActive, progressBar, progressText } from '../widgets/progress.js';
 import { timeCell } from '../widgets/time.js';
 import { isShown, keepLive, showError, view } from '../widgets/view.js';
 
@@ -37,15 +37,22 @@ export function showJobs(shownGeneration) {
           'tr',
           { 'data-job-id': job.id },
           timeCell(job.created_at),
-          el('td', {}, el('a', { href: `#/jobs/${job.id}`, class: 'mono' }, job.id)),
+          el(
+            'td',
+            {},
+            job.name ? el('a', { href: `#/jobs/${job.id}`, class: 'job-name' }, job.name) : null,
+            el('a', { href: `#/jobs/${job.id}`, class: job.name ? 'mono muted job-id' : 'mono job-id' }, job.id),
+            job.rerun_of ? el('span', { class: 'muted' }, ' rerun') : null,
+          ),
           el('td', {}, job.task.provider),
           el('td', {}, String(job.node_count)),
           el(
             'td',
             {},
             progressBar(job.summary, job.node_count),
-            el('span', { class: 'muted' }, `${done(job.summary)} of ${job.node_count} done`),
+            el('span', { class: 'muted' }, progressText(job.summary, job.node_count)),
             countChips(job.summary),
+            job.stopped ? el('div', { class: 'error stopped' }, `Stopped: ${job.stopped.reason}`) : null,
           ),
           timeCell(job.task.window_end),
         ),

@@ -4,55 +4,92 @@ import { el, message, replaceChildren } from '../widgets/dom.js';
 import { parseDuration } from '../widgets/time.js';
 import { view } from '../widgets/view.js';
 
+/** Which field a server's refusal is about, from its message (docs/api.md lists them). */
+function fieldOfMessage(text) {
+  if (/^task provider/.test(text)) return 'provider';
+  if (/^(no nodes provided|nodes\[|too many nodes)/.test(text)) return 'nodes';
+  if (/^(window_start|window_end|window has)/.test(text)) return 'length';
+  if (/^task timeout/.test(text)) return 'timeout';
+  if (/^(task spec|invalid request json: task\.spec)/.test(text)) return 'spec';
+  return undefined;
+}
+
 export function showNewJob() {
-  const provider = el('input', { id: 'provider', name: 'provider', required: true, placeholder: 'infra', spellcheck: 'false' });
-  const spec = el('textarea', { id: 'spec-input', name: 'spec', spellcheck: 'false' });
-  spec.value = '{\n  "url": "https://example.com/policy.tar.gz"\n}';
+  const provider = el('input', { id: 'provider', name: 'provider', placeholder: 'infra', spellcheck: 'false' });
+  // An example to follow, not a value: a job is never sent with a spec nobody wrote.
+  const spec = el('textarea', {
+    id: 'spec-input',
+    name: 'spec',
+    spellcheck: 'false',
+    placeholder: '{\n  "url": "https://example.com/policy.tar.gz"\n}',
+  });
   const nodes = el('textarea', { id: 'nodes-input', name: 'nodes', spellcheck: 'false', placeholder: 'org/node1\norg/node2' });
   const start = el('input', { id: 'window-start', name: 'start', type: 'datetime-local' });
   const length = el('input', { id: 'window-length', name: 'length', value: '1h', spellcheck: 'false' });
   const timeout = el('input', { id: 'timeout', name: 'timeout', placeholder: 'e.g. 30m (optional)', spellcheck: 'false' });
   const feedback = el('div', { id: 'create-feedback' });
   const submit = el('button', { type: 'submit', id: 'create-job' }, 'Create job');
+  /** One error line beside each field, all of them shown at once. */
+  const errors = Object.fromEntries(
+    ['provider', 'spec', 'nodes', 'start', 'length', 'timeout'].map((field) => [
+      field,
+      el('p', { class: 'error field-error', id: `${field}-error`, role: 'alert', hidden: true }),
+    ]),
+  );
+  const field = (input, name, hint) => el('div', {}, input, errors[name], el('p', { class: 'hint' }, hint));
 
   const form = el(
     'form',
-    { class: 'grid', id: 'new-job', autocomplete: 'off' },
+    { class: 'grid', id: 'new-job', autocomplete: 'off', novalidate: true },
     el('label', { for: 'provider' }, 'Provider'),
-    el('div', {}, provider, el('p', { class: 'hint' }, 'Runs foodtruck-provider-<provider> on each node.')),
+    field(provider, 'provider', 'Runs foodtruck-provider-<provider> on each node.'),
     el('label', { for: 'spec-input' }, 'Spec (JSON)'),
-    el('div', {}, spec, el('p', { class: 'hint' }, 'Given to the provider on stdin.')),
+    field(spec, 'spec', 'Given to the provider on stdin. Empty: null.'),
     el('label', { for: 'nodes-input' }, 'Nodes'),
-    el('div', {}, nodes, el('p', { class: 'hint' }, 'One org/name per line.')),
+    field(nodes, 'nodes', 'One org/name per line.'),
     el('label', { for: 'window-start' }, 'Window start'),
-    el('div', {}, start, el('p', { class: 'hint' }, 'Empty: now.')),
+    field(start, 'start', 'Empty: now.'),
     el('label', { for: 'window-length' }, 'Window length'),
-    el('div', {}, length, el('p', { class: 'hint' }, 'How long nodes may pick the task up: 90s, 10m, 1h30m.')),
+    field(length, 'length', 'How long nodes may pick the task up: 90s, 10m, 1h30m.'),
     el('label', { for: 'timeout' }, 'Timeout'),
-    el('div', {}, timeout, el('p', { class: 'hint' }, 'The node stops the provider after this long.')),
+    field(timeout, 'timeout', 'The node stops the provider after this long.'),
     el('span'),
     el('div', {}, submit, feedback),
   );
+  const showErrors = (found) => {
+    for (const [name, element] of Object.entries(errors)) {
+      element.textContent = found[name] ?? '';
+      element.hidden = !found[name];
+    }
+  };
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const fail = (text) => replaceChildren(feedback, message(text, 'error'));
-    let specValue;
+    replaceChildren(feedback);
+    const found = {};
+    if (provider.value.trim() === '') found.provider = 'Give the provider to run.';
+    let specValue = null;
     try {
       specValue = JSON.parse(spec.value.trim() === '' ? 'null' : spec.value);
     } catch (error) {
-      return fail(`The spec is not valid JSON: ${error.message}`);
+      found.spec = `Not valid JSON: ${error.message}`;
     }
     const nodeList = [];
+    const badLines = [];
     for (const [index, line] of nodes.value.split('\n').entries()) {
       const text = line.trim();
       if (text === '' || text.startsWith('#')) continue;
       const parts = text.split('/');
-      if (parts.length !== 2 || !parts[0] || !parts[1]) return fail(`Line ${index + 1} of the nodes is not org/name: ${text}`);
-      nodeList.push({ org: parts[0], name: parts[1] });
+      if (parts.length !== 2 || !parts[0] || !parts[1]) badLines.push(`line ${index + 1} (${text})`);
+      else nodeList.push({ org: parts[0], name: parts[1] });
     }
+    if (badLines.length > 0) found.nodes = `Not org/name: ${badLines.slice(0, 3).join(', ')}${badLines.length > 3 ? ', ...' : ''}`;
+    else if (nodeList.length === 0) found.nodes = 'Give at least one node.';
     const startTime = start.value ? new Date(start.value) : new Date();
+    if (Number.isNaN(startTime.getTime())) found.start = 'Not a date and time.';
     const lengthMs = parseDuration(length.value);
-    if (!lengthMs) return fail('The window length must be a duration such as 90s, 10m or 1h30m.');
+    if (!lengthMs) found.length = 'A duration such as 90s, 10m or 1h30m.';
+    showErrors(found);
+    if (Object.keys(found).length > 0) return;
     const task = {
       window_start: startTime.toISOString(),
       window_end: new Date(startTime.getTime() + lengthMs).toISOString(),
@@ -65,7 +102,9 @@ export function showNewJob() {
       const answer = await api('/admin/jobs', { method: 'POST', json: { task, nodes: nodeList } });
       location.hash = `#/jobs/${answer.id}`;
     } catch (error) {
-      fail(error.message);
+      const name = fieldOfMessage(error.message);
+      if (name) showErrors({ [name]: error.message });
+      else replaceChildren(feedback, message(error.message, 'error'));
     } finally {
       submit.disabled = false;
     }

@@ -32,10 +32,19 @@ export function describeCounts(counts) {
     .join(', ');
 }
 
-export function done(counts) {
-  return STATUSES.reduce((sum, status) => sum + (ACTIVE.includes(status) ? 0 : counts[status]), 0);
-}
-
 export function isActive(counts) {
   return ACTIVE.some((status) => counts[status] > 0);
+}
+
+/**
+ * How far a job got, in words that do not call cancelled or expired tasks "done":
+ * "2 of 2 nodes done", "0 of 10000 nodes ran: 10000 cancelled", "7 of 10 nodes done, 3 to go".
+ * Done means the node finished its task (success, failed or timed out).
+ */
+export function progressText(counts, total) {
+  const ran = (counts.success ?? 0) + (counts.failed ?? 0) + (counts.timed_out ?? 0);
+  const active = ACTIVE.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
+  const never = ['cancelled', 'expired'].filter((status) => counts[status] > 0).map((status) => `${counts[status]} ${status}`);
+  if (never.length === 0) return `${ran} of ${total} nodes done${active > 0 ? `, ${active} to go` : ''}`;
+  return `${ran} of ${total} nodes ran: ${never.join(', ')}${active > 0 ? `, ${active} to go` : ''}`;
 }
