@@ -74,6 +74,33 @@ describe('named admin keys', () => {
     assert.match(shown.stdout, /Cancelled by\s+bob/);
   });
 
+  it('records the canceller of one node\'s task (?node=) and the admin who reran a job as its creator', async () => {
+    const created = await call(`${server.url}/admin/jobs`, { key: alice, json: jobBody([{ org: 'o', name: 'r1' }, { org: 'o', name: 'r2' }]) });
+    assert.equal(created.status, 200);
+    const id = created.body.id as string;
+    const cancelled = await call(`${server.url}/admin/jobs/${id}/cancel?node=o/r1`, { method: 'POST', key: bob });
+    assert.equal(cancelled.status, 200);
+    assert.equal(cancelled.body.cancelled, 1);
+    const summary = (await call(`${server.url}/admin/jobs/${id}/summary`, { key: alice })).body;
+    assert.deepEqual([summary.created_by, summary.cancelled_by], ['alice', 'bob']);
+
+    const rerun = await call(`${server.url}/admin/jobs/${id}/rerun`, { method: 'POST', key: bob, json: { statuses: ['cancelled'] } });
+    assert.equal(rerun.status, 200, JSON.stringify(rerun.body));
+    const again = rerun.body.id as string;
+    const job = (await call(`${server.url}/admin/jobs/${again}`, { key: alice })).body.job;
+    assert.deepEqual([job.created_by, job.cancelled_by, job.rerun_of], ['bob', null, id]);
+    assert.deepEqual(job.nodes, [{ org: 'o', name: 'r1' }]);
+    await waitFor(
+      () =>
+        new RegExp(`"audit":\\{"admin":"bob","action":"POST /admin/jobs/:job_id/rerun","job_id":"${again}","rerun_of":"${id}","status":200\\}`).test(server.output())
+          ? true
+          : undefined,
+      5_000,
+      () => `no audit line for bob's rerun:\n${server.output().slice(-2000)}`,
+    );
+    assert.match(server.output(), new RegExp(`"audit":\\{"admin":"bob","action":"POST /admin/jobs/:job_id/cancel","job_id":"${id}","status":200\\}`));
+  });
+
   it('revokes and adds keys on SIGHUP without a restart, and keeps the previous keys when the file is bad', async () => {
     const pid = server.child.pid;
     assert.equal((await call(`${server.url}/admin/jobs`, { key: bob })).status, 200);

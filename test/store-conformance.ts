@@ -682,6 +682,11 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       assert.deepEqual([cancelled?.createdBy, cancelled?.cancelledBy], ['alice', 'carol']);
       assert.equal((await store.getJob(id, at(4)))?.job.cancelledBy, 'carol');
       assert.equal((await store.listJobs({ limit: 100 }, at(4))).items.find((entry) => entry.id === id)?.cancelledBy, 'carol');
+      // A cancel of one node's task names its admin too; a node the job does not target changes nothing.
+      await store.cancelJob(id, at(5), { org: 'nowhere', name: 'none' }, 'erin');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'carol');
+      await store.cancelJob(id, at(5), nodes[0], 'dave');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'dave');
 
       const anonymous = await store.createJob(job([fresh('by')], 0, 100), at(0));
       await store.cancelJob(anonymous, at(1));

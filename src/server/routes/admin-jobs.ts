@@ -97,11 +97,14 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const original = isJobId(jobId) ? await store.getJobSummary(jobId, now) : undefined;
     if (!original) throw notFound(JOB_NOT_FOUND);
     const job = await rerunOf(store, original, request.body, now);
+    // The new job is the rerunning admin's, not the original's creator's.
+    if (request.adminName) job.createdBy = request.adminName;
     const id = await store.createJob(job, now);
+    request.auditDetail = { job_id: id, rerun_of: jobId };
     options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(job.nodes.length);
-    request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length }, 'job re-run');
+    request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length, created_by: request.adminName }, 'job re-run');
     return { id };
   });
 
