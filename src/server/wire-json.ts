@@ -12,6 +12,8 @@ import type {
   NodeTaskStatus,
 } from '../store/store.js';
 import type { TaskDefinition } from '../wire/job-request.js';
+import { nodeFactsJson } from '../wire/node-facts.js';
+import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -73,6 +75,7 @@ export function jobListEntryJson(entry: JobListEntry) {
     ...jobAttributesJson(entry),
     summary: entry.summary,
     ...attributionJson(entry),
+    ...targetsJson(entry.targets),
   };
 }
 
@@ -84,7 +87,12 @@ export function jobJson(job: Job) {
     created_at: formatRfc3339(job.createdAt),
     ...jobAttributesJson(job),
     ...attributionJson(job),
+    ...targetsJson(job.targets),
   };
+}
+
+function targetsJson(targets: NodeSelector | undefined) {
+  return targets ? { targets: nodeSelectorJson(targets) } : {};
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -96,6 +104,7 @@ export function jobSummaryJson(entry: JobSummary) {
     ...jobAttributesJson(entry),
     summary: entry.summary,
     ...attributionJson(entry),
+    ...targetsJson(entry.targets),
   };
 }
 
@@ -137,5 +146,6 @@ export function nodeOverviewJson(overview: NodeOverview) {
     node_name: `${overview.node.org}/${overview.node.name}`,
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
+    ...(overview.facts ? { facts: { ...nodeFactsJson(overview.facts), reported_at: formatRfc3339(overview.facts.reportedAt) } } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { isValidNodePart, isValidProviderName } from '../../wire/names.js';
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
+import { resolveJobTargets } from '../job-targets.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { TaskDelivery } from '../task-delivery.js';
 import { optionalCursor, readLimit } from '../page-query.js';
@@ -59,16 +60,15 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const now = new Date();
     const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
     if (!parsed.ok) throw badRequest(parsed.message);
-    const id = await store.createJob({ ...parsed.value, ...(request.adminName ? { createdBy: request.adminName } : {}) }, now);
+    const resolved = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
+    const job = request.adminName ? { ...resolved, createdBy: request.adminName } : resolved;
+    const id = await store.createJob(job, now);
     request.auditDetail = { job_id: id };
-    options.delivery.noteJob(id, parsed.value, now);
+    options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
-    metrics.tasksCreated.inc(parsed.value.nodes.length);
-    request.log.info(
-      { job_id: id, nodes: parsed.value.nodes.length, provider: parsed.value.task.provider, created_by: request.adminName },
-      'job created',
-    );
-    return { id };
+    metrics.tasksCreated.inc(job.nodes.length);
+    request.log.info({ job_id: id, nodes: job.nodes.length, provider: job.task.provider, created_by: request.adminName }, 'job created');
+    return { id, node_count: job.nodes.length };
   });
 
   app.get<{ Querystring: JobListQueryString }>('/admin/jobs', async (request) => {

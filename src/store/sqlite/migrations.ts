@@ -99,6 +99,37 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN cancelled_by TEXT;
     `,
   },
+  {
+    // 6 is identity's (created_by/cancelled_by), 8 to 10 other branches': numbers fixed between them.
+    version: 7,
+    description: 'node facts, and the selector a job was created with',
+    sql: `
+      ALTER TABLE node_check_ins ADD COLUMN facts TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN facts_at INTEGER;
+      ALTER TABLE node_check_ins ADD COLUMN os TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN os_version TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN platform TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN arch TEXT;
+      CREATE TABLE node_tags (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (org, name, tag),
+        FOREIGN KEY (org, name) REFERENCES node_check_ins (org, name) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX node_tags_by_tag ON node_tags (tag, org, name);
+      CREATE TABLE node_attributes (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (org, name, key),
+        FOREIGN KEY (org, name) REFERENCES node_check_ins (org, name) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX node_attributes_by_value ON node_attributes (key, value, org, name);
+      ALTER TABLE jobs ADD COLUMN targets TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
