@@ -188,6 +188,7 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.click('nav >> text=Jobs');
     await page.waitForSelector(`#jobs tr[data-job-id="${jobId}"]`);
     assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 nodes done.*success 2/);
+    assert.equal(await page.textContent(`#jobs tr[data-job-id="${jobId}"] td.created-by`), 'admin');
   });
 
   it('pages through a job\'s nodes and cancels the tasks nobody picked up', async () => {
