@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
+import type { Job, JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
 import { MAX_JOB_NAME_LENGTH } from '../../wire/job-options.js';
 import { rerunOf } from '../job-rerun.js';
 import { isJobId } from '../../wire/job-id.js';
@@ -133,7 +133,9 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!found) throw notFound(JOB_NOT_FOUND);
     const page = await statusesOf(jobId, statusQuery, now);
     if (everyStatus) {
-      const job = { ...found, nodes: page.items.map((status) => status.node) };
+      // Everything the summary read found (name, rate limits, stop, rerun_of, targets...), with the
+      // node list in place of its count.
+      const job: Job = { ...found, nodes: page.items.map((status) => status.node) };
       return { job: jobJson(job), summary: found.summary, statuses: page.items.map(nodeStatusJson) };
     }
     const { summary, ...job } = jobSummaryJson(found);

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite-binding.js';
 
 // Append-only: a landed migration is never edited; a change to the schema is a new entry.
 // Each one runs in the same transaction as its ledger row, so a crash never leaves half of one.
@@ -132,7 +132,7 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export function migrate(db: Database.Database): void {
+export function migrate(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,
