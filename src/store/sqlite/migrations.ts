@@ -91,6 +91,16 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_by_provider ON jobs (provider, seq);
     `,
   },
+  // 6 and 7 are identity's and targeting's (created_by, node facts), 9 and 10 lifecycle's and
+  // delivery's: each branch keeps its number, and the runner applies the missing ones in order.
+  {
+    version: 8,
+    description: 'forgotten nodes: their finished tasks leave the node list',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN forgotten_at INTEGER;
+      CREATE INDEX tasks_listed ON tasks (org, name) WHERE forgotten_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
