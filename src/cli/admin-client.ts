@@ -60,6 +60,15 @@ export interface NodeOverviewJson {
   tasks: StatusCounts;
 }
 
+export interface ForgottenNodeJson {
+  org: string;
+  name: string;
+  node_name: string;
+  finished_tasks: number;
+  last_check_in: string | null;
+  key_kept: boolean;
+}
+
 export interface NodeKeyJson {
   node_name: string;
   fingerprint: string;
@@ -114,6 +123,10 @@ export class AdminClient {
 
   listNodes(query: { limit?: number; cursor?: string }): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
     return this.#request('GET', `/admin/nodes${queryString(query)}`);
+  }
+
+  forgetNode(node: { org: string; name: string }): Promise<ForgottenNodeJson> {
+    return this.#request('DELETE', `/admin/nodes/${encodeURIComponent(node.org)}/${encodeURIComponent(node.name)}`);
   }
 
   getNodeKey(node: { org: string; name: string }): Promise<NodeKeyJson> {

@@ -18,6 +18,7 @@ import {
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
+  nodeForgetResponseSchema,
   nodeListResponseSchema,
   statusPageResponseSchema,
   statusReportSchema,
@@ -233,6 +234,23 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     parameters: [limitParameter('nodes', 'default 100'), cursorParameter],
     answers: { 200: { description: 'a page of nodes', json: nodeListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/nodes/:org/:name',
+    summary:
+      'Forgets a node with no unfinished task: it leaves the node list (its jobs still name it) until a new job ' +
+      'targets it or it polls again. Its check-in goes; its key stays',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: nodeParameters,
+    answers: {
+      200: { description: 'forgotten', json: nodeForgetResponseSchema },
+      400: error('invalid node name'),
+      401: unauthorized,
+      404: error('the node list does not show the node: {"message":"node ORG/NAME not found"}'),
+      409: error('the node has tasks queued, pending or running'),
+    },
   },
   {
     method: 'GET',

@@ -1,7 +1,7 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
-import type { TaskDefinition } from '../wire/job-request.js';
+import type { ClaimedTask, ForgetOutcome, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type { NodeRef, TaskDefinition } from '../wire/job-request.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -119,5 +119,17 @@ export function nodeOverviewJson(overview: NodeOverview) {
     node_name: `${overview.node.org}/${overview.node.name}`,
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
+  };
+}
+
+/** The answer to forgetting a node: what the node list no longer shows. */
+export function forgottenNodeJson(node: NodeRef, forgotten: Extract<ForgetOutcome, { kind: 'forgotten' }>) {
+  return {
+    org: node.org,
+    name: node.name,
+    node_name: `${node.org}/${node.name}`,
+    finished_tasks: forgotten.finishedTasks,
+    last_check_in: forgotten.lastCheckIn ? formatRfc3339(forgotten.lastCheckIn) : null,
+    key_kept: forgotten.keyKept,
   };
 }
