@@ -53,6 +53,7 @@ const result = await build({
   outfile: bundle,
   metafile: true,
   legalComments: 'none',
+  define: { FOODTRUCK_CLIENT_VERSION: JSON.stringify(version) },
   banner: { js: `#!/usr/bin/env node\n// foodtruck-client ${version}: the Foodtruck node client, built by npm run build:client.` },
   logLevel: 'warning',
 });

@@ -207,8 +207,13 @@ async function main() {
 
   const nodeFlags = NODES.flatMap((name) => ['--node', `${ORG}/${name}`]);
   const specText = JSON.stringify(SPEC);
-  say(`\n$ foodtruck jobs create --provider example --spec '${specText}' ${nodeFlags.join(' ')}`);
-  const created = await run([bin('foodtruck'), 'jobs', 'create', '--provider', 'example', '--spec', specText, ...nodeFlags], { env: cliEnv });
+  // A name, so that the job reads as the demo's in the job list and on the page.
+  const jobName = 'demo: hello from the example provider';
+  say(`\n$ foodtruck jobs create --name '${jobName}' --provider example --spec '${specText}' ${nodeFlags.join(' ')}`);
+  const created = await run(
+    [bin('foodtruck'), 'jobs', 'create', '--name', jobName, '--provider', 'example', '--spec', specText, ...nodeFlags],
+    { env: cliEnv },
+  );
   if (stopping) return;
   const id = created.stdout.trim();
   if (created.code !== 0 || !/^[0-9a-f]{24}$/.test(id)) return fail('the job could not be created');

@@ -10,6 +10,11 @@ const files = readdirSync(root, { recursive: true })
   .filter((file) => process.argv.length <= 2 || process.argv.slice(2).some((wanted) => file.includes(wanted)))
   .sort()
   .map((file) => path.join(root, file));
+// Given no files, node --test would look for tests on its own, and find the TypeScript sources.
+if (files.length === 0) {
+  console.error(`run-tests: no test file under dist/test matches ${process.argv.slice(2).join(' ')}`);
+  process.exit(2);
+}
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],

@@ -331,7 +331,7 @@ describe('foodtruck CLI', () => {
     assert.equal((await nodeCall(polled, 'next')).status, 200);
     const run = await foodtruck(['nodes', 'list', '--cursor', 'quiet/-']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^NODE\s+LAST CHECK-IN\s+QUEUED\s+PENDING\s+RUNNING\s+SUCCESS\s+FAILED\s+TIMED OUT\s+EXPIRED\s+CANCELLED\n/);
+    assert.match(run.stdout, /^NODE\s+LAST CHECK-IN\s+QUEUED\s+PENDING\s+RUNNING\s+SUCCESS\s+FAILED\s+TIMED OUT\s+EXPIRED\s+CANCELLED\s+OS\s+ARCH\s+TAGS\n/);
     assert.match(run.stdout, new RegExp(`${polled}\\s+\\d+s ago \\(\\S+\\)\\s+0\\s+1\\s+0`));
     assert.match(run.stdout, new RegExp(`${silent}\\s+never\\s+1\\s+0\\s+0`));
     const silentOnes = JSON.parse((await foodtruck(['nodes', 'list', '--silent', '1m', '--json'])).stdout) as {

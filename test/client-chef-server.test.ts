@@ -87,7 +87,7 @@ interface ChefFront {
  */
 async function startChefFront(upstream: ServerProcess, publicKeys: Record<string, KeyObject>): Promise<ChefFront> {
   const seen: ChefFront['seen'] = [];
-  const route = /^\/organizations\/([^/]+)\/foodtruck\/nodes\/([^/]+)\/tasks\/(status|next)$/;
+  const route = /^\/organizations\/([^/]+)\/foodtruck\/nodes\/([^/]+)\/(tasks\/status|tasks\/next|facts)$/;
   const server = http.createServer(async (incoming, outgoing) => {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
@@ -100,7 +100,8 @@ async function startChefFront(upstream: ServerProcess, publicKeys: Record<string
     };
     let verdict: Verdict = { valid: false };
     const match = route.exec(request.path);
-    if (!match || request.method !== 'POST') return answer(404, '{"message":"not found"}');
+    // The facts report is a PUT, the task routes POSTs.
+    if (!match || request.method !== (match[3] === 'facts' ? 'PUT' : 'POST')) return answer(404, '{"message":"not found"}');
     const node = match[2] as string;
     if (headers['x-ops-userid'] !== node) return answer(403, '{"message":"forbidden"}');
     const publicKey = publicKeys[node];
@@ -108,7 +109,7 @@ async function startChefFront(upstream: ServerProcess, publicKeys: Record<string
     if (!verdict.valid) return answer(401, '{"message":"Unauthorized"}');
 
     const forwarded = http.request(`${upstream.url}${request.path}`, {
-      method: 'POST',
+      method: request.method,
       headers: {
         authorization: `Bearer ${upstream.nodesKey}`,
         ...(headers['content-type'] ? { 'content-type': headers['content-type'] } : {}),
@@ -178,7 +179,7 @@ describe('chefServer auth through a Chef front to the real server', { skip }, ()
     }
 
     const routes = new Set(front.seen.map(({ request }) => request.path.split('/').pop()));
-    assert.deepEqual([...routes].sort(), ['next', 'status']);
+    assert.deepEqual([...routes].sort(), ['facts', 'next', 'status']);
     for (const { request, verdict, answered } of front.seen) {
       assert.deepEqual(verdict, { valid: true, user_id: node.name }, `${request.path} ${answered}`);
       assert.equal(request.headers['x-ops-sign'], 'algorithm=sha256;version=1.3;');

@@ -43,6 +43,8 @@ describe('client configuration', () => {
       maxBackoffMs: 300_000,
       heartbeatMs: 30_000,
       tlsVerify: true,
+      tags: [],
+      attributes: {},
     });
     assert.deepEqual(warnings, []);
   });
@@ -100,6 +102,15 @@ describe('client configuration', () => {
       'request_timeout',
       'providers_path',
       'state_dir',
+    ]);
+  });
+
+  it('reads tags and attributes, dropping repeated tags, and names a bad one', () => {
+    const { config } = parseClientConfig({ ...SEED_API_KEY_CONFIG, tags: ['web', 'eu', 'web'], attributes: { role: 'db' } }, posix);
+    assert.deepEqual([config.tags, config.attributes], [['web', 'eu'], { role: 'db' }]);
+    assert.deepEqual(problemsOf({ ...SEED_API_KEY_CONFIG, tags: ['two words'], attributes: { role: 3 } }), [
+      'tags[0] must be 1 to 64 letters, digits, ".", "_", ":" or "-", got "two words"',
+      'attributes.role must be a string',
     ]);
   });
 

@@ -510,6 +510,11 @@ export function defineContractSuite(driver: string, prepare: () => Promise<Contr
         const expected = { name: 'Patch Tuesday ✓', max_concurrency: '10%', max_errors: 0 };
         const full = (await admin(`/admin/jobs/${id}`)).body.job;
         assert.deepEqual([full.name, full.max_concurrency, full.max_errors], Object.values(expected));
+        // Every form of the job read: whole, with every status, and a page of statuses.
+        for (const query of ['?fetchStatuses=true', '?fetchStatuses=true&status=queued', '?fetchStatuses=true&limit=1']) {
+          const read = (await admin(`/admin/jobs/${id}${query}`)).body.job;
+          assert.deepEqual([read.name, read.max_concurrency, read.max_errors], Object.values(expected), query);
+        }
         const summary = (await admin(`/admin/jobs/${id}/summary`)).body;
         assert.deepEqual([summary.name, summary.max_concurrency, summary.max_errors], Object.values(expected));
         assert.equal(summary.never_checked_in, 2);

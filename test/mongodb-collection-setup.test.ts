@@ -21,6 +21,8 @@ const TASKS_INDEXES = [
 const SLOTS_INDEXES = [{ createIndexes: 'slots', indexes: [{ name: 'current_of_job', key: { jobId: 1, superseded: 1 } }] }];
 const CHECK_INS_INDEXES = [
   { createIndexes: 'node_check_ins', indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }] },
+  { createIndexes: 'node_check_ins', indexes: [{ name: 'by_tag', key: { tags: 1 } }] },
+  { createIndexes: 'node_check_ins', indexes: [{ name: 'by_attribute', key: { attributePairs: 1 } }] },
 ];
 const nothing = new Map<string, Set<string>>();
 
@@ -45,7 +47,7 @@ describe('MongoDB collection setup', () => {
       ['jobs', new Set(['_id_', 'newest_first', 'by_provider', 'by_stored_at'])],
       ['handouts', new Set(['_id_'])],
       ['slots', new Set(['_id_', 'current_of_job'])],
-      ['node_check_ins', new Set(['_id_', 'by_org_and_name'])],
+      ['node_check_ins', new Set(['_id_', 'by_org_and_name', 'by_tag', 'by_attribute'])],
       ['node_keys', new Set(['_id_'])],
       ['unrelated', new Set(['_id_'])],
     ]);

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { buildApp } from '../src/server/app.js';
 import { OPERATIONS, openApiPath } from '../src/server/openapi.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { createJobRequestSchema, statusReportSchema } from '../src/wire/schemas.js';
+import { createJobRequestDocumentSchema, nodeFactsSchema, statusReportSchema } from '../src/wire/schemas.js';
 import { call, jobBody } from './support/api-client.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
@@ -52,8 +52,12 @@ describe('OpenAPI document', () => {
     const body = (path: string) =>
       (document.paths[path]?.post as unknown as { requestBody: { content: Record<string, { schema: object }> } }).requestBody
         .content['application/json']?.schema;
-    assert.deepEqual(body('/admin/jobs'), createJobRequestSchema);
+    assert.deepEqual(body('/admin/jobs'), createJobRequestDocumentSchema);
     assert.deepEqual(body('/organizations/{org}/foodtruck/nodes/{name}/tasks/status'), statusReportSchema);
+    const facts = (document.paths['/organizations/{org}/foodtruck/nodes/{name}/facts']?.put as unknown as {
+      requestBody: { content: Record<string, { schema: object }> };
+    }).requestBody.content['application/json']?.schema;
+    assert.deepEqual(facts, nodeFactsSchema);
   });
 
   it('lists every route the server registers, and nothing it does not', async () => {
@@ -125,6 +129,19 @@ describe('OpenAPI document', () => {
     assert.deepEqual(stopAnswer.body, { cancel: true });
     assertDescribed('POST', '/organizations/:org/foodtruck/nodes/:name/tasks/status', stopAnswer);
     assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes'));
+    const factsPath = '/organizations/:org/foodtruck/nodes/:name/facts';
+    const putFacts = (json: unknown) =>
+      call(`${server.url}/organizations/docs/foodtruck/nodes/node-1/facts`, { method: 'PUT', key: server.nodesKey, json });
+    assertDescribed('PUT', factsPath, await putFacts({ os: 'ubuntu', platform: 'linux', tags: ['web'], attributes: { role: 'x' } }));
+    assertDescribed('PUT', factsPath, await putFacts({ tags: 'web' }));
+    assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes?tag=web'));
+    assertDescribed('GET', '/admin/nodes', await admin('/admin/nodes?tag=no%20word'));
+    assertDescribed('POST', '/admin/nodes/resolve', await admin('/admin/nodes/resolve', { json: { targets: { tags_all: ['web'] } } }));
+    assertDescribed('POST', '/admin/nodes/resolve', await admin('/admin/nodes/resolve', { json: { targets: {} } }));
+    const targeted = await admin('/admin/jobs', { json: { ...jobBody([]), targets: { tags_all: ['web'] } } });
+    assertDescribed('POST', '/admin/jobs', targeted);
+    assertDescribed('GET', '/admin/jobs/:job_id', await admin(`/admin/jobs/${targeted.body.id}`));
+    assertDescribed('GET', '/admin/jobs', await admin('/admin/jobs?limit=1'));
     assertDescribed('GET', '/healthz', await call(`${server.url}/healthz`));
   });
 });

@@ -114,7 +114,7 @@ describe('the README quick start, run as written', () => {
   const statusesOf = async (id: string) => {
     const answer = await call(`${serverUrl()}/admin/jobs/${id}?fetchStatuses=true`, { key: adminKey() });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    return answer.body as { job: { created_at: string }; statuses: Array<{ node_name: string; status: string; last_updated: string }> };
+    return answer.body as { job: { created_at: string; name?: string }; statuses: Array<{ node_name: string; status: string; last_updated: string }> };
   };
 
   it('`npm run demo` ends with a job finished on every node, in the CLI and in the page', async () => {
@@ -133,6 +133,7 @@ describe('the README quick start, run as written', () => {
     const id = (/\$ foodtruck jobs watch ([0-9a-f]{24})/.exec(output) as RegExpExecArray)[1] as string;
 
     const job = await statusesOf(id);
+    assert.equal(job.job.name, 'demo: hello from the example provider', 'the demo names its job');
     assert.deepEqual(job.statuses.map((s) => [s.node_name, s.status]).sort(), [
       ['demo/node1', 'success'],
       ['demo/node2', 'success'],

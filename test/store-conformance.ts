@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import type { NodeKey, Store } from '../src/store/store.js';
 import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
+import type { NodeFacts } from '../src/wire/node-facts.js';
+import { parseNodeSelector, type NodeSelector } from '../src/wire/node-selector.js';
 import { defineDeliveryConformance } from './store-conformance-delivery.js';
 import {
   DEFAULT_TASK_TIMEOUT_MS,
@@ -32,6 +34,14 @@ function job(nodes: NodeRef[], startSeconds: number, endSeconds: number, extra: 
 }
 
 const node = (name: string, org = 'org'): NodeRef => ({ org, name });
+
+const facts = (extra: Partial<NodeFacts> = {}): NodeFacts => ({ tags: [], attributes: {}, ...extra });
+
+function selector(json: Record<string, unknown>): NodeSelector {
+  const parsed = parseNodeSelector(json);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.value;
+}
 
 export function defineStoreConformanceSuite(driver: string, openStore: () => Promise<OpenedStore>): void {
   describe(`store conformance: ${driver}`, () => {
@@ -748,6 +758,22 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual((await listed('prune', at(60))).map((n) => n.node.name), ['changed', 'seen']);
       });
 
+      it('forgets the facts a node reported with its check-in: selectors no longer pick it until it reports again', async () => {
+        const n = node('facts', 'forgetfacts');
+        const tagged = selector({ org: 'forgetfacts', tags_all: ['web'], attributes: { role: 'db' } });
+        await own.store.recordNodeFacts([{ node: n, facts: facts({ os: 'ubuntu', tags: ['web'], attributes: { role: 'db' } }), at: at(5) }]);
+        assert.equal(await own.store.countNodes(tagged, at(6)), 1);
+        assert.deepEqual(await own.store.forgetNode(n, at(10)), { kind: 'forgotten', finishedTasks: 0, lastCheckIn: at(5), keyKept: false });
+        assert.equal(await own.store.countNodes(tagged, at(11)), 0);
+        assert.equal(await own.store.countNodes(selector({ org: 'forgetfacts' }), at(11)), 0);
+        await own.store.recordCheckIns([{ node: n, at: at(12) }]);
+        const [back] = await listed('forgetfacts', at(13));
+        assert.equal(back?.facts, undefined, 'a poll alone brings no facts back');
+        assert.equal(await own.store.countNodes(tagged, at(13)), 0);
+        await own.store.recordNodeFacts([{ node: n, facts: facts({ tags: ['web'], attributes: { role: 'db' } }), at: at(14) }]);
+        assert.equal(await own.store.countNodes(tagged, at(15)), 1);
+      });
+
       it('pages past many forgotten nodes to the ones still listed', async () => {
         const many = Array.from({ length: 30 }, (_, i) => node(`m${String(i).padStart(2, '0')}`, 'crowd'));
         const id = await own.store.createJob(job(many, 0, 100), at(0));
@@ -757,6 +783,119 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual(page.items.map((n) => n.node.name), ['m28']);
         const next = await own.store.listNodes({ limit: 1, cursor: page.nextCursor as string }, at(3));
         assert.deepEqual(next.items.map((n) => n.node.name), ['m29']);
+      });
+    });
+
+    describe('node facts and selectors', () => {
+      // Each test selects within an org of its own: the shared store holds other tests' nodes.
+      let orgs = 0;
+      const freshOrg = () => `sel-${++orgs}`;
+      const names = (page: { items: NodeRef[] }) => page.items.map((n) => n.name);
+      const select = async (json: Record<string, unknown>, now = at(100)) => {
+        const chosen = selector(json);
+        const page = await store.selectNodes(chosen, { limit: 1000 }, now);
+        assert.equal(await store.countNodes(chosen, now), page.items.length, 'count agrees with the selection');
+        return names(page);
+      };
+
+      it('keeps the last facts a node reported, whole, and counts the report as a check-in', async () => {
+        const org = freshOrg();
+        const n = node('web1', org);
+        await store.recordNodeFacts([
+          { node: n, facts: facts({ os: 'ubuntu', osVersion: '22.04', platform: 'linux', arch: 'x64', hostname: 'web1.example', clientVersion: '0.1.0', tags: ['web', 'eu'], attributes: { role: 'frontend', 'rack.id': 'r1' } }), at: at(10) },
+        ]);
+        let listed = await store.listNodes({ limit: 1, cursor: `${org}/web0` }, at(11));
+        assert.deepEqual(listed.items[0]?.node, n);
+        assert.equal(listed.items[0]?.lastCheckIn?.getTime(), at(10).getTime());
+        assert.deepEqual(listed.items[0]?.facts, {
+          os: 'ubuntu', osVersion: '22.04', platform: 'linux', arch: 'x64', hostname: 'web1.example', clientVersion: '0.1.0',
+          tags: ['web', 'eu'], attributes: { role: 'frontend', 'rack.id': 'r1' }, reportedAt: at(10),
+        });
+        // A later poll moves the check-in, not the facts; a new report replaces every fact.
+        await store.recordCheckIns([{ node: n, at: at(20) }]);
+        await store.recordNodeFacts([{ node: n, facts: facts({ os: 'ubuntu', tags: ['db'] }), at: at(15) }]);
+        listed = await store.listNodes({ limit: 1, cursor: `${org}/web0` }, at(21));
+        assert.equal(listed.items[0]?.lastCheckIn?.getTime(), at(20).getTime(), 'the later check-in is kept');
+        assert.deepEqual(listed.items[0]?.facts, { os: 'ubuntu', tags: ['db'], attributes: {}, reportedAt: at(15) });
+        assert.deepEqual(await select({ org, tags_all: ['web'] }), [], 'the old tags are gone');
+        assert.deepEqual(await select({ org, tags_all: ['db'] }), ['web1']);
+        assert.deepEqual(await select({ org, attributes: { role: 'frontend' } }), [], 'the old attributes are gone');
+      });
+
+      it('selects by tags (all of, any of), attributes, os or platform, version and arch, exactly', async () => {
+        const org = freshOrg();
+        await store.recordNodeFacts([
+          { node: node('a', org), facts: facts({ os: 'ubuntu', osVersion: '22.04', platform: 'linux', arch: 'x64', tags: ['web', 'eu'], attributes: { role: 'frontend', tier: '1' } }), at: at(1) },
+          { node: node('b', org), facts: facts({ os: 'ubuntu', osVersion: '20.04', platform: 'linux', arch: 'arm64', tags: ['web', 'us'], attributes: { role: 'frontend' } }), at: at(1) },
+          { node: node('c', org), facts: facts({ os: 'darwin', platform: 'darwin', arch: 'arm64', tags: ['db'], attributes: { role: 'backend' } }), at: at(1) },
+        ]);
+        // A node that polls but never reports facts: the original Go client.
+        await store.recordCheckIns([{ node: node('go', org), at: at(1) }]);
+        assert.deepEqual(await select({ org, tags_all: ['web'] }), ['a', 'b']);
+        assert.deepEqual(await select({ org, tags_all: ['web', 'eu'] }), ['a']);
+        assert.deepEqual(await select({ org, tags_any: ['eu', 'db'] }), ['a', 'c']);
+        assert.deepEqual(await select({ org, tags_all: ['web'], tags_any: ['us', 'db'] }), ['b']);
+        assert.deepEqual(await select({ org, tags_all: ['WEB'] }), [], 'case-sensitive');
+        assert.deepEqual(await select({ org, attributes: { role: 'frontend' } }), ['a', 'b']);
+        assert.deepEqual(await select({ org, attributes: { role: 'frontend', tier: '1' } }), ['a']);
+        assert.deepEqual(await select({ org, attributes: { role: 'front' } }), [], 'values are equal, not contained');
+        assert.deepEqual(await select({ org, os: 'ubuntu' }), ['a', 'b']);
+        assert.deepEqual(await select({ org, os: 'linux' }), ['a', 'b'], 'os matches the platform too');
+        assert.deepEqual(await select({ org, os: 'ubuntu', os_version: '22.04' }), ['a']);
+        assert.deepEqual(await select({ org, arch: 'arm64' }), ['b', 'c']);
+        assert.deepEqual(await select({ org }), ['a', 'b', 'c', 'go'], 'an org alone picks nodes without facts too');
+      });
+
+      it('selects by org, a name pattern and a recent check-in, and nodes only targeted by jobs are not candidates', async () => {
+        const org = freshOrg();
+        await store.recordCheckIns([
+          { node: node('web-1', org), at: at(90) },
+          { node: node('web-22', org), at: at(10) },
+          { node: node('db-1', org), at: at(95) },
+          { node: node('web-1', `${org}-other`), at: at(95) },
+        ]);
+        await store.createJob(job([node('web-never', org)], 0, 1000), at(0));
+        assert.deepEqual(await select({ org, name: 'web-*' }), ['web-1', 'web-22']);
+        assert.deepEqual(await select({ org, name: 'web-?' }), ['web-1']);
+        assert.deepEqual(await select({ org, name: 'WEB-*' }), [], 'case-sensitive');
+        assert.deepEqual(await select({ org, name: 'web.1' }), [], 'a dot is a dot');
+        assert.deepEqual(await select({ org, seen_within: '30s' }, at(100)), ['db-1', 'web-1']);
+        assert.deepEqual(await select({ org, name: 'web-*', seen_within: '2m' }, at(100)), ['web-1', 'web-22']);
+      });
+
+      it('pages a selection in org and name order with a cursor', async () => {
+        const org = freshOrg();
+        const all = Array.from({ length: 23 }, (_, i) => node(`n${String(i).padStart(2, '0')}`, org));
+        await store.recordNodeFacts(all.map((n, i) => ({ node: n, facts: facts({ tags: i % 2 === 0 ? ['even'] : ['odd'] }), at: at(1) })));
+        const chosen = selector({ org, tags_all: ['even'] });
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.selectNodes(chosen, { limit: 5, ...(cursor ? { cursor } : {}) }, at(2));
+          assert.ok(page.items.length <= 5);
+          seen.push(...names(page));
+          cursor = page.nextCursor;
+        } while (cursor);
+        assert.deepEqual(seen, all.filter((_, i) => i % 2 === 0).map((n) => n.name));
+        assert.equal(await store.countNodes(chosen, at(2)), 12);
+        const listed = await store.listNodes({ limit: 3, selector: chosen }, at(2));
+        assert.deepEqual(listed.items.map((n) => n.node.name), ['n00', 'n02', 'n04']);
+        assert.deepEqual(listed.items[0]?.facts?.tags, ['even']);
+        assert.equal(listed.nextCursor, `${org}/n04`);
+        await assert.rejects(store.selectNodes(chosen, { limit: 1, cursor: 'no-slash' }, at(2)), InvalidCursorError);
+      });
+
+      it('keeps the selector a job was created with', async () => {
+        const targets = selector({ org: 'o', tags_all: ['web'], attributes: { role: 'x' }, name: 'w-*', seen_within: '1h' });
+        // Created later than any other test's job, so that it lists first.
+        const late = 1_000_000;
+        const id = await store.createJob({ ...job([fresh('t')], 0, late + 100), targets }, at(late));
+        assert.deepEqual((await store.getJob(id, at(late)))?.job.targets, targets);
+        assert.deepEqual((await store.getJobSummary(id, at(late)))?.targets, targets);
+        const listed = await store.listJobs({ limit: 1 }, at(late));
+        assert.deepEqual(listed.items[0]?.targets, targets);
+        const plain = await store.createJob(job([fresh('t')], 0, 100), at(2));
+        assert.equal((await store.getJob(plain, at(3)))?.job.targets, undefined);
       });
     });
 

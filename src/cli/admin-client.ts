@@ -1,6 +1,7 @@
 // The admin API over HTTP, as the CLI uses it. Answers are the server's JSON, typed loosely: the
 // wire shapes are described in src/wire/schemas.ts and the OpenAPI document.
 
+import type { NodeSelectorJson } from '../wire/node-selector.js';
 import type { StatusCounts } from '../wire/task-status.js';
 import { ApiError, CommandError, UnreachableError } from './errors.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -11,6 +12,8 @@ export interface JobSummaryJson {
   created_at: string;
   node_count: number;
   summary: StatusCounts;
+  /** The selector the job was created with, if any. */
+  targets?: NodeSelectorJson;
   name?: string;
   /** The job this one re-runs. */
   rerun_of?: string;
@@ -52,12 +55,25 @@ export interface NodeStatusJson {
   result?: { exit_code: number; reason?: string; output?: string };
 }
 
+export interface NodeFactsJson {
+  os?: string;
+  os_version?: string;
+  platform?: string;
+  arch?: string;
+  hostname?: string;
+  client_version?: string;
+  tags: string[];
+  attributes: Record<string, string>;
+  reported_at: string;
+}
+
 export interface NodeOverviewJson {
   org: string;
   name: string;
   node_name: string;
   last_check_in: string | null;
   tasks: StatusCounts;
+  facts?: NodeFactsJson;
 }
 
 export interface ForgottenNodeJson {
@@ -96,7 +112,7 @@ export class AdminClient {
     private readonly key: string,
   ) {}
 
-  createJob(body: unknown): Promise<{ id: string }> {
+  createJob(body: unknown): Promise<{ id: string; node_count?: number }> {
     return this.#request('POST', '/admin/jobs', body);
   }
 
@@ -121,8 +137,19 @@ export class AdminClient {
     return this.#request('POST', `/admin/jobs/${encodeURIComponent(id)}/rerun`, body);
   }
 
-  listNodes(query: { limit?: number; cursor?: string }): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
-    return this.#request('GET', `/admin/nodes${queryString(query)}`);
+  /** `terms`: selector terms (`['tag', 'web']`), sent as repeated query parameters. */
+  listNodes(
+    query: { limit?: number; cursor?: string },
+    terms: Array<[string, string]> = [],
+  ): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
+    return this.#request('GET', `/admin/nodes${queryString(query, terms)}`);
+  }
+
+  resolveNodes(
+    targets: unknown,
+    query: { limit?: number; cursor?: string },
+  ): Promise<PageJson & { count: number; nodes: NodeOverviewJson[] }> {
+    return this.#request('POST', `/admin/nodes/resolve${queryString(query)}`, { targets });
   }
 
   forgetNode(node: { org: string; name: string }): Promise<ForgottenNodeJson> {
@@ -185,11 +212,12 @@ function nodeKeyPath(node: { org: string; name: string }): string {
   return `/admin/nodes/${encodeURIComponent(node.org)}/${encodeURIComponent(node.name)}/key`;
 }
 
-function queryString(query: object): string {
+function queryString(query: object, repeated: Array<[string, string]> = []): string {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== '') search.set(name, String(value));
   }
+  for (const [name, value] of repeated) search.append(name, value);
   const text = search.toString();
   return text === '' ? '' : `?${text}`;
 }

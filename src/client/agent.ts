@@ -10,6 +10,7 @@ import { Heartbeat, runningReport } from './heartbeat.js';
 import { setLongTimeout, type LongTimer } from './long-timer.js';
 import { LineSplitter } from './output-tail.js';
 import { ServerUnavailableError, type DeliveryAnswer, type NodeApi, type StatusReport } from './node-api.js';
+import type { FactsReporter } from './facts-reporter.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { findProvider, providerExecutableName } from './provider-lookup.js';
 import { runProvider, type ProviderRun } from './provider-runner.js';
@@ -41,6 +42,8 @@ export interface AgentOptions {
   runningTask: RunningTaskFile;
   env: Record<string, string | undefined>;
   random?: () => number;
+  /** Reports the node's facts when they changed; checked before each poll (no request when unchanged). */
+  facts?: Pick<FactsReporter, 'reportIfChanged'>;
 }
 
 type PollOutcome =
@@ -77,10 +80,12 @@ export class Agent {
     this.recoverInterruptedTask();
     // What an earlier run could not deliver goes out first, without waiting for the first poll.
     await this.deliverOutbox();
+    await this.options.facts?.reportIfChanged();
     await sleep(this.random() * Math.min(this.config.intervalMs, FIRST_POLL_SPREAD_MS), this.stopping.signal);
 
     let failures = 0;
     while (!this.stopping.signal.aborted) {
+      await this.options.facts?.reportIfChanged();
       const outcome = await this.pollOnce();
       let delay: number;
       if (outcome.kind === 'error') {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseGoDuration } from '../wire/go-duration.js';
 import { isValidNodePart } from '../wire/names.js';
+import { attributesProblem, tagsProblem } from '../wire/node-facts.js';
 
 export type ClientAuth =
   | { type: 'apiKey'; key: string }
@@ -34,6 +35,9 @@ export interface ClientConfig {
   /** How often `running` is re-reported while a provider runs (the server's sign of life). */
   heartbeatMs: number;
   tlsVerify: boolean;
+  /** Reported among the node's facts; jobs can target them (`targets.tags_all`, ...). */
+  tags: string[];
+  attributes: Record<string, string>;
 }
 
 export interface LoadedConfig {
@@ -67,6 +71,8 @@ const KNOWN_SETTINGS = new Set([
   'request_timeout',
   'shutdown_grace',
   'max_backoff',
+  'tags',
+  'attributes',
   'heartbeat',
 ]);
 
@@ -153,6 +159,19 @@ export function parseClientConfig(
     }
   }
 
+  let tags: string[] = [];
+  if (settings.tags !== undefined) {
+    const problem = tagsProblem(settings.tags);
+    if (problem) problems.push(problem);
+    else tags = [...new Set(settings.tags as string[])];
+  }
+  let attributes: Record<string, string> = {};
+  if (settings.attributes !== undefined) {
+    const problem = attributesProblem(settings.attributes);
+    if (problem) problems.push(problem);
+    else attributes = { ...(settings.attributes as Record<string, string>) };
+  }
+
   const tlsVerify = !isTrue(env.SSL_NO_VERIFY);
   if (!tlsVerify) warnings.push('SSL_NO_VERIFY is set: TLS certificates are not verified');
 
@@ -170,6 +189,8 @@ export function parseClientConfig(
       maxBackoffMs: maxBackoffMs as number,
       heartbeatMs: heartbeatMs as number,
       tlsVerify,
+      tags,
+      attributes,
     },
     warnings,
   };

@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Agent } from './agent.js';
 import { ConfigError, loadClientConfig } from './config.js';
 import { HttpTransport } from './http-transport.js';
+import { FactsReporter } from './facts-reporter.js';
 import { runInit } from './init-command.js';
 import { createLogger } from './log.js';
 import { NodeApi } from './node-api.js';
+import { collectFacts } from './node-facts.js';
 import { Outbox } from './outbox.js';
 import { EnrollmentRefusedError, enrollNodeKey } from './enrollment.js';
 import { loadOrCreateNodeKey } from './node-key.js';
@@ -109,6 +111,7 @@ export async function main(args: string[]): Promise<number> {
     outbox,
     runningTask: new RunningTaskFile(config.stateDir),
     env: process.env,
+    facts: new FactsReporter(api, config.stateDir, () => collectFacts(config), logger),
   });
 
   const onSignal = (signal: NodeJS.Signals) => agent.stop(signal);

@@ -1,4 +1,5 @@
-// The two node routes of the wire contract, and what each answer means for the client.
+// The node routes: the two of the wire contract, and the facts report; what each answer means for
+// the client.
 
 import type { ReportableStatus } from '../wire/task-status.js';
 import type { ClientConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface StatusReport {
 /** `waitMs`: what the poll asked the server to wait (a long poll); `tookMs`: how long it took. */
 export type PollAnswer = { kind: 'none'; waitMs: number | undefined; tookMs: number } | ({ kind: 'task' } & { parsed: ParsedTask });
 
+export type FactsAnswer = { kind: 'accepted' } | { kind: 'refused'; status: number; message: string };
+
 export type DeliveryAnswer =
   /** `cancel`: the server answered `{"cancel": true}`, an administrator asked to stop the task. */
   | { kind: 'accepted'; cancel: boolean }
@@ -38,6 +41,7 @@ const RETRYABLE_CLIENT_ERRORS = new Set([401, 403, 408, 425, 429]);
 
 export class NodeApi {
   private readonly tasksUrl: string;
+  private readonly factsUrl: string;
   private readonly requestTimeoutMs: number;
 
   constructor(
@@ -46,7 +50,21 @@ export class NodeApi {
     private readonly authenticate: RequestAuthenticator,
   ) {
     this.requestTimeoutMs = config.requestTimeoutMs;
-    this.tasksUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}/tasks`;
+    const nodeUrl = `${config.baseUrl}/organizations/${config.node.org}/foodtruck/nodes/${config.node.name}`;
+    this.tasksUrl = `${nodeUrl}/tasks`;
+    this.factsUrl = `${nodeUrl}/facts`;
+  }
+
+  /** Sends the node's facts (a JSON body); a 4xx other than the retryable ones is a refusal. */
+  async reportFacts(json: string): Promise<FactsAnswer> {
+    const answer = await this.send('PUT', new URL(this.factsUrl), Buffer.from(json, 'utf8'), {
+      'Content-Type': 'application/json',
+    });
+    if (answer.status >= 200 && answer.status < 300) return { kind: 'accepted' };
+    if (answer.status >= 400 && answer.status < 500 && !RETRYABLE_CLIENT_ERRORS.has(answer.status)) {
+      return { kind: 'refused', status: answer.status, message: messageOf(answer) ?? snippet(answer.body) };
+    }
+    throw unexpected('facts', answer);
   }
 
   /** What this client learned of the server's long polls, from its tasks/next answers. */
@@ -90,6 +108,16 @@ export class NodeApi {
     const auth = this.authenticate('POST', url.pathname, body);
     try {
       return await this.transport.request('POST', url, { ...headers, ...auth }, body, options);
+    } catch (error) {
+      throw new ServerUnavailableError((error as Error).message, { cause: error });
+    }
+  }
+
+  /** A request other than a task route's POST (the facts report's PUT), signed alike. */
+  private async send(method: string, url: URL, body: Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
+    const auth = this.authenticate(method, url.pathname, body);
+    try {
+      return await this.transport.request(method, url, { ...headers, ...auth }, body);
     } catch (error) {
       throw new ServerUnavailableError((error as Error).message, { cause: error });
     }

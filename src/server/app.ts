@@ -15,6 +15,7 @@ import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
+import { nodeFactRoutes } from './routes/node-facts.js';
 import { nodeTaskRoutes } from './routes/node-tasks.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
@@ -207,6 +208,7 @@ export async function buildApp(
     nodeKeys,
     requireEnrollmentSecret: requireEnrollmentSecret(options.enrollmentSecret),
   });
+  await app.register(nodeFactRoutes, { store: options.store, nodeAuth });
   await app.register(openApiRoutes, { version: packageVersion() });
   await app.register(webPageRoutes);
   return { app, metrics, routes, delivery };

@@ -6,20 +6,24 @@ import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-p
 import {
   cancelJobResponseSchema,
   claimedTaskResponseSchema,
-  createJobRequestSchema,
+  createJobRequestDocumentSchema,
   createJobResponseSchema,
   statusReportResponseSchema,
+  emptyResponseSchema,
   errorResponseSchema,
   healthResponseSchema,
   jobDetailResponseSchema,
   jobListResponseSchema,
   jobSummaryRouteResponseSchema,
+  nodeFactsSchema,
   rerunJobRequestSchema,
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
   nodeForgetResponseSchema,
   nodeListResponseSchema,
+  nodeSelectionRequestSchema,
+  nodeSelectionResponseSchema,
   statusPageResponseSchema,
   statusReportSchema,
 } from '../wire/schemas.js';
@@ -40,6 +44,8 @@ interface Parameter {
   in: 'path' | 'query';
   description: string;
   schema: object;
+  /** For a repeatable query parameter: `?tag=a&tag=b`. */
+  explode?: boolean;
 }
 
 export interface Operation {
@@ -89,6 +95,32 @@ const statusFilters: Parameter[] = [
   },
 ];
 
+const word = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' };
+const repeated = (items: object) => ({ type: 'array', items, maxItems: 64 });
+/** The selector as query terms: the same terms as the CLI's --target. */
+const selectorParameters: Parameter[] = [
+  { name: 'org', in: 'query', description: 'selector: the organization, exactly', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,255}$' } },
+  {
+    name: 'name',
+    in: 'query',
+    description: 'selector: a glob over the node name ("web-*")',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_.:@*?-]{1,255}$' },
+  },
+  { name: 'tag', in: 'query', description: 'selector: a tag the node reported; repeat: all of them', schema: repeated(word), explode: true },
+  { name: 'any_tag', in: 'query', description: 'selector: repeat: at least one of these tags', schema: repeated(word), explode: true },
+  {
+    name: 'attr',
+    in: 'query',
+    description: 'selector: KEY=VALUE, an attribute the node reported with exactly this value; repeat: all of them',
+    schema: repeated({ type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}=[^\\u0000-\\u001f\\u007f]{0,255}$' }),
+    explode: true,
+  },
+  { name: 'os', in: 'query', description: 'selector: the node\'s os or platform', schema: { type: 'string', minLength: 1, maxLength: 255 } },
+  { name: 'os_version', in: 'query', description: 'selector: the node\'s os_version', schema: { type: 'string', minLength: 1, maxLength: 255 } },
+  { name: 'arch', in: 'query', description: 'selector: the node\'s arch', schema: { type: 'string', minLength: 1, maxLength: 255 } },
+  { name: 'seen_within', in: 'query', description: 'selector: a Go duration; polled or reported facts within it', schema: { type: 'string' } },
+];
+
 export const OPERATIONS: readonly Operation[] = [
   {
     method: 'POST',
@@ -96,9 +128,12 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Create a job: one task for each of its nodes',
     tag: 'jobs',
     auth: 'admin',
-    requestBody: { description: 'the task and the nodes to run it on', json: createJobRequestSchema },
+    requestBody: {
+      description: 'the task, and the nodes to run it on (nodes, targets, or both)',
+      json: createJobRequestDocumentSchema,
+    },
     answers: {
-      200: { description: 'the new job\'s id', json: createJobResponseSchema },
+      200: { description: 'the new job\'s id and how many nodes it targets', json: createJobResponseSchema },
       400: error('the body is malformed or breaks a rule; the message says which (see API.md for the exact ones)'),
       401: unauthorized,
     },
@@ -232,8 +267,40 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
     tag: 'nodes',
     auth: 'admin',
+    parameters: [limitParameter('nodes', 'default 100'), cursorParameter, ...selectorParameters],
+    answers: {
+      200: { description: 'a page of nodes; with selector terms, only the nodes they pick', json: nodeListResponseSchema },
+      400: error('bad limit, cursor or selector term'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/nodes/resolve',
+    summary: 'Preview a selector: how many nodes it picks, and the first page of them',
+    tag: 'nodes',
+    auth: 'admin',
     parameters: [limitParameter('nodes', 'default 100'), cursorParameter],
-    answers: { 200: { description: 'a page of nodes', json: nodeListResponseSchema }, 400: error('bad limit or cursor'), 401: unauthorized },
+    requestBody: { description: 'the selector, as a job\'s targets', json: nodeSelectionRequestSchema },
+    answers: {
+      200: { description: 'the count and a page of the nodes', json: nodeSelectionResponseSchema },
+      400: error('a malformed selector, limit or cursor'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/organizations/:org/foodtruck/nodes/:name/facts',
+    summary: 'A node reports its facts (system, tags, attributes); sent at start and when they change',
+    tag: 'node client',
+    auth: 'node',
+    parameters: nodeParameters,
+    requestBody: { description: 'every field optional; the report replaces the previous one whole', json: nodeFactsSchema },
+    answers: {
+      200: { description: 'recorded', json: emptyResponseSchema },
+      400: error('invalid node name, or a fact too long, malformed or unknown'),
+      401: unauthorized,
+    },
   },
   {
     method: 'DELETE',
@@ -462,7 +529,11 @@ function operationObject(operation: Operation): Record<string, unknown> {
     security: SECURITY[operation.auth],
   };
   if (operation.parameters) {
-    object.parameters = operation.parameters.map((parameter) => ({ ...parameter, required: parameter.in === 'path' }));
+    object.parameters = operation.parameters.map(({ explode, ...parameter }) => ({
+      ...parameter,
+      required: parameter.in === 'path',
+      ...(explode ? { style: 'form', explode: true } : {}),
+    }));
   }
   if (operation.requestBody) {
     object.requestBody = {

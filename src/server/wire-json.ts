@@ -2,6 +2,8 @@
 
 import type { ClaimedTask, ForgetOutcome, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
 import type { NodeRef, TaskDefinition } from '../wire/job-request.js';
+import { nodeFactsJson } from '../wire/node-facts.js';
+import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
 import type { TaskResult } from '../wire/status-report.js';
 import type { TaskJson } from '../wire/task-json.js';
@@ -57,6 +59,7 @@ export function jobListEntryJson(entry: JobListEntry) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...targetsJson(entry.targets),
   };
 }
 
@@ -67,7 +70,12 @@ export function jobJson(job: Job) {
     nodes: job.nodes,
     created_at: formatRfc3339(job.createdAt),
     ...jobAttributesJson(job),
+    ...targetsJson(job.targets),
   };
+}
+
+function targetsJson(targets: NodeSelector | undefined) {
+  return targets ? { targets: nodeSelectorJson(targets) } : {};
 }
 
 export function jobSummaryJson(entry: JobSummary) {
@@ -78,6 +86,7 @@ export function jobSummaryJson(entry: JobSummary) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...targetsJson(entry.targets),
   };
 }
 
@@ -119,6 +128,7 @@ export function nodeOverviewJson(overview: NodeOverview) {
     node_name: `${overview.node.org}/${overview.node.name}`,
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
+    ...(overview.facts ? { facts: { ...nodeFactsJson(overview.facts), reported_at: formatRfc3339(overview.facts.reportedAt) } } : {}),
   };
 }
 

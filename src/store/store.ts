@@ -3,6 +3,8 @@
 // that a driver without multi-document transactions (Cosmos DB's MongoDB API) fits unchanged.
 
 import type { JobOptions, NewJob, NodeRef, TaskDefinition } from '../wire/job-request.js';
+import type { NodeFacts } from '../wire/node-facts.js';
+import type { NodeSelector } from '../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../wire/status-report.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
 
@@ -23,6 +25,8 @@ export interface Job extends JobAttributes {
   task: TaskDefinition;
   nodes: NodeRef[];
   createdAt: Date;
+  /** The selector the job was created with, if any (its nodes were resolved from it once). */
+  targets?: NodeSelector;
 }
 
 export interface JobWithSummary {
@@ -36,6 +40,7 @@ export interface JobSummary extends JobAttributes {
   createdAt: Date;
   nodeCount: number;
   summary: StatusCounts;
+  targets?: NodeSelector;
 }
 
 /**
@@ -52,6 +57,7 @@ export interface JobListEntry extends JobAttributes {
   createdAt: Date;
   nodeCount: number;
   summary: StatusCounts;
+  targets?: NodeSelector;
 }
 
 export interface NodeTaskStatus {
@@ -112,6 +118,26 @@ export interface NodeListQuery {
    * not two valid node parts joined by `/` throws InvalidCursorError.
    */
   cursor?: string;
+  /** Only the nodes this selector picks (see `selectNodes`). */
+  selector?: NodeSelector;
+}
+
+/** One node's report of its facts. */
+export interface NodeFactsReport {
+  node: NodeRef;
+  facts: NodeFacts;
+  at: Date;
+}
+
+/** A node's facts as last reported, and when. */
+export interface StoredNodeFacts extends NodeFacts {
+  reportedAt: Date;
+}
+
+export interface NodeSelectionQuery {
+  limit: number;
+  /** As in NodeListQuery: `org/name` of the last node of the previous page. */
+  cursor?: string;
 }
 
 /** A node as operators see it: when it last polled, and how its tasks stand. */
@@ -121,6 +147,8 @@ export interface NodeOverview {
   lastCheckIn?: Date;
   /** Its tasks across every job, by status at `now` (queued tasks past their window count as expired). */
   tasks: StatusCounts;
+  /** Absent when the node never reported facts (the original Go client does not). */
+  facts?: StoredNodeFacts;
 }
 
 /** A queued task's node and window: what the due index of a server process keeps, per node. */
@@ -308,12 +336,34 @@ export interface Store {
    * Forgets a node, as `decideForget` (node-forgetting.ts) decides from its tasks not yet
    * forgotten, their latest change and its check-in: its tasks, all finished at `now`, are marked
    * forgotten (they stay in their jobs, unchanged, and job reads still name the node), and its
-   * check-in is removed. Its key stays. A task created or handed out meanwhile is never marked, so
+   * check-in is removed, and its facts with it (`recordNodeFacts`). Its key stays. A task created or handed out meanwhile is never marked, so
    * a node never leaves the list with an unfinished task, on every driver: the node is listed again
    * as soon as a new job targets it or it polls again (the check-in removed is only the one read:
    * a later one stays). With `idleSince` (pruning), only a node idle since then is forgotten.
    */
   forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome>;
+  /**
+   * Stores each node's facts, replacing what it reported before (a report carries the full set;
+   * the last one written wins). A report counts as a check-in at its time, as `recordCheckIns`
+   * would record it (the later time is kept), so a node that reported facts is a known node.
+   */
+  recordNodeFacts(reports: NodeFactsReport[]): Promise<void>;
+  /**
+   * The nodes a selector picks, in (org, name) order, a page at a time. It picks among the nodes
+   * that polled or reported facts (`recordCheckIns`, `recordNodeFacts`); a node only targeted by
+   * jobs is not a candidate. Every criterion given must hold:
+   * - `org` equal; `namePattern` a glob over the name (`*` any run, `?` one character, case-sensitive);
+   * - `tagsAll`: every tag reported; `tagsAny`: at least one of them reported;
+   * - `attributes`: each key reported with exactly that value;
+   * - `os` equal to the reported `os` or `platform`; `osVersion`, `arch` equal to the reported ones;
+   * - `seenWithin`: the last check-in at or after `now` minus the duration.
+   * A node that never reported facts matches no fact criterion (tags, attributes, os, version, arch).
+   * Comparisons are exact (case-sensitive). Resolving over 100,000 nodes must stay well under a second
+   * on the embedded store: drivers answer from indexes or one scan, never a query per node.
+   */
+  selectNodes(selector: NodeSelector, query: NodeSelectionQuery, now: Date): Promise<Page<NodeRef>>;
+  /** How many nodes `selectNodes` would answer over all its pages. */
+  countNodes(selector: NodeSelector, now: Date): Promise<number>;
   /** The node's stored key; undefined when it has none. A read only. */
   getNodeKey(node: NodeRef): Promise<NodeKey | undefined>;
   /**

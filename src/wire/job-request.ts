@@ -8,6 +8,7 @@ import {
   type RateLimit,
 } from './job-options.js';
 import { isValidNodePart, isValidProviderName } from './names.js';
+import { parseNodeSelector, type NodeSelector } from './node-selector.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { createJobRequestSchema } from './schemas.js';
 import { compileShapeCheck } from './shape-check.js';
@@ -40,6 +41,8 @@ export interface JobOptions {
 export interface NewJob extends JobOptions {
   task: TaskDefinition;
   nodes: NodeRef[];
+  /** The selector the nodes were (or are to be) resolved from, kept with the job. */
+  targets?: NodeSelector;
   /** The job this one re-runs (POST /admin/jobs/:id/rerun). */
   rerunOf?: string;
 }
@@ -57,6 +60,7 @@ const checkShape = compileShapeCheck(createJobRequestSchema);
 interface RawJobRequest {
   task?: { window_start?: string; window_end?: string; provider?: string; spec?: unknown; timeout?: string };
   nodes?: Array<{ org?: string; name?: string }>;
+  targets?: unknown;
   name?: string;
   max_concurrency?: unknown;
   max_errors?: unknown;
@@ -65,6 +69,8 @@ interface RawJobRequest {
 /**
  * Validates a job creation body in the contract's order, answering its exact messages.
  * `body` is the parsed JSON, or undefined for an empty body (which the seed read as `{}`).
+ * With `targets`, `nodes` may be empty or absent: the caller resolves the selector into nodes
+ * (at most `maxNodes` in all, counting those of `nodes`).
  */
 export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimits): Parsed<NewJob> {
   const raw = (body === undefined ? {} : body) as RawJobRequest;
@@ -81,7 +87,7 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
   }
 
   const nodes = raw.nodes ?? [];
-  if (nodes.length === 0) return fail('no nodes provided');
+  if (nodes.length === 0 && raw.targets === undefined) return fail('no nodes provided');
   if (!windowStart || isGoZeroTime(windowStart)) return fail('window_start must be provided');
   if (!windowEnd || isGoZeroTime(windowEnd)) return fail('window_end must be provided');
   if (windowEnd < windowStart) return fail('window_end must be after window_start');
@@ -137,7 +143,13 @@ export function parseJobRequest(body: unknown, now: Date, limits: JobRequestLimi
   if (!options.ok) return options;
   const definition: TaskDefinition = { windowStart, windowEnd, provider, spec: task.spec ?? null };
   if (task.timeout !== undefined) definition.timeout = task.timeout;
-  return { ok: true, value: { task: definition, nodes: refs, ...options.value } };
+  const job: NewJob = { task: definition, nodes: refs, ...options.value };
+  if (raw.targets !== undefined) {
+    const targets = parseNodeSelector(raw.targets, 'targets');
+    if (!targets.ok) return targets;
+    job.targets = targets.value;
+  }
+  return { ok: true, value: job };
 }
 
 /** The optional job fields of a creation (or rerun) body, checked after everything else. */

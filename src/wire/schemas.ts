@@ -2,6 +2,7 @@
 // contract orders "missing" checks after "malformed" ones, each with its own exact message, and
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
+import { MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_FACT_LENGTH, MAX_TAGS } from './node-facts.js';
 import { LISTED_SPEC_MAX_BYTES } from './spec-limits.js';
 import { TASK_STATUSES } from './task-status.js';
 
@@ -24,6 +25,39 @@ export const taskDefinitionSchema = {
       type: 'string',
       description: 'optional Go duration ("30m"); the node stops the provider when it is exceeded',
     },
+  },
+} as const;
+
+const word = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } as const;
+const tagList = { type: 'array', maxItems: MAX_TAGS, items: word } as const;
+const attributeMap = {
+  type: 'object',
+  maxProperties: MAX_ATTRIBUTES,
+  propertyNames: word,
+  additionalProperties: { type: 'string', maxLength: MAX_ATTRIBUTE_VALUE_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]*$' },
+} as const;
+const factText = { type: 'string', maxLength: MAX_FACT_LENGTH, pattern: '^[^\\u0000-\\u001f\\u007f]*$' } as const;
+
+/** A node selector: every field given must hold; at least one field. */
+export const nodeSelectorSchema = {
+  type: 'object',
+  description: 'picks nodes that polled or reported facts; every field given must hold, at least one is required',
+  minProperties: 1,
+  additionalProperties: false,
+  properties: {
+    org: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,255}$', description: 'the organization, exactly' },
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_.:@*?-]{1,255}$',
+      description: 'a glob over the node name: "*" any run of characters, "?" one character ("web-*")',
+    },
+    tags_all: { ...tagList, description: 'the node reported every one of these tags' },
+    tags_any: { ...tagList, description: 'the node reported at least one of these tags' },
+    attributes: { ...attributeMap, description: 'the node reported each of these attributes with exactly this value' },
+    os: { ...factText, minLength: 1, description: 'equal to the node\'s os ("ubuntu") or platform ("linux")' },
+    os_version: { ...factText, minLength: 1, description: 'equal to the node\'s os_version ("22.04")' },
+    arch: { ...factText, minLength: 1, description: 'equal to the node\'s arch ("x64", "arm64")' },
+    seen_within: { type: 'string', description: 'a Go duration: the node polled or reported facts within it ("15m")' },
   },
 } as const;
 
@@ -57,8 +91,49 @@ export const createJobRequestSchema = {
   properties: {
     task: taskDefinitionSchema,
     nodes: { type: 'array', items: nodeRefSchema },
+    // Only the type here: the selector's own checks answer clearer messages than a schema would.
+    targets: { type: 'object' },
     ...jobOptionsSchemaProperties,
   },
+} as const;
+
+/** The job body as the OpenAPI document describes it, the selector in full. */
+export const createJobRequestDocumentSchema = {
+  ...createJobRequestSchema,
+  properties: {
+    ...createJobRequestSchema.properties,
+    nodes: {
+      ...createJobRequestSchema.properties.nodes,
+      description: 'the nodes to run it on; may be empty or absent when targets is given',
+    },
+    targets: {
+      ...nodeSelectorSchema,
+      description: 'resolved once, at creation, into nodes (added to nodes, without duplicates)',
+    },
+  },
+} as const;
+
+/** What a node reports about itself; every field is optional. */
+export const nodeFactsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    os: { ...factText, description: 'the distribution or system id: "ubuntu", "debian", "darwin", "windows"' },
+    os_version: { ...factText, description: '"22.04"' },
+    platform: { ...factText, description: 'Node.js\'s process.platform: "linux", "darwin", "win32"' },
+    arch: { ...factText, description: 'Node.js\'s process.arch: "x64", "arm64"' },
+    hostname: factText,
+    client_version: factText,
+    tags: { ...tagList, description: 'words the operator set in the client\'s configuration' },
+    attributes: { ...attributeMap, description: 'key-values the operator set in the client\'s configuration' },
+  },
+} as const;
+
+export const nodeSelectionRequestSchema = {
+  type: 'object',
+  required: ['targets'],
+  additionalProperties: false,
+  properties: { targets: nodeSelectorSchema },
 } as const;
 
 export const taskResultSchema = {
@@ -104,9 +179,22 @@ export const errorResponseSchema = {
 
 export const createJobResponseSchema = {
   type: 'object',
-  required: ['id'],
+  required: ['id', 'node_count'],
   additionalProperties: false,
-  properties: { id: jobId },
+  properties: { id: jobId, node_count: { type: 'integer', minimum: 1, description: 'the nodes the job targets' } },
+} as const;
+
+const storedFactsSchema = {
+  type: 'object',
+  description: 'what the node last reported about itself; absent when it never did (the original Go client)',
+  required: ['tags', 'attributes', 'reported_at'],
+  additionalProperties: false,
+  properties: { ...nodeFactsSchema.properties, reported_at: time },
+} as const;
+
+const targetsResponseSchema = {
+  ...nodeSelectorSchema,
+  description: 'the selector the job was created with; its nodes were resolved from it at creation',
 } as const;
 
 export const statusCountsSchema = {
@@ -153,6 +241,7 @@ export const jobResponseSchema = {
     task: taskResponseSchema,
     nodes: { type: 'array', items: nodeResponseSchema },
     created_at: time,
+    targets: targetsResponseSchema,
     ...jobAttributesResponseProperties,
   },
 } as const;
@@ -169,6 +258,7 @@ export const jobSummaryResponseSchema = {
     node_count: { type: 'integer', minimum: 1 },
     ...jobAttributesResponseProperties,
     summary: statusCountsSchema,
+    targets: targetsResponseSchema,
   },
 } as const;
 
@@ -323,6 +413,7 @@ export const nodeOverviewResponseSchema = {
       description: 'when the node last polled (gathered in memory, written every few seconds); null if it never has',
     },
     tasks: { ...statusCountsSchema, description: 'the node\'s tasks across every job, by status' },
+    facts: storedFactsSchema,
   },
 } as const;
 
@@ -355,6 +446,17 @@ export const nodeForgetResponseSchema = {
       type: 'boolean',
       description: 'the node has a key (node-keys mode), which forgetting leaves in place: DELETE /admin/nodes/{org}/{name}/key removes it',
     },
+  },
+} as const;
+
+export const nodeSelectionResponseSchema = {
+  type: 'object',
+  required: ['count', 'nodes', 'next_cursor'],
+  additionalProperties: false,
+  properties: {
+    count: { type: 'integer', minimum: 0, description: 'every node the selector picks, over all pages' },
+    nodes: { type: 'array', items: nodeOverviewResponseSchema, description: 'a page of them, by org and name' },
+    next_cursor: nextCursor,
   },
 } as const;
 

@@ -7,13 +7,15 @@ import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { followJob } from '../follow-job.js';
 import { parseEnd, parseStart } from '../time-input.js';
+import { TARGET_HELP, targetSelector } from '../target-flags.js';
+import { printNodeTable } from './nodes-list.js';
 import { waitDeadline, watchInterval } from './jobs-watch.js';
 
 export const jobsCreate: Command = {
   words: ['jobs', 'create'],
   brief: 'Create a job; prints its id (--wait follows it)',
   summary: 'Creates a job: the task runs once on each node. Prints the new job\'s id.',
-  usage: '--provider NAME --node ORG/NAME... [options]',
+  usage: '--provider NAME (--node ORG/NAME... | --target KEY=VALUE...) [options]',
   help: `
 Options:
   --provider NAME      runs foodtruck-provider-NAME on each node (required)
@@ -22,6 +24,11 @@ Options:
   --node ORG/NAME      a node to run it on; repeat for more
   --nodes-file FILE    more nodes, one ORG/NAME per line (# comments and blank lines skipped;
                        - for stdin)
+${TARGET_HELP}
+                       The server resolves the targets once, when it creates the job, and adds
+                       the nodes they pick to the ones given with --node.
+  --dry-run            create nothing: show how many nodes the --target flags pick, and the
+                       first 20 of them (no --provider needed)
   --start WHEN         now (default), +10m from now, or an RFC 3339 time
   --end WHEN           +1h from the start (default), or an RFC 3339 time
   --timeout DURATION   the node stops the provider after this long, e.g. 30m
@@ -38,11 +45,15 @@ Options:
 Examples:
   foodtruck jobs create --provider infra --spec '{"url":"https://example.com/p.tar.gz"}' \\
     --node org/web1 --node org/web2 --timeout 30m
-  foodtruck jobs create --provider infra --spec @spec.json --nodes-file fleet.txt --end +4h --wait`,
+  foodtruck jobs create --provider infra --spec @spec.json --nodes-file fleet.txt --end +4h --wait
+  foodtruck jobs create --target tag=web --target os=ubuntu --dry-run
+  foodtruck jobs create --provider infra --target tag=web --target os=ubuntu --target seen_within=1h`,
   options: {
     provider: { type: 'string' },
     spec: { type: 'string' },
     node: { type: 'string', multiple: true },
+    target: { type: 'string', multiple: true },
+    'dry-run': { type: 'boolean' },
     'nodes-file': { type: 'string' },
     start: { type: 'string' },
     end: { type: 'string' },
@@ -56,6 +67,25 @@ Examples:
   },
   async run(parsed, context) {
     noPositionals(parsed);
+    const targets = targetSelector(listFlag(parsed, 'target'));
+    const json = parsed.values.json === true;
+    if (parsed.values['dry-run']) {
+      if (!targets) throw new UsageError('--dry-run previews --target: give at least one --target KEY=VALUE');
+      if (parsed.values.wait) throw new UsageError('--dry-run creates nothing to --wait for');
+      const client = connectFromFlags(parsed, context);
+      const preview = await client.resolveNodes(targets, { limit: DRY_RUN_NODES });
+      if (json) {
+        printJson(context, preview);
+        return EXIT_OK;
+      }
+      if (preview.count === 0) {
+        context.write('No node matches the targets: nothing would be created.\n');
+        return EXIT_OK;
+      }
+      context.write(`${preview.count} node(s) match the targets${preview.count > preview.nodes.length ? `; the first ${preview.nodes.length}` : ''}:\n\n`);
+      printNodeTable(context, preview.nodes, new Date());
+      return EXIT_OK;
+    }
     const provider = stringFlag(parsed, 'provider');
     if (!provider) throw new UsageError('--provider is required');
     const nodesFile = stringFlag(parsed, 'nodes-file');
@@ -63,7 +93,9 @@ Examples:
     if (nodesFile === '-' && specText === '-') throw new UsageError('--spec and --nodes-file cannot both read stdin');
     const nodeTexts = [...listFlag(parsed, 'node')];
     if (nodesFile !== undefined) nodeTexts.push(...nodeLines(await readInput(nodesFile, context)));
-    if (nodeTexts.length === 0) throw new UsageError('no nodes: give --node ORG/NAME or --nodes-file FILE');
+    if (nodeTexts.length === 0 && !targets) {
+      throw new UsageError('no nodes: give --node ORG/NAME, --nodes-file FILE or --target KEY=VALUE');
+    }
     const nodes = nodeTexts.map(parseNode);
     const spec = specText === undefined ? null : parseSpec(await readSpecText(specText, context));
     const start = parseStart(stringFlag(parsed, 'start') ?? 'now', new Date());
@@ -86,17 +118,28 @@ Examples:
     if (timeout !== undefined) task.timeout = timeout;
 
     const client = connectFromFlags(parsed, context);
-    const { id } = await client.createJob({ task, nodes, ...(name === undefined ? {} : { name }), ...limits });
-    const json = parsed.values.json === true;
+    const created = await client.createJob({
+      task,
+      ...(nodes.length > 0 || !targets ? { nodes } : {}),
+      ...(targets ? { targets } : {}),
+      ...(name === undefined ? {} : { name }),
+      ...limits,
+    });
+    const { id } = created;
+    const nodeCount = created.node_count ?? nodes.length;
     if (!parsed.values.wait) {
-      if (json) printJson(context, { id });
+      if (json) printJson(context, created);
       else context.write(`${id}\n`);
+      if (!json && targets) context.writeError(`created job ${id} for ${nodeCount} node(s)\n`);
       return EXIT_OK;
     }
-    if (!json) context.writeError(`created job ${id} for ${nodes.length} node(s); following it\n`);
+    if (!json) context.writeError(`created job ${id} for ${nodeCount} node(s); following it\n`);
     return followJob(client, id, context, { intervalMs: interval, timeoutMs: waitTimeoutMs, json });
   },
 };
+
+/** How many nodes a dry run lists (the count covers them all). */
+const DRY_RUN_NODES = 20;
 
 /** `--max-errors 3` or `--max-errors 10%`: a count goes as a number, a percentage as text. */
 function rateLimit(parsed: Parameters<Command['run']>[0], flag: string, field: string): Record<string, number | string> {

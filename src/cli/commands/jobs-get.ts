@@ -3,6 +3,7 @@ import { onePositional, positiveIntegerFlag, printJson, stringFlag, type Command
 import { connectFromFlags } from '../connection.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
+import { selectorTermsText } from '../target-flags.js';
 import { renderTable } from '../table.js';
 import { lastLine, truncate, visible } from '../terminal-text.js';
 
@@ -48,6 +49,7 @@ Options:
       ['Window', `${task.window_start} to ${task.window_end}`],
       ['Timeout', task.timeout ?? 'none'],
       ['Nodes', String(job.node_count) + (job.never_checked_in ? ` (${job.never_checked_in} never checked in)` : '')],
+      ...(job.targets ? [['Targets', selectorTermsText(job.targets)] as [string, string]] : []),
       ['Progress', progressLine(job.summary, job.node_count)],
     );
     if (job.max_concurrency !== undefined) facts.push(['Max concurrency', String(job.max_concurrency)]);

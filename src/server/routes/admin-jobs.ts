@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
+import type { Job, JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
 import { MAX_JOB_NAME_LENGTH } from '../../wire/job-options.js';
 import { rerunOf } from '../job-rerun.js';
 import { isJobId } from '../../wire/job-id.js';
@@ -8,6 +8,7 @@ import { isValidNodePart, isValidProviderName } from '../../wire/names.js';
 import { TASK_STATUSES, isTaskStatus } from '../../wire/task-status.js';
 import type { BearerCheck } from '../auth.js';
 import { badRequest, notFound } from '../errors.js';
+import { resolveJobTargets } from '../job-targets.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { TaskDelivery } from '../task-delivery.js';
 import { optionalCursor, readLimit } from '../page-query.js';
@@ -59,12 +60,13 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const now = new Date();
     const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
     if (!parsed.ok) throw badRequest(parsed.message);
-    const id = await store.createJob(parsed.value, now);
-    options.delivery.noteJob(id, parsed.value, now);
+    const job = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
+    const id = await store.createJob(job, now);
+    options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
-    metrics.tasksCreated.inc(parsed.value.nodes.length);
-    request.log.info({ job_id: id, nodes: parsed.value.nodes.length, provider: parsed.value.task.provider }, 'job created');
-    return { id };
+    metrics.tasksCreated.inc(job.nodes.length);
+    request.log.info({ job_id: id, nodes: job.nodes.length, provider: job.task.provider }, 'job created');
+    return { id, node_count: job.nodes.length };
   });
 
   app.get<{ Querystring: JobListQueryString }>('/admin/jobs', async (request) => {
@@ -126,7 +128,9 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!found) throw notFound(JOB_NOT_FOUND);
     const page = await statusesOf(jobId, statusQuery, now);
     if (everyStatus) {
-      const job = { id: found.id, task: found.task, createdAt: found.createdAt, nodes: page.items.map((status) => status.node) };
+      // Everything the summary read found (name, rate limits, stop, rerun_of, targets...), with the
+      // node list in place of its count.
+      const job: Job = { ...found, nodes: page.items.map((status) => status.node) };
       return { job: jobJson(job), summary: found.summary, statuses: page.items.map(nodeStatusJson) };
     }
     const { summary, ...job } = jobSummaryJson(found);

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
+import { parseNodeSelector } from '../../wire/node-selector.js';
 import type { BearerCheck } from '../auth.js';
 import type { CheckInRecorder } from '../check-in-recorder.js';
-import { conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { nodeFromPath } from '../node-key-input.js';
+import { REPEATABLE_SELECTOR_TERMS, readNodeSelectorQuery } from '../node-selector-query.js';
 import { optionalCursor, readLimit } from '../page-query.js';
 import { forgottenNodeJson, nodeOverviewJson } from '../wire-json.js';
 
@@ -15,6 +17,12 @@ export interface AdminNodeRoutesOptions {
 
 const DEFAULT_NODE_LIST_LIMIT = 100;
 
+interface NodeListQuerystring {
+  limit?: string;
+  cursor?: string;
+  [selectorTerm: string]: string | string[] | undefined;
+}
+
 /**
  * Every node the server knows (targeted by a job or seen polling), so silent ones stand out; and
  * forgetting one (see forgetNode in store.ts).
@@ -23,13 +31,14 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
   const { store, checkIns } = options;
   app.addHook('onRequest', options.requireAdmin);
 
-  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/admin/nodes', async (request) => {
-    const limit = readLimit(request.query.limit) ?? DEFAULT_NODE_LIST_LIMIT;
-    const cursor = optionalCursor(request.query.cursor);
+  app.get<{ Querystring: NodeListQuerystring }>('/admin/nodes', { config: { repeatableQueryParameters: REPEATABLE_SELECTOR_TERMS } }, async (request) => {
+    const limit = readLimit(request.query.limit as string | undefined) ?? DEFAULT_NODE_LIST_LIMIT;
+    const cursor = optionalCursor(request.query.cursor as string | undefined);
+    const selector = readNodeSelectorQuery(request.query);
     // Operators list nodes rarely: writing this process's gathered check-ins first (one batch)
     // makes the list exact for it. Other server processes' show within their flush interval.
     await checkIns.flush();
-    const page = await store.listNodes({ limit, ...cursor }, new Date());
+    const page = await store.listNodes({ limit, ...cursor, ...(selector ? { selector } : {}) }, new Date());
     return { nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
   });
 
@@ -56,5 +65,26 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
         );
         return forgottenNodeJson(node, outcome);
     }
+  });
+
+  // The blast radius of a selector before a job is created with it: how many nodes, and the first page.
+  app.post<{ Querystring: { limit?: string; cursor?: string } }>('/admin/nodes/resolve', async (request) => {
+    const limit = readLimit(request.query.limit) ?? DEFAULT_NODE_LIST_LIMIT;
+    const cursor = optionalCursor(request.query.cursor);
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !('targets' in body)) {
+      throw badRequest('the body must be {"targets": {...}}, the selector as a job takes it');
+    }
+    const extra = Object.keys(body).find((key) => key !== 'targets');
+    if (extra !== undefined) throw badRequest(`unknown field ${JSON.stringify(extra)}: the body is {"targets": {...}}`);
+    const selector = parseNodeSelector((body as { targets: unknown }).targets, 'targets');
+    if (!selector.ok) throw badRequest(selector.message);
+    await checkIns.flush();
+    const now = new Date();
+    const [count, page] = await Promise.all([
+      store.countNodes(selector.value, now),
+      store.listNodes({ limit, ...cursor, selector: selector.value }, now),
+    ]);
+    return { count, nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
   });
 }

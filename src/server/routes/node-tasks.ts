@@ -1,13 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../store/store.js';
 import { formatGoDuration, parseGoDuration } from '../../wire/go-duration.js';
 import type { NodeRef } from '../../wire/job-request.js';
-import { isValidNodePart } from '../../wire/names.js';
 import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
 import { HttpError, badRequest, conflict, notFound } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import { applyNodeAuth, type NodeAuth } from '../node-auth.js';
 import { MAX_POLL_WAIT_MS, type TaskDelivery } from '../task-delivery.js';
+import { nodeOf, type NodeParams } from '../node-params.js';
 import { claimedTaskJson } from '../wire-json.js';
 
 export interface NodeTaskRoutesOptions {
@@ -22,11 +22,6 @@ export interface NodeTaskRoutesOptions {
 
 /** A status body carries at most 64 KiB of output; this leaves room for JSON escaping. */
 const STATUS_BODY_LIMIT_BYTES = 1024 * 1024;
-
-interface NodeParams {
-  org: string;
-  name: string;
-}
 
 /** The fleet's steady-state answer, serialized once. */
 const NO_TASKS_AVAILABLE = JSON.stringify({ message: 'no tasks available' });
@@ -111,13 +106,5 @@ function readWait(wait: unknown): number {
   const ms = typeof wait === 'string' ? parseGoDuration(wait) : undefined;
   if (ms === undefined || !(ms >= 0 && ms <= MAX_POLL_WAIT_MS)) throw badRequest(WAIT_MESSAGE);
   return ms;
-}
-
-function nodeOf(request: FastifyRequest<{ Params: NodeParams }>): NodeRef {
-  const { org, name } = request.params;
-  if (!isValidNodePart(org) || !isValidNodePart(name)) {
-    throw badRequest('invalid node: org and name take 1 to 255 letters, digits, ".", "_", "-", ":" or "@"');
-  }
-  return { org, name };
 }
 

@@ -21,6 +21,7 @@ export const WEB_PAGE_FILES = [
   'widgets/api.js',
   'widgets/dom.js',
   'widgets/progress.js',
+  'widgets/targets.js',
   'widgets/time.js',
   'widgets/view.js',
 ] as const;

@@ -65,7 +65,12 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
     // One document per node, `_id` "org/name": when it last polled. Written in batches.
     name: CHECK_INS_COLLECTION,
     shardKey: '_id',
-    indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }],
+    indexes: [
+      { name: 'by_org_and_name', key: { org: 1, name: 1 } },
+      // Selectors (Store.selectNodes) seek by a tag or an attribute pair, then sort the few found.
+      { name: 'by_tag', key: { tags: 1 } },
+      { name: 'by_attribute', key: { attributePairs: 1 } },
+    ],
   },
   {
     // One document per node, `_id` "org/name": its public key. The unique `_id` decides which of

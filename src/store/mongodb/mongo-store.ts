@@ -19,6 +19,7 @@ import {
   type Filter,
 } from 'mongodb';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
+import { namePatternRegExp, type NodeSelector } from '../../wire/node-selector.js';
 import { isJobId } from '../../wire/job-id.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
 import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
@@ -53,6 +54,8 @@ import {
   type ListedTask,
   type JobWithSummary,
   type NodeCheckIn,
+  type NodeFactsReport,
+  type NodeSelectionQuery,
   type NodeKey,
   type NodeKeySource,
   type NodeListQuery,
@@ -75,6 +78,7 @@ import {
 } from '../task-lease.js';
 import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
+import { attributePairs, factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
   CHECK_INS_COLLECTION,
   DEPLOYMENT_PROFILES,
@@ -111,6 +115,8 @@ interface JobDocument {
   windowEnd: Date;
   createdAt: Date;
   nodeCount: number;
+  /** The selector the job was created with, as the wire's JSON text (see `spec`). */
+  targets?: string;
   name?: string;
   /** As given: a count or a percentage string. */
   maxConcurrency?: RateLimit;
@@ -182,6 +188,18 @@ interface CheckInDocument {
   org: string;
   name: string;
   lastCheckIn: Date;
+  /** The node's facts as the wire's JSON text, and when they were reported; absent until it reports. */
+  facts?: string;
+  factsAt?: Date;
+  // Copies of the facts a selector compares, as indexable fields. Absent facts are stored as null
+  // so that a report replaces the previous one whole.
+  os?: string | null;
+  osVersion?: string | null;
+  platform?: string | null;
+  arch?: string | null;
+  tags?: string[];
+  /** `key=value` per attribute: one multikey index serves every attribute test. */
+  attributePairs?: string[];
 }
 
 interface NodeKeyDocument {
@@ -324,6 +342,7 @@ export class MongoStore implements Store {
         storedAt: new Date(now.getTime() + Math.round(performance.now() - started)),
       };
       if (task.timeout !== undefined) document.timeout = task.timeout;
+      if (job.targets) document.targets = selectorText(job.targets);
       if (job.name !== undefined) document.name = job.name;
       if (job.maxConcurrency !== undefined) {
         document.maxConcurrency = job.maxConcurrency;
@@ -349,7 +368,7 @@ export class MongoStore implements Store {
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
-        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job) },
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...targetsOf(job) },
         summary: counts,
       };
     });
@@ -483,7 +502,7 @@ export class MongoStore implements Store {
         if (found.timeout !== undefined) task.timeout = found.timeout;
         const pageCounts = effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), found.windowEnd, now);
         const { job, counts: summary } = await this.#stopIfFailed(found, now, pageCounts);
-        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job) });
+        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...targetsOf(job) });
       }
       return entries;
   }
@@ -773,19 +792,25 @@ export class MongoStore implements Store {
     return this.#guard(async () => {
       const after: NodePair = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
       const wanted = query.limit + 1;
-      const checkedIn = await this.#checkIns
-        .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted, maxTimeMS: LIST_MAX_TIME_MS })
-        .map((doc): NodePair => [doc.org, doc.name])
-        .toArray();
-      const nodes = mergeSortedNodes(await this.#targetedNodesAfter(after, wanted), checkedIn, wanted);
+      let nodes: NodePair[];
+      if (query.selector) {
+        nodes = await this.#selectedNodes(query.selector, now, after, wanted);
+      } else {
+        const checkedIn = await this.#checkIns
+          .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted, maxTimeMS: LIST_MAX_TIME_MS })
+          .map((doc): NodePair => [doc.org, doc.name])
+          .toArray();
+        nodes = mergeSortedNodes(await this.#targetedNodesAfter(after, wanted), checkedIn, wanted);
+      }
       const page: Page<NodeOverview> = { items: [] };
       if (nodes.length > query.limit) {
         nodes.length = query.limit;
         page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as NodePair);
       }
       const keys = nodes.map(([org, name]) => nodeKey({ org, name }));
-      const lastCheckIns = new Map<string, Date>();
-      for await (const doc of this.#checkIns.find({ _id: { $in: keys } })) lastCheckIns.set(doc._id, doc.lastCheckIn);
+      const checkIns = new Map<string, CheckInDocument>();
+      const projection = { _id: 1, lastCheckIn: 1, facts: 1, factsAt: 1 };
+      for await (const doc of this.#checkIns.find({ _id: { $in: keys } }, { projection })) checkIns.set(doc._id, doc);
       const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
       const tasks = this.#tasks.find(
         { node: { $in: keys }, forgottenAt: null },
@@ -798,8 +823,9 @@ export class MongoStore implements Store {
       page.items = nodes.map(([org, name], index) => {
         const key = keys[index] as string;
         const overview: NodeOverview = { node: { org, name }, tasks: counts.get(key) ?? emptyStatusCounts() };
-        const lastCheckIn = lastCheckIns.get(key);
-        if (lastCheckIn) overview.lastCheckIn = lastCheckIn;
+        const checkIn = checkIns.get(key);
+        if (checkIn) overview.lastCheckIn = checkIn.lastCheckIn;
+        if (checkIn?.facts !== undefined) overview.facts = storedFactsOf(checkIn.facts, checkIn.factsAt as Date);
         return overview;
       });
       return page;
@@ -835,11 +861,75 @@ export class MongoStore implements Store {
         const marked = await this.#tasks.updateMany({ _id: { $in: ids }, node: key, forgottenAt: null }, { $set: { forgottenAt: now } });
         finishedTasks += marked.modifiedCount;
       }
-      // Only the check-in read: a later one (the node polled meanwhile) stays, and the node with it.
+      // Only the check-in read, and the facts on it: a later one (the node polled or reported
+      // facts meanwhile) stays, and the node with it.
       if (checkIn) await this.#checkIns.deleteOne({ _id: key, lastCheckIn: { $lte: checkIn.lastCheckIn } });
       const keyKept = (await this.#nodeKeys.countDocuments({ _id: key }, { limit: 1 })) > 0;
       return { kind: 'forgotten', finishedTasks, ...(checkIn ? { lastCheckIn: checkIn.lastCheckIn } : {}), keyKept };
     });
+  }
+
+  recordNodeFacts(reports: NodeFactsReport[]): Promise<void> {
+    return this.#guard(async () => {
+      if (reports.length === 0) return;
+      const upserts = () =>
+        this.#checkIns.bulkWrite(
+          reports.map(({ node, facts, at }) => ({
+            updateOne: {
+              filter: { _id: nodeKey(node) },
+              update: {
+                $max: { lastCheckIn: at },
+                $set: {
+                  facts: factsText(facts),
+                  factsAt: at,
+                  os: facts.os ?? null,
+                  osVersion: facts.osVersion ?? null,
+                  platform: facts.platform ?? null,
+                  arch: facts.arch ?? null,
+                  tags: facts.tags,
+                  attributePairs: attributePairs(facts.attributes),
+                },
+                $setOnInsert: { org: node.org, name: node.name },
+              },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      try {
+        await upserts();
+      } catch (error) {
+        // As in recordCheckIns: a lost race to insert a new node's document; it exists now.
+        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+        await upserts();
+      }
+    });
+  }
+
+  selectNodes(selector: NodeSelector, query: NodeSelectionQuery, now: Date): Promise<Page<NodeRef>> {
+    return this.#guard(async () => {
+      const after: NodePair = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
+      const nodes = await this.#selectedNodes(selector, now, after, query.limit + 1);
+      const page: Page<NodeRef> = { items: [] };
+      if (nodes.length > query.limit) {
+        nodes.length = query.limit;
+        page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as NodePair);
+      }
+      page.items = nodes.map(([org, name]) => ({ org, name }));
+      return page;
+    });
+  }
+
+  countNodes(selector: NodeSelector, now: Date): Promise<number> {
+    return this.#guard(() => this.#checkIns.countDocuments(selectionFilter(selector, now)));
+  }
+
+  async #selectedNodes(selector: NodeSelector, now: Date, after: NodePair, limit: number): Promise<NodePair[]> {
+    const filter = { $and: [afterNode<CheckInDocument>(after), selectionFilter(selector, now)] };
+    return this.#checkIns
+      .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit })
+      .map((doc): NodePair => [doc.org, doc.name])
+      .toArray();
   }
 
   getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
@@ -1033,6 +1123,7 @@ export class MongoStore implements Store {
       nodeCount: job.nodeCount,
       summary: counts,
       ...attributesOf(job),
+      ...targetsOf(job),
     };
   }
 
@@ -1167,6 +1258,27 @@ function handOutId(node: NodeRef, jobId: ObjectId): string {
 /** A node as the tasks collection keys it; names never contain `/`. */
 function nodeKey(node: NodeRef): string {
   return `${node.org}/${node.name}`;
+}
+
+function targetsOf(job: JobDocument): { targets?: NodeSelector } {
+  return job.targets === undefined ? {} : { targets: selectorOf(job.targets) };
+}
+
+/** The selector as a filter on the check-ins collection (see Store.selectNodes). */
+function selectionFilter(selector: NodeSelector, now: Date): Filter<CheckInDocument> {
+  const conditions: Filter<CheckInDocument>[] = [];
+  if (selector.org !== undefined) conditions.push({ org: selector.org });
+  if (selector.namePattern !== undefined) conditions.push({ name: { $regex: namePatternRegExp(selector.namePattern) } });
+  const since = seenSince(selector, now);
+  if (since !== undefined) conditions.push({ lastCheckIn: { $gte: since } });
+  if (selector.os !== undefined) conditions.push({ $or: [{ os: selector.os }, { platform: selector.os }] });
+  if (selector.osVersion !== undefined) conditions.push({ osVersion: selector.osVersion });
+  if (selector.arch !== undefined) conditions.push({ arch: selector.arch });
+  if (selector.tagsAll.length > 0) conditions.push({ tags: { $all: selector.tagsAll } });
+  if (selector.tagsAny.length > 0) conditions.push({ tags: { $in: selector.tagsAny } });
+  const pairs = attributePairs(selector.attributes);
+  if (pairs.length > 0) conditions.push({ attributePairs: { $all: pairs } });
+  return conditions.length === 0 ? {} : { $and: conditions };
 }
 
 function nodeKeyDocument(key: NodeKey): NodeKeyDocument {

@@ -4,7 +4,7 @@
 // a crash never leaves a stale lock behind, and no process id is ever guessed at.
 
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqlite-binding.js';
 
 export const LOCK_FILE_NAME = 'foodtruck.lock';
 
@@ -24,7 +24,7 @@ export interface DataDirLock {
 
 /** Takes the data directory for this process, or throws DataDirInUseError at once when another holds it. */
 export function lockDataDir(dataDir: string): DataDirLock {
-  const lock = new Database(path.join(dataDir, LOCK_FILE_NAME));
+  const lock = openSqliteDatabase(path.join(dataDir, LOCK_FILE_NAME));
   try {
     lock.pragma('busy_timeout = 0');
     lock.pragma('locking_mode = EXCLUSIVE');

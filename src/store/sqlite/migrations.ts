@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite-binding.js';
 
 // Append-only: a landed migration is never edited; a change to the schema is a new entry.
 // Each one runs in the same transaction as its ledger row, so a crash never leaves half of one.
@@ -91,9 +91,39 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_by_provider ON jobs (provider, seq);
     `,
   },
-  // 6 and 7 are identity's and targeting's (created_by, node facts), 9 and 10 lifecycle's and
-  // delivery's: each branch keeps its number, and the runner applies the missing ones in order.
   {
+    // 6 is identity's (created_by/cancelled_by), 8 to 10 other branches': numbers fixed between them.
+    version: 7,
+    description: 'node facts, and the selector a job was created with',
+    sql: `
+      ALTER TABLE node_check_ins ADD COLUMN facts TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN facts_at INTEGER;
+      ALTER TABLE node_check_ins ADD COLUMN os TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN os_version TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN platform TEXT;
+      ALTER TABLE node_check_ins ADD COLUMN arch TEXT;
+      CREATE TABLE node_tags (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (org, name, tag),
+        FOREIGN KEY (org, name) REFERENCES node_check_ins (org, name) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX node_tags_by_tag ON node_tags (tag, org, name);
+      CREATE TABLE node_attributes (
+        org TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (org, name, key),
+        FOREIGN KEY (org, name) REFERENCES node_check_ins (org, name) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX node_attributes_by_value ON node_attributes (key, value, org, name);
+      ALTER TABLE jobs ADD COLUMN targets TEXT;
+    `,
+  },
+  {
+    // 8 is nodes' (forget and prune), fixed between the branches as 6 and 7 are.
     version: 8,
     description: 'forgotten nodes: their finished tasks leave the node list',
     sql: `
@@ -103,7 +133,7 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export function migrate(db: Database.Database): void {
+export function migrate(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     description TEXT NOT NULL,

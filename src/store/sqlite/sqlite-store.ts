@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase, type SqliteDatabase } from './sqlite-binding.js';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
+import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
 import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
@@ -24,6 +25,8 @@ import {
   type JobFeedPage,
   type JobWithSummary,
   type NodeCheckIn,
+  type NodeFactsReport,
+  type NodeSelectionQuery,
   type NodeKey,
   type NodeKeySource,
   type NodeListQuery,
@@ -36,7 +39,8 @@ import {
   type TaskStatusQuery,
 } from '../store.js';
 import { decideForget } from '../node-forgetting.js';
-import { mergeSortedNodes, nodeCursorOf, parseNodeCursor } from '../node-listing.js';
+import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
+import { factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
   effectiveCounts,
   effectiveStatus,
@@ -72,6 +76,7 @@ interface JobRow {
   window_end: number;
   created_at: number;
   node_count: number;
+  targets: string | null;
   name: string | null;
   /** JSON of the limit as given: `10` or `"10%"`. */
   max_concurrency: string | null;
@@ -112,7 +117,7 @@ interface NodeTaskRow {
 
 /** The embedded store: one SQLite file in the data directory, in WAL mode. */
 export class SqliteStore implements Store {
-  readonly #db: Database.Database;
+  readonly #db: SqliteDatabase;
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
 
@@ -138,7 +143,7 @@ export class SqliteStore implements Store {
 
   constructor(file: string, leasePolicy: LeasePolicy = DEFAULT_LEASE_POLICY) {
     this.#leasePolicy = leasePolicy;
-    this.#db = new Database(file);
+    this.#db = openSqliteDatabase(file);
     this.#db.pragma('journal_mode = WAL');
     // FULL: an answered 200 means the job or the status is on disk, even if the machine loses power.
     this.#db.pragma('synchronous = FULL');
@@ -155,8 +160,8 @@ export class SqliteStore implements Store {
     this.#statements = {
       insertJob: db.prepare(
         `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count,
-           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, targets)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       liveTasksOfJob: db.prepare<[number, number], number>(
         `SELECT count(*) FROM tasks WHERE job_seq = ? AND status IN ('pending', 'running') AND lease_expires_at >= ?`,
@@ -230,9 +235,20 @@ export class SqliteStore implements Store {
       checkedInNodesAfter: db.prepare<[string, string, number], [string, string]>(
         'SELECT org, name FROM node_check_ins WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
       ).raw(),
-      checkInOfNode: db.prepare<[string, string], number>(
-        'SELECT last_check_in FROM node_check_ins WHERE org = ? AND name = ?',
-      ).pluck(),
+      checkInOfNode: db.prepare<[string, string], { last_check_in: number; facts: string | null; facts_at: number | null }>(
+        'SELECT last_check_in, facts, facts_at FROM node_check_ins WHERE org = ? AND name = ?',
+      ),
+      recordFacts: db.prepare(
+        `INSERT INTO node_check_ins (org, name, last_check_in, facts, facts_at, os, os_version, platform, arch)
+         VALUES (@org, @name, @at, @facts, @at, @os, @osVersion, @platform, @arch)
+         ON CONFLICT (org, name) DO UPDATE SET last_check_in = max(last_check_in, excluded.last_check_in),
+           facts = excluded.facts, facts_at = excluded.facts_at, os = excluded.os, os_version = excluded.os_version,
+           platform = excluded.platform, arch = excluded.arch`,
+      ),
+      clearTags: db.prepare('DELETE FROM node_tags WHERE org = ? AND name = ?'),
+      insertTag: db.prepare('INSERT INTO node_tags (org, name, tag) VALUES (?, ?, ?)'),
+      clearAttributes: db.prepare('DELETE FROM node_attributes WHERE org = ? AND name = ?'),
+      insertAttribute: db.prepare('INSERT INTO node_attributes (org, name, key, value) VALUES (?, ?, ?, ?)'),
       countsOfNode: db.prepare<[number, number, string, string], [TaskStatus, number, number, number, number]>(
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, window_end < ? AS window_ended,
            count(*)
@@ -294,6 +310,7 @@ export class SqliteStore implements Store {
         concurrencyLimit,
         errorLimit,
         job.rerunOf ?? null,
+        job.targets ? selectorText(job.targets) : null,
       );
       for (const [index, node] of nodes.entries()) {
         insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
@@ -316,6 +333,7 @@ export class SqliteStore implements Store {
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
     };
+    if (row.targets !== null) job.targets = selectorOf(row.targets);
     return { job, summary: counts };
   }
 
@@ -395,7 +413,7 @@ export class SqliteStore implements Store {
     // octet_length() reads a text's size from its record header: a large spec is neither read
     // nor sent.
     const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, name, max_concurrency,
-      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of,
+      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets,
       CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
     const select = this.#db.prepare<unknown[], ListedJobRow>(`SELECT ${columns} FROM jobs ${where} ORDER BY seq DESC LIMIT ?`);
     if (query.state === undefined) {
@@ -444,6 +462,7 @@ export class SqliteStore implements Store {
         summary,
         ...attributesOf(row),
         ...(stopped ? { stopped } : {}),
+        ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
       };
     });
   }
@@ -588,11 +607,13 @@ export class SqliteStore implements Store {
     const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
     const { targetedNodesAfter, checkedInNodesAfter, checkInOfNode } = this.#statements;
     const wanted = query.limit + 1;
-    const nodes = mergeSortedNodes(
-      targetedNodesAfter.all(afterOrg, afterName, wanted),
-      checkedInNodesAfter.all(afterOrg, afterName, wanted),
-      wanted,
-    );
+    const nodes: NodePair[] = query.selector
+      ? this.#selectedNodes(query.selector, now, [afterOrg, afterName], wanted)
+      : mergeSortedNodes(
+          targetedNodesAfter.all(afterOrg, afterName, wanted),
+          checkedInNodesAfter.all(afterOrg, afterName, wanted),
+          wanted,
+        );
     const page: Page<NodeOverview> = { items: [] };
     if (nodes.length > query.limit) {
       nodes.length = query.limit;
@@ -601,8 +622,11 @@ export class SqliteStore implements Store {
     page.items = nodes.map(([org, name]) => {
       const tasks = this.#nodeCounts(org, name, now);
       const overview: NodeOverview = { node: { org, name }, tasks };
-      const lastCheckIn = checkInOfNode.get(org, name);
-      if (lastCheckIn !== undefined) overview.lastCheckIn = new Date(lastCheckIn);
+      const checkIn = checkInOfNode.get(org, name);
+      if (checkIn !== undefined) {
+        overview.lastCheckIn = new Date(checkIn.last_check_in);
+        if (checkIn.facts !== null) overview.facts = storedFactsOf(checkIn.facts, new Date(checkIn.facts_at as number));
+      }
       return overview;
     });
     return page;
@@ -614,7 +638,8 @@ export class SqliteStore implements Store {
     // One write transaction: no task is created, handed out or reported between the decision and
     // the marks.
     return this.#db.transaction((): ForgetOutcome => {
-      const lastCheckIn = checkInOfNode.get(org, name);
+      // Its facts go with its check-in (tags and attributes by the foreign key's cascade).
+      const lastCheckIn = checkInOfNode.get(org, name)?.last_check_in;
       const lastTaskChange = lastTaskChangeOfNode.get(org, name);
       const decision = decideForget(
         {
@@ -644,6 +669,57 @@ export class SqliteStore implements Store {
       tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
     }
     return tasks;
+  }
+
+  async recordNodeFacts(reports: NodeFactsReport[]): Promise<void> {
+    const { recordFacts, clearTags, insertTag, clearAttributes, insertAttribute } = this.#statements;
+    this.#db.transaction(() => {
+      for (const { node, facts, at } of reports) {
+        const { org, name } = node;
+        recordFacts.run({
+          org,
+          name,
+          at: at.getTime(),
+          facts: factsText(facts),
+          os: facts.os ?? null,
+          osVersion: facts.osVersion ?? null,
+          platform: facts.platform ?? null,
+          arch: facts.arch ?? null,
+        });
+        clearTags.run(org, name);
+        for (const tag of new Set(facts.tags)) insertTag.run(org, name, tag);
+        clearAttributes.run(org, name);
+        for (const [key, value] of Object.entries(facts.attributes)) insertAttribute.run(org, name, key, value);
+      }
+    }).immediate();
+  }
+
+  async selectNodes(selector: NodeSelector, query: NodeSelectionQuery, now: Date): Promise<Page<NodeRef>> {
+    const after = query.cursor === undefined ? (['', ''] as NodePair) : parseNodeCursor(query.cursor);
+    const nodes = this.#selectedNodes(selector, now, after, query.limit + 1);
+    const page: Page<NodeRef> = { items: [] };
+    if (nodes.length > query.limit) {
+      nodes.length = query.limit;
+      page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as NodePair);
+    }
+    page.items = nodes.map(([org, name]) => ({ org, name }));
+    return page;
+  }
+
+  async countNodes(selector: NodeSelector, now: Date): Promise<number> {
+    const { where, params } = selectionConditions(selector, now);
+    return this.#db.prepare<unknown[], number>(`SELECT count(*) FROM node_check_ins c WHERE ${where}`).pluck().get(...params) as number;
+  }
+
+  /** One statement over the check-ins in (org, name) order: the tag and attribute tests are index seeks. */
+  #selectedNodes(selector: NodeSelector, now: Date, after: NodePair, limit: number): NodePair[] {
+    const { where, params } = selectionConditions(selector, now);
+    return this.#db
+      .prepare<unknown[], NodePair>(
+        `SELECT c.org, c.name FROM node_check_ins c WHERE (c.org, c.name) > (?, ?) AND ${where} ORDER BY c.org, c.name LIMIT ?`,
+      )
+      .raw()
+      .all(...after, ...params, limit);
   }
 
   async getNodeKey(node: NodeRef): Promise<NodeKey | undefined> {
@@ -702,6 +778,7 @@ export class SqliteStore implements Store {
       summary: counts,
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
+      ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
     };
   }
 
@@ -732,6 +809,53 @@ function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
   if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
   if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
   return attributes;
+}
+
+/** The selector as SQL over `node_check_ins c`; every value is a bound parameter. */
+function selectionConditions(selector: NodeSelector, now: Date): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (selector.org !== undefined) {
+    conditions.push('c.org = ?');
+    params.push(selector.org);
+  }
+  if (selector.namePattern !== undefined) {
+    // GLOB: `*` and `?`, case-sensitive; names cannot hold GLOB's other syntax (`[`).
+    conditions.push('c.name GLOB ?');
+    params.push(selector.namePattern);
+  }
+  const since = seenSince(selector, now);
+  if (since !== undefined) {
+    conditions.push('c.last_check_in >= ?');
+    params.push(since.getTime());
+  }
+  if (selector.os !== undefined) {
+    conditions.push('(c.os = ? OR c.platform = ?)');
+    params.push(selector.os, selector.os);
+  }
+  if (selector.osVersion !== undefined) {
+    conditions.push('c.os_version = ?');
+    params.push(selector.osVersion);
+  }
+  if (selector.arch !== undefined) {
+    conditions.push('c.arch = ?');
+    params.push(selector.arch);
+  }
+  for (const tag of selector.tagsAll) {
+    conditions.push('EXISTS (SELECT 1 FROM node_tags t WHERE t.org = c.org AND t.name = c.name AND t.tag = ?)');
+    params.push(tag);
+  }
+  if (selector.tagsAny.length > 0) {
+    conditions.push(
+      `EXISTS (SELECT 1 FROM node_tags t WHERE t.org = c.org AND t.name = c.name AND t.tag IN (${selector.tagsAny.map(() => '?').join(', ')}))`,
+    );
+    params.push(...selector.tagsAny);
+  }
+  for (const [key, value] of Object.entries(selector.attributes)) {
+    conditions.push('EXISTS (SELECT 1 FROM node_attributes a WHERE a.org = c.org AND a.name = c.name AND a.key = ? AND a.value = ?)');
+    params.push(key, value);
+  }
+  return { where: conditions.length === 0 ? '1' : conditions.join(' AND '), params };
 }
 
 function taskOf(row: JobRow): TaskDefinition {

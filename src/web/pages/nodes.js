@@ -1,7 +1,8 @@
 // Every node a job targets or that has polled, with its last check-in and its tasks.
-import { api, query } from '../widgets/api.js';
+import { api } from '../widgets/api.js';
 import { el, replaceChildren } from '../widgets/dom.js';
 import { countChips } from '../widgets/progress.js';
+import { appendTargetTerms, factsSummary } from '../widgets/targets.js';
 import { ago } from '../widgets/time.js';
 import { isShown, showError, view } from '../widgets/view.js';
 
@@ -14,28 +15,53 @@ export function showNodes(shownGeneration) {
   const body = el('tbody');
   const previous = el('button', { type: 'button', class: 'secondary' }, 'Previous');
   const next = el('button', { type: 'button', class: 'secondary', id: 'next-node-page' }, 'Next');
+  const filter = el('input', { id: 'node-filter', name: 'filter', spellcheck: 'false', placeholder: 'tag=web os=ubuntu attr=role=db' });
+  const filterForm = el(
+    'form',
+    { class: 'toolbar', id: 'node-filter-form', autocomplete: 'off' },
+    el('label', { for: 'node-filter' }, 'Filter'),
+    filter,
+    el('button', { type: 'submit', class: 'secondary' }, 'Apply'),
+  );
+  const feedback = el('div', { id: 'node-filter-feedback' });
   replaceChildren(
     view,
     el('h1', {}, 'Nodes'),
     el(
       'p',
       { class: 'muted' },
-      'Every node a job targets or that has polled. A node with waiting tasks that has not polled for 10 minutes is marked silent.',
+      'Every node a job targets or that has polled. A node with waiting tasks that has not polled for 10 minutes is marked silent. ' +
+        'Filter by what nodes reported: org, name (web-*), tag, any_tag, attr=KEY=VALUE, os, os_version, arch, seen_within.',
     ),
+    filterForm,
+    feedback,
     el(
       'table',
       { id: 'node-list' },
-      el('thead', {}, el('tr', {}, ['Node', 'Last check-in', 'Tasks'].map((h) => el('th', {}, h)))),
+      el('thead', {}, el('tr', {}, ['Node', 'Last check-in', 'Tasks', 'System', 'Tags'].map((h) => el('th', {}, h)))),
       body,
     ),
     el('div', { class: 'toolbar' }, previous, next),
   );
   const load = async () => {
-    const answer = await api(`/admin/nodes${query({ limit: NODE_PAGE_LIMIT, cursor: cursors[cursors.length - 1] })}`);
+    const search = new URLSearchParams({ limit: String(NODE_PAGE_LIMIT) });
+    const cursor = cursors[cursors.length - 1];
+    if (cursor) search.set('cursor', cursor);
+    appendTargetTerms(search, filter.value);
+    let answer;
+    try {
+      answer = await api(`/admin/nodes?${search}`);
+    } catch (error) {
+      if (error.status !== 400) throw error;
+      return replaceChildren(feedback, el('p', { class: 'error', role: 'alert' }, error.message));
+    }
     if (!isShown(shownGeneration)) return;
+    replaceChildren(feedback);
     replaceChildren(
       body,
-      answer.nodes.length === 0 ? el('tr', {}, el('td', { colspan: 3, class: 'muted' }, 'No nodes yet.')) : null,
+      answer.nodes.length === 0
+        ? el('tr', {}, el('td', { colspan: 5, class: 'muted' }, filter.value.trim() ? 'No node matches the filter.' : 'No nodes yet.'))
+        : null,
       answer.nodes.map((node) => {
         const waiting = node.tasks.queued > 0;
         const quiet = !node.last_check_in || Date.now() - new Date(node.last_check_in).getTime() > SILENT_AFTER_MS;
@@ -45,6 +71,8 @@ export function showNodes(shownGeneration) {
           el('td', { class: 'mono' }, node.node_name),
           el('td', { title: node.last_check_in ?? 'never polled' }, ago(node.last_check_in)),
           el('td', {}, countChips(node.tasks)),
+          el('td', { title: node.facts?.hostname ?? 'never reported facts' }, factsSummary(node.facts)),
+          el('td', { class: 'mono' }, node.facts ? node.facts.tags.join(', ') : ''),
         );
       }),
     );
@@ -59,5 +87,10 @@ export function showNodes(shownGeneration) {
       load().catch(showError);
     };
   };
+  filterForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    cursors.length = 1;
+    load().catch(showError);
+  });
   load().catch(showError);
 }
