@@ -60,6 +60,34 @@ describe('GET /admin/nodes', () => {
     assert.deepEqual([asNode.status, asNode.body], [401, { message: 'Unauthorized' }]);
   });
 
+  it('filters by name text, never seen, seen within and unfinished tasks, and refuses what it cannot read', async () => {
+    // fleet/busy holds a pending task and polled; fleet/silent is queued and never polled; fleet/stranger polled, no task.
+    const names = async (query: string) => {
+      const answer = await admin(`/admin/nodes?${query}`);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      return (answer.body.nodes as Array<{ node_name: string }>).map((n) => n.node_name);
+    };
+    assert.deepEqual(await names('search=SIL'), ['fleet/silent']);
+    assert.deepEqual(await names('search=fleet%2Fs'), ['fleet/silent', 'fleet/stranger']);
+    assert.deepEqual(await names('never_seen=true'), ['fleet/silent']);
+    assert.deepEqual(await names('never_seen=false&search=busy'), ['fleet/busy']);
+    assert.deepEqual(await names('unfinished=true'), ['fleet/busy', 'fleet/silent']);
+    assert.deepEqual(await names('unfinished=true&never_seen=true'), ['fleet/silent']);
+    assert.deepEqual(await names('seen_within=1h'), ['fleet/busy', 'fleet/stranger']);
+    assert.deepEqual(await names('seen_within=1h&unfinished=true'), ['fleet/busy']);
+    assert.deepEqual(await names('search=nothing-like-it'), []);
+    const refused = async (query: string, message: RegExp) => {
+      const answer = await admin(`/admin/nodes?${query}`);
+      assert.equal(answer.status, 400, query);
+      assert.match(answer.body.message, message);
+    };
+    await refused('never_seen=yes', /^never_seen must be true or false$/);
+    await refused('unfinished=1', /^unfinished must be true or false$/);
+    await refused(`search=${'x'.repeat(512)}`, /^search must be text of at most 511 characters$/);
+    await refused('never_seen=true&seen_within=1h', /^never_seen=true cannot go with selector terms/);
+    await refused('search=a&search=b', /search/);
+  });
+
   it('writes the check-ins still in memory when the server stops', async () => {
     const polled = Date.now();
     assert.equal((await poll('restart', 'late')).status, 404);

@@ -88,4 +88,27 @@ describe('foodtruck CLI targeting', () => {
     assert.equal(bad.code, 3);
     assert.match(bad.stderr, /seen_within must be a positive Go duration/);
   });
+
+  it('lists nodes by name text, never seen, seen within and unfinished tasks', async () => {
+    const facts = await call(`${server.url}/organizations/filters/foodtruck/nodes/seen-1/facts`, { method: 'PUT', key: server.nodesKey, json: { tags: ['x'] } });
+    assert.equal(facts.status, 200);
+    const created = await foodtruck(['jobs', 'create', '--provider', 'infra', '--node', 'filters/never-1']);
+    assert.equal(created.code, 0, created.stderr);
+    const listed = async (...args: string[]) => {
+      const run = await foodtruck(['nodes', 'list', '--json', '--search', 'FILTERS/', ...args]);
+      assert.equal(run.code, 0, run.stderr);
+      return (JSON.parse(run.stdout) as { nodes: Array<{ node_name: string }> }).nodes.map((n) => n.node_name);
+    };
+    assert.deepEqual(await listed(), ['filters/never-1', 'filters/seen-1']);
+    assert.deepEqual(await listed('--never-seen'), ['filters/never-1']);
+    assert.deepEqual(await listed('--unfinished'), ['filters/never-1']);
+    assert.deepEqual(await listed('--seen-within', '1h'), ['filters/seen-1']);
+    assert.deepEqual(await listed('--seen-within', '1h', '--target', 'tag=x', '--unfinished'), []);
+    const none = await foodtruck(['nodes', 'list', '--search', 'no-such-node']);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, 'No node matches the filters.\n');
+    const both = await foodtruck(['nodes', 'list', '--never-seen', '--target', 'tag=x']);
+    assert.equal(both.code, 3);
+    assert.match(both.stderr, /never_seen=true cannot go with selector terms/);
+  });
 });

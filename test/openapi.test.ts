@@ -116,6 +116,9 @@ describe('OpenAPI document', () => {
     assertDescribed('GET', '/admin/jobs/:job_id/summary', await admin(`/admin/jobs/${id}/summary`));
     assertDescribed('GET', '/admin/jobs/:job_id/statuses', await admin(`/admin/jobs/${id}/statuses?status=failed`));
     assertDescribed('GET', '/admin/jobs/:job_id/statuses', await admin(`/admin/jobs/${id}/statuses?status=nope`));
+    const rerun = await admin(`/admin/jobs/${id}/rerun`, { method: 'POST' });
+    assert.equal(rerun.status, 200, JSON.stringify(rerun.body));
+    assertDescribed('POST', '/admin/jobs/:job_id/rerun', rerun);
     assertDescribed('POST', '/admin/jobs/:job_id/cancel', await admin(`/admin/jobs/${id}/cancel?node=docs/nobody`, { method: 'POST' }));
     assertDescribed('POST', '/admin/jobs/:job_id/cancel', await admin(`/admin/jobs/${id}/cancel?node=bad`, { method: 'POST' }));
     const other = { org: 'docs', name: 'node-2' };

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NodeKey, Store } from '../src/store/store.js';
+import type { NodeKey, NodeListQuery, Store } from '../src/store/store.js';
 import { InvalidCursorError } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
 import type { NodeFacts } from '../src/wire/node-facts.js';
@@ -783,6 +783,66 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual(page.items.map((n) => n.node.name), ['m28']);
         const next = await own.store.listNodes({ limit: 1, cursor: page.nextCursor as string }, at(3));
         assert.deepEqual(next.items.map((n) => n.node.name), ['m29']);
+        // The list's filters skip them too.
+        const neverSeen = await own.store.listNodes({ limit: 5, cursor: 'crowd/-', neverSeen: true, nameContains: 'crowd/' }, at(3));
+        assert.deepEqual(neverSeen.items.map((n) => n.node.name), ['m28', 'm29']);
+        assert.deepEqual((await own.store.listNodes({ limit: 5, nameContains: 'crowd/m0' }, at(3))).items, []);
+      });
+    });
+
+    describe('node list filters', () => {
+      it('filters nodes by name text, never seen, unfinished tasks and a selector, all at once', async () => {
+        // A store of its own: these filters look at every node the store knows.
+        const opened = await openStore();
+        const own = opened.store;
+        try {
+          const [queued, pending, running, done, expired] = ['Web-q', 'web-p', 'db-r', 'db-s', 'web-e'].map((name) => node(name, 'fleet'));
+          const lone = node('web-lone', 'alone');
+          const quiet = node('db-quiet', 'alone');
+          const long = await own.createJob(job([queued, pending, running, done] as NodeRef[], 0, 100_000), at(0));
+          await own.createJob(job([expired] as NodeRef[], 0, 10), at(0));
+          for (const n of [pending, running, done] as NodeRef[]) assert.equal((await own.claimNextTask(n, at(1)))?.jobId, long);
+          await own.reportStatus(running as NodeRef, { jobId: long, status: 'running' }, at(2));
+          await own.reportStatus(done as NodeRef, { jobId: long, status: 'success', result: { exitCode: 0, reason: '' } }, at(2));
+          // The server records the polls of the nodes that took a task, and these two polled or reported facts.
+          await own.recordCheckIns([pending, running, done].map((n) => ({ node: n as NodeRef, at: at(1) })));
+          await own.recordCheckIns([{ node: quiet, at: at(1) }]);
+          await own.recordNodeFacts([
+            { node: lone, facts: facts({ tags: ['web'] }), at: at(3) },
+            { node: pending as NodeRef, facts: facts({ tags: ['web'] }), at: at(3) },
+          ]);
+          const list = async (query: Omit<NodeListQuery, 'limit'>, now = at(50), limit = 100) =>
+            (await own.listNodes({ limit, ...query }, now)).items.map((n) => `${n.node.org}/${n.node.name}`);
+          const web = selector({ tags_all: ['web'] });
+
+          assert.deepEqual(await list({ nameContains: 'WEB' }), ['alone/web-lone', 'fleet/Web-q', 'fleet/web-e', 'fleet/web-p']);
+          assert.deepEqual(await list({ nameContains: 'fleet/db' }), ['fleet/db-r', 'fleet/db-s'], 'the text matches org/name');
+          assert.deepEqual(await list({ nameContains: 'web_' }), [], 'literally: _ is no wildcard');
+          assert.deepEqual(await list({ neverSeen: true }), ['fleet/Web-q', 'fleet/web-e']);
+          assert.deepEqual(await list({ unfinished: true }), ['fleet/Web-q', 'fleet/db-r', 'fleet/web-p']);
+          assert.deepEqual(await list({ unfinished: true }, at(200)), ['fleet/Web-q', 'fleet/db-r'], 'a hand-out whose lease ended is not unfinished');
+          assert.deepEqual(await list({ unfinished: true, neverSeen: true }), ['fleet/Web-q']);
+          assert.deepEqual(await list({ unfinished: true, nameContains: 'db' }), ['fleet/db-r']);
+          assert.deepEqual(await list({ selector: web }), ['alone/web-lone', 'fleet/web-p']);
+          assert.deepEqual(await list({ selector: web, unfinished: true }), ['fleet/web-p']);
+          assert.deepEqual(await list({ selector: web, nameContains: 'LONE' }), ['alone/web-lone']);
+          assert.deepEqual(await list({ selector: web, neverSeen: true }), [], 'a selector picks only nodes that were seen');
+          assert.deepEqual(await list({ selector: selector({ seen_within: '1m' }) }, at(50)), ['alone/db-quiet', 'alone/web-lone', 'fleet/db-r', 'fleet/db-s', 'fleet/web-p']);
+
+          // Filtered pages follow each other in order, with the same cursor as the full list.
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await own.listNodes({ limit: 1, nameContains: 'web', ...(cursor ? { cursor } : {}) }, at(50));
+            seen.push(...page.items.map((n) => `${n.node.org}/${n.node.name}`));
+            cursor = page.nextCursor;
+          } while (cursor);
+          assert.deepEqual(seen, ['alone/web-lone', 'fleet/Web-q', 'fleet/web-e', 'fleet/web-p']);
+          assert.deepEqual(await list({ unfinished: true }, at(50), 1), ['fleet/Web-q']);
+          assert.equal((await own.listNodes({ limit: 1, unfinished: true, cursor: 'fleet/Web-q' }, at(50))).items[0]?.node.name, 'db-r');
+        } finally {
+          await opened.dispose();
+        }
       });
     });
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
-import { call } from './support/api-client.js';
+import { call, jobBody } from './support/api-client.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 
 const CHROMIUM = process.env.FOODTRUCK_CHROMIUM ?? '/usr/bin/chromium';
@@ -94,6 +94,50 @@ describe('web page targeting in a real browser', { skip: browserMissing }, () =>
     await page.fill('#node-filter', 'os');
     await page.click('#node-filter-form button[type=submit]');
     await waitForText('#node-filter-feedback', /\S/);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('searches nodes by name and shows those never seen, seen within a duration or with unfinished tasks', async () => {
+    const created = await call(`${server.url}/admin/jobs`, { key: server.adminKey, json: jobBody([{ org: 'shop', name: 'ghost' }]) });
+    assert.equal(created.status, 200);
+    await page.click('nav >> text=Jobs');
+    await page.waitForSelector('#jobs');
+    await page.click('nav >> text=Nodes');
+    await page.waitForSelector('#node-list tr[data-node="shop/ghost"]');
+    const shown = async (expected: string[]) => {
+      let rows: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        rows = await page.locator('#node-list tbody tr[data-node]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-node') ?? ''));
+        if (JSON.stringify(rows) === JSON.stringify(expected)) return;
+        await sleep(100);
+      }
+      assert.deepEqual(rows, expected);
+    };
+    const apply = () => page.click('#node-filter-form button[type=submit]');
+    await page.fill('#node-search', 'GHO');
+    await apply();
+    await shown(['shop/ghost']);
+    await page.fill('#node-search', '');
+    await page.check('#node-never-seen');
+    await apply();
+    await shown(['shop/ghost']);
+    await page.uncheck('#node-never-seen');
+    await page.check('#node-unfinished');
+    await apply();
+    await shown(['shop/ghost', 'shop/web-1', 'shop/web-2']);
+    await page.fill('#node-seen-within', '1h');
+    await apply();
+    await shown(['shop/web-1', 'shop/web-2']);
+    await page.fill('#node-search', 'web-2');
+    await apply();
+    await shown(['shop/web-2']);
+    await page.fill('#node-search', 'nothing-like-it');
+    await apply();
+    await waitForText('#node-list tbody', /No node matches the filter\./);
+    await page.fill('#node-search', '');
+    await page.fill('#node-seen-within', 'soon');
+    await apply();
+    await waitForText('#node-filter-feedback', /seen_within must be a positive Go duration/);
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -139,7 +139,7 @@ export class AdminClient {
 
   /** `terms`: selector terms (`['tag', 'web']`), sent as repeated query parameters. */
   listNodes(
-    query: { limit?: number; cursor?: string },
+    query: { limit?: number; cursor?: string; search?: string; never_seen?: 'true'; unfinished?: 'true' },
     terms: Array<[string, string]> = [],
   ): Promise<PageJson & { nodes: NodeOverviewJson[] }> {
     return this.#request('GET', `/admin/nodes${queryString(query, terms)}`);

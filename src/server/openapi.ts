@@ -2,6 +2,7 @@
 // that validate the requests, so the document cannot drift from what the server accepts. A test
 // checks that every route the server answers is described here and that real answers match.
 
+import { MAX_NODE_SEARCH_LENGTH } from './node-list-filters.js';
 import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-page.js';
 import {
   cancelJobResponseSchema,
@@ -17,6 +18,7 @@ import {
   jobSummaryRouteResponseSchema,
   nodeFactsSchema,
   rerunJobRequestSchema,
+  rerunJobResponseSchema,
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
@@ -119,6 +121,28 @@ const selectorParameters: Parameter[] = [
   { name: 'os_version', in: 'query', description: 'selector: the node\'s os_version', schema: { type: 'string', minLength: 1, maxLength: 255 } },
   { name: 'arch', in: 'query', description: 'selector: the node\'s arch', schema: { type: 'string', minLength: 1, maxLength: 255 } },
   { name: 'seen_within', in: 'query', description: 'selector: a Go duration; polled or reported facts within it', schema: { type: 'string' } },
+];
+
+/** The node list's own filters, beside the selector terms. */
+const nodeListFilterParameters: Parameter[] = [
+  {
+    name: 'search',
+    in: 'query',
+    description: 'only nodes whose org/name contains this text, ignoring case (matched literally)',
+    schema: { type: 'string', maxLength: MAX_NODE_SEARCH_LENGTH },
+  },
+  {
+    name: 'never_seen',
+    in: 'query',
+    description: '"true": only nodes that never polled nor reported facts (known because a job targets them)',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
+  {
+    name: 'unfinished',
+    in: 'query',
+    description: '"true": only nodes with a task queued (window open), pending or running (lease not ended)',
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
 ];
 
 export const OPERATIONS: readonly Operation[] = [
@@ -255,7 +279,7 @@ export const OPERATIONS: readonly Operation[] = [
       json: rerunJobRequestSchema,
     },
     answers: {
-      200: { description: 'the new job\'s id; it carries rerun_of', json: createJobResponseSchema },
+      200: { description: 'the new job\'s id; it carries rerun_of', json: rerunJobResponseSchema },
       400: error('a malformed body, a window that is wrong or already over, or no node in the chosen statuses'),
       401: unauthorized,
       404: error('{"message":"job not found"}'),
@@ -267,10 +291,10 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
     tag: 'nodes',
     auth: 'admin',
-    parameters: [limitParameter('nodes', 'default 100'), cursorParameter, ...selectorParameters],
+    parameters: [limitParameter('nodes', 'default 100'), cursorParameter, ...nodeListFilterParameters, ...selectorParameters],
     answers: {
-      200: { description: 'a page of nodes; with selector terms, only the nodes they pick', json: nodeListResponseSchema },
-      400: error('bad limit, cursor or selector term'),
+      200: { description: 'a page of nodes; with filters or selector terms, only the nodes they pick', json: nodeListResponseSchema },
+      400: error('bad limit, cursor, filter or selector term, or never_seen=true with selector terms'),
       401: unauthorized,
     },
   },

@@ -118,8 +118,17 @@ export interface NodeListQuery {
    * not two valid node parts joined by `/` throws InvalidCursorError.
    */
   cursor?: string;
-  /** Only the nodes this selector picks (see `selectNodes`). */
+  /** Only the nodes this selector picks (see `selectNodes`): nodes that polled or reported facts. */
   selector?: NodeSelector;
+  /** Only nodes whose `org/name` contains this text, ignoring ASCII case, matched literally. */
+  nameContains?: string;
+  /** Only nodes that never polled nor reported facts (known only because a job targets them). */
+  neverSeen?: boolean;
+  /**
+   * Only nodes with an unfinished task at `now` (`hasUnfinishedTask` in task-expiry.ts): queued
+   * with its window still open, or pending or running with a lease that has not ended.
+   */
+  unfinished?: boolean;
 }
 
 /** One node's report of its facts. */
@@ -330,6 +339,8 @@ export interface Store {
    * ordered by org then name (byte order; names are ASCII), one page at a time, each with its last
    * check-in and its task counts. A page costs its own length, not the fleet's size, however many
    * forgotten tasks there are. Tasks forgotten by `forgetNode` neither make a node known nor count.
+   * The query's filters all hold for every node answered (`neverSeen` with a `selector` answers
+   * none). A filtered page may read past non-matching nodes, up to the whole fleet for a rare match.
    */
   listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>>;
   /**

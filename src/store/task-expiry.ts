@@ -100,3 +100,15 @@ export function effectiveCounts(stored: Iterable<StoredCount>, windowEnd: Date, 
   }
   return counts;
 }
+
+/**
+ * A stored task that is unfinished at `now`, as alternatives each driver turns into its query
+ * (the window is the task's own): queued with its window open (`window_end >= now`), or handed out
+ * with a lease that has not ended (no lease, or `lease_expires_at >= now`). The same tasks that
+ * `effectiveStatusOf` calls `queued`, `pending` or `running`.
+ */
+export const UNFINISHED_STORED_STATES: ReadonlyArray<{ status: TaskStatus; windowOpen?: true; leaseNotEnded?: true }> = [
+  { status: 'queued', windowOpen: true },
+  { status: 'pending', leaseNotEnded: true },
+  { status: 'running', leaseNotEnded: true },
+];

@@ -184,6 +184,14 @@ export const createJobResponseSchema = {
   properties: { id: jobId, node_count: { type: 'integer', minimum: 1, description: 'the nodes the job targets' } },
 } as const;
 
+/** A rerun answers the new job's id only (its node count is the original's matching nodes). */
+export const rerunJobResponseSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: jobId },
+} as const;
+
 const storedFactsSchema = {
   type: 'object',
   description: 'what the node last reported about itself; absent when it never did (the original Go client)',

@@ -13,15 +13,22 @@ export const nodesList: Command = {
   words: ['nodes', 'list'],
   brief: 'List nodes with their last check-in and task counts',
   summary: 'Lists nodes (every node a job targets or that has polled) with when each last checked in and its tasks by status.',
-  usage: '[--limit N] [--cursor C] [--silent DURATION] [--target KEY=VALUE...]',
+  usage: '[--search TEXT] [--never-seen] [--seen-within DURATION] [--unfinished] [--target KEY=VALUE...] [--silent DURATION] [--limit N] [--cursor C]',
   help: `
 Options:
   --limit N            nodes to show (default 100)
   --cursor C           the next page, from a previous answer
+  --search TEXT        only nodes whose ORG/NAME contains TEXT (ignoring case)
+  --never-seen         only nodes that never polled (known because a job targets them)
+  --seen-within DURATION
+                       only nodes that polled within DURATION (e.g. 1h; the same as
+                       --target seen_within=DURATION)
+  --unfinished         only nodes with a task queued, pending or running
   --silent DURATION    only nodes with queued or pending tasks that have not polled for this long
                        (e.g. 10m), across every page
 ${TARGET_HELP}
-                       With --target, only nodes that polled or reported facts are listed.
+                       With --target or --seen-within, only nodes that polled or reported facts
+                       are listed. Every filter given must hold.
 
 The server notes polls in memory and writes them every few seconds, so a check-in can show a few
 seconds late.`,
@@ -30,6 +37,10 @@ seconds late.`,
     cursor: { type: 'string' },
     silent: { type: 'string' },
     target: { type: 'string', multiple: true },
+    search: { type: 'string' },
+    'never-seen': { type: 'boolean' },
+    'seen-within': { type: 'string' },
+    unfinished: { type: 'boolean' },
   },
   async run(parsed, context) {
     noPositionals(parsed);
@@ -41,19 +52,26 @@ seconds late.`,
       throw new UsageError(`--silent must be a duration such as 10m, got "${silentText}"`);
     }
     const terms = targetTerms(listFlag(parsed, 'target'));
+    const seenWithin = stringFlag(parsed, 'seen-within');
+    if (seenWithin !== undefined) terms.push(['seen_within', seenWithin]);
+    const filters = {
+      ...(stringFlag(parsed, 'search') ? { search: stringFlag(parsed, 'search') } : {}),
+      ...(parsed.values['never-seen'] ? { never_seen: 'true' as const } : {}),
+      ...(parsed.values.unfinished ? { unfinished: 'true' as const } : {}),
+    };
     const client = connectFromFlags(parsed, context);
     let nodes: NodeOverviewJson[];
     let nextCursor: string | null = null;
     const now = new Date();
     if (silentMs === undefined) {
-      const page = await client.listNodes({ limit, ...(cursor ? { cursor } : {}) }, terms);
+      const page = await client.listNodes({ limit, ...filters, ...(cursor ? { cursor } : {}) }, terms);
       nodes = page.nodes;
       nextCursor = page.next_cursor;
     } else {
       nodes = [];
       let next: string | undefined = cursor;
       do {
-        const page = await client.listNodes({ limit: SILENT_SCAN_PAGE_SIZE, ...(next ? { cursor: next } : {}) }, terms);
+        const page = await client.listNodes({ limit: SILENT_SCAN_PAGE_SIZE, ...filters, ...(next ? { cursor: next } : {}) }, terms);
         nodes.push(...page.nodes.filter((node) => isSilent(node, silentMs, now)));
         next = page.next_cursor ?? undefined;
       } while (next);
@@ -63,7 +81,8 @@ seconds late.`,
       return EXIT_OK;
     }
     if (nodes.length === 0) {
-      context.write(silentMs === undefined ? 'No nodes.\n' : 'No silent nodes.\n');
+      const filtered = terms.length > 0 || Object.keys(filters).length > 0;
+      context.write(silentMs !== undefined ? 'No silent nodes.\n' : filtered ? 'No node matches the filters.\n' : 'No nodes.\n');
       return EXIT_OK;
     }
     printNodeTable(context, nodes, now);

@@ -4,6 +4,7 @@ import { parseNodeSelector } from '../../wire/node-selector.js';
 import type { BearerCheck } from '../auth.js';
 import type { CheckInRecorder } from '../check-in-recorder.js';
 import { badRequest, conflict, notFound } from '../errors.js';
+import { readNodeListFilters } from '../node-list-filters.js';
 import { nodeFromPath } from '../node-key-input.js';
 import { REPEATABLE_SELECTOR_TERMS, readNodeSelectorQuery } from '../node-selector-query.js';
 import { optionalCursor, readLimit } from '../page-query.js';
@@ -20,12 +21,16 @@ const DEFAULT_NODE_LIST_LIMIT = 100;
 interface NodeListQuerystring {
   limit?: string;
   cursor?: string;
+  search?: string;
+  never_seen?: string;
+  unfinished?: string;
   [selectorTerm: string]: string | string[] | undefined;
 }
 
 /**
- * Every node the server knows (targeted by a job or seen polling), so silent ones stand out; and
- * forgetting one (see forgetNode in store.ts).
+ * Every node the server knows (targeted by a job or seen polling), so silent ones stand out;
+ * filtered by selector terms and by name text, never seen, or unfinished tasks; and forgetting one
+ * (see forgetNode in store.ts).
  */
 export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRoutesOptions): Promise<void> {
   const { store, checkIns } = options;
@@ -35,10 +40,14 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
     const limit = readLimit(request.query.limit as string | undefined) ?? DEFAULT_NODE_LIST_LIMIT;
     const cursor = optionalCursor(request.query.cursor as string | undefined);
     const selector = readNodeSelectorQuery(request.query);
+    const filters = readNodeListFilters(request.query);
+    if (selector && filters.neverSeen) {
+      throw badRequest('never_seen=true cannot go with selector terms: a selector picks only nodes that polled or reported facts');
+    }
     // Operators list nodes rarely: writing this process's gathered check-ins first (one batch)
     // makes the list exact for it. Other server processes' show within their flush interval.
     await checkIns.flush();
-    const page = await store.listNodes({ limit, ...cursor, ...(selector ? { selector } : {}) }, new Date());
+    const page = await store.listNodes({ limit, ...cursor, ...filters, ...(selector ? { selector } : {}) }, new Date());
     return { nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
   });
 

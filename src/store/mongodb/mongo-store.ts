@@ -68,7 +68,14 @@ import {
   type TaskStatusQuery,
 } from '../store.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
-import { effectiveCounts, effectiveStatus, storedConditionsMeaning, type StoredCount, type StoredCondition } from '../task-expiry.js';
+import {
+  effectiveCounts,
+  effectiveStatus,
+  storedConditionsMeaning,
+  UNFINISHED_STORED_STATES,
+  type StoredCount,
+  type StoredCondition,
+} from '../task-expiry.js';
 import {
   DEFAULT_LEASE_POLICY,
   leaseAfterReport,
@@ -791,17 +798,7 @@ export class MongoStore implements Store {
   listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
     return this.#guard(async () => {
       const after: NodePair = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
-      const wanted = query.limit + 1;
-      let nodes: NodePair[];
-      if (query.selector) {
-        nodes = await this.#selectedNodes(query.selector, now, after, wanted);
-      } else {
-        const checkedIn = await this.#checkIns
-          .find(afterNode(after), { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: wanted, maxTimeMS: LIST_MAX_TIME_MS })
-          .map((doc): NodePair => [doc.org, doc.name])
-          .toArray();
-        nodes = mergeSortedNodes(await this.#targetedNodesAfter(after, wanted), checkedIn, wanted);
-      }
+      const nodes = await this.#listedNodePairs(query, now, after, query.limit + 1);
       const page: Page<NodeOverview> = { items: [] };
       if (nodes.length > query.limit) {
         nodes.length = query.limit;
@@ -992,27 +989,110 @@ export class MongoStore implements Store {
    * never more queries than rows/batch. (One seek per node would be as cheap on MongoDB, but a
    * database that cannot seek along the index, FerretDB, scans the collection once per query.)
    */
-  async #targetedNodesAfter(after: NodePair, limit: number): Promise<NodePair[]> {
+  /** The nodes of a listing page and the one after it, in (org, name) order, every filter applied. */
+  async #listedNodePairs(query: NodeListQuery, now: Date, after: NodePair, limit: number): Promise<NodePair[]> {
+    // A selector picks among checked-in nodes only: none of them was never seen.
+    if (query.selector && query.neverSeen) return [];
+    const text = query.nameContains === undefined ? undefined : { $regex: escapeRegExp(query.nameContains), $options: 'i' };
+    const checkInFilters: Array<Filter<CheckInDocument>> = [];
+    if (query.selector) checkInFilters.push(selectionFilter(query.selector, now) as Filter<CheckInDocument>);
+    if (text) checkInFilters.push({ _id: text });
+    const taskFilters: Array<Filter<TaskDocument>> = [];
+    if (text) taskFilters.push({ node: text });
+    if (query.unfinished) taskFilters.push(unfinishedTaskFilter(now));
+    if (query.selector) {
+      return this.#checkedInNodesAfter(after, limit, checkInFilters, query.unfinished ? (nodes) => this.#withUnfinishedTask(nodes, now) : undefined);
+    }
+    // A node with an unfinished task is targeted by its job; a never-seen node is known only so.
+    if (query.neverSeen || query.unfinished) {
+      return this.#targetedNodesAfter(after, limit, taskFilters, query.neverSeen ? (nodes) => this.#neverCheckedIn(nodes) : undefined);
+    }
+    const [targeted, checkedIn] = await Promise.all([
+      this.#targetedNodesAfter(after, limit, taskFilters),
+      this.#checkedInNodesAfter(after, limit, checkInFilters),
+    ]);
+    return mergeSortedNodes(targeted, checkedIn, limit);
+  }
+
+  /**
+   * Nodes that tasks target, after `after`, from tasks matching `filters`, in batches until
+   * `limit` nodes pass `keep` (a check against other collections) or the tasks run out.
+   */
+  async #targetedNodesAfter(
+    after: NodePair,
+    limit: number,
+    filters: Array<Filter<TaskDocument>> = [],
+    keep?: (nodes: NodePair[]) => Promise<NodePair[]>,
+  ): Promise<NodePair[]> {
     const nodes: NodePair[] = [];
     let last = after;
     const batchSize = Math.max(limit, TARGETED_NODES_BATCH);
     while (nodes.length < limit) {
+      const listed: Filter<TaskDocument> = { forgottenAt: null, ...afterNode<TaskDocument>(last) };
+      const filter = filters.length === 0 ? listed : { $and: [listed, ...filters] };
       const batch = await this.#tasks
-        .find(
-          { forgottenAt: null, ...afterNode<TaskDocument>(last) },
-          { projection: { _id: 0, org: 1, name: 1 }, sort: LISTED_ORDER, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS },
-        )
+        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: LISTED_ORDER, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
         .toArray();
+      const distinct: NodePair[] = [];
       for (const task of batch) {
-        if (nodes.length === limit) break;
-        const previous = nodes[nodes.length - 1];
+        // A batch starts after the last node of the one before, so a node repeats within a batch only.
+        const previous = distinct[distinct.length - 1];
         if (previous && previous[0] === task.org && previous[1] === task.name) continue;
-        nodes.push([task.org, task.name]);
+        distinct.push([task.org, task.name]);
+      }
+      for (const node of keep ? await keep(distinct) : distinct) {
+        if (nodes.length === limit) break;
+        nodes.push(node);
       }
       if (batch.length < batchSize) break;
-      last = nodes[nodes.length - 1] ?? last;
+      last = distinct[distinct.length - 1] ?? last;
     }
     return nodes;
+  }
+
+  /** As #targetedNodesAfter, over the check-ins. */
+  async #checkedInNodesAfter(
+    after: NodePair,
+    limit: number,
+    filters: Array<Filter<CheckInDocument>> = [],
+    keep?: (nodes: NodePair[]) => Promise<NodePair[]>,
+  ): Promise<NodePair[]> {
+    const nodes: NodePair[] = [];
+    let last = after;
+    const batchSize = keep ? Math.max(limit, TARGETED_NODES_BATCH) : limit;
+    while (nodes.length < limit) {
+      const filter = filters.length === 0 ? afterNode<CheckInDocument>(last) : { $and: [afterNode<CheckInDocument>(last), ...filters] };
+      const batch = await this.#checkIns
+        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
+        .map((doc): NodePair => [doc.org, doc.name])
+        .toArray();
+      for (const node of keep ? await keep(batch) : batch) {
+        if (nodes.length === limit) break;
+        nodes.push(node);
+      }
+      if (batch.length < batchSize) break;
+      last = batch[batch.length - 1] ?? last;
+    }
+    return nodes;
+  }
+
+  /** Those of the nodes with an unfinished task now. */
+  async #withUnfinishedTask(nodes: NodePair[], now: Date): Promise<NodePair[]> {
+    if (nodes.length === 0) return [];
+    const keys = nodes.map(([org, name]) => nodeKey({ org, name }));
+    const found = new Set<string>();
+    const tasks = this.#tasks.find({ $and: [{ node: { $in: keys } }, unfinishedTaskFilter(now)] }, { projection: { _id: 0, node: 1 } });
+    for await (const task of tasks) found.add(task.node);
+    return nodes.filter((_node, index) => found.has(keys[index] as string));
+  }
+
+  /** Those of the nodes that never checked in. */
+  async #neverCheckedIn(nodes: NodePair[]): Promise<NodePair[]> {
+    if (nodes.length === 0) return [];
+    const keys = nodes.map(([org, name]) => nodeKey({ org, name }));
+    const seen = new Set<string>();
+    for await (const doc of this.#checkIns.find({ _id: { $in: keys } }, { projection: { _id: 1 } })) seen.add(doc._id);
+    return nodes.filter((_node, index) => !seen.has(keys[index] as string));
   }
 
   /** This call's claim token when it recorded the hand-out, undefined when another one already had. */
@@ -1317,6 +1397,18 @@ function resultOf(result: TaskResult): TaskResult {
 /** Nodes after `[org, name]` in (org, name) order. */
 function afterNode<T extends { org: string; name: string }>([org, name]: NodePair): Filter<T> {
   return { $or: [{ org: { $gt: org } }, { org, name: { $gt: name } }] } as Filter<T>;
+}
+
+/** UNFINISHED_STORED_STATES as a filter on tasks, each with its own window. */
+function unfinishedTaskFilter(now: Date): Filter<TaskDocument> {
+  return {
+    $or: UNFINISHED_STORED_STATES.map((state) => ({
+      status: state.status,
+      ...(state.windowOpen ? { windowEnd: { $gte: now } } : {}),
+      // `null` matches an absent lease too: a handed-out task without one never ends by it.
+      ...(state.leaseNotEnded ? { $or: [{ leaseExpiresAt: null }, { leaseExpiresAt: { $gte: now } }] } : {}),
+    })),
+  } as Filter<TaskDocument>;
 }
 
 /** The text as a regular expression matching it literally. */

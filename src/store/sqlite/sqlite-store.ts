@@ -46,6 +46,7 @@ import {
   effectiveStatus,
   effectiveStatusOf,
   storedConditionsMeaning,
+  UNFINISHED_STORED_STATES,
   type StoredCondition,
   type StoredCount,
 } from '../task-expiry.js';
@@ -605,15 +606,8 @@ export class SqliteStore implements Store {
 
   async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
     const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
-    const { targetedNodesAfter, checkedInNodesAfter, checkInOfNode } = this.#statements;
-    const wanted = query.limit + 1;
-    const nodes: NodePair[] = query.selector
-      ? this.#selectedNodes(query.selector, now, [afterOrg, afterName], wanted)
-      : mergeSortedNodes(
-          targetedNodesAfter.all(afterOrg, afterName, wanted),
-          checkedInNodesAfter.all(afterOrg, afterName, wanted),
-          wanted,
-        );
+    const { checkInOfNode } = this.#statements;
+    const nodes = this.#listedNodePairs(query, now, [afterOrg, afterName], query.limit + 1);
     const page: Page<NodeOverview> = { items: [] };
     if (nodes.length > query.limit) {
       nodes.length = query.limit;
@@ -669,6 +663,62 @@ export class SqliteStore implements Store {
       tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
     }
     return tasks;
+  }
+
+  /** The nodes of a listing page and the one after it, in (org, name) order, with every filter applied in SQL. */
+  #listedNodePairs(query: NodeListQuery, now: Date, after: NodePair, limit: number): NodePair[] {
+    const filtered = query.selector !== undefined || query.nameContains !== undefined || query.neverSeen === true || query.unfinished === true;
+    if (!filtered) {
+      const { targetedNodesAfter, checkedInNodesAfter } = this.#statements;
+      return mergeSortedNodes(targetedNodesAfter.all(...after, limit), checkedInNodesAfter.all(...after, limit), limit);
+    }
+    // A selector picks among checked-in nodes only: none of them was never seen.
+    if (query.selector && query.neverSeen) return [];
+    const at = now.getTime();
+    const nameFilter = (alias: string, conditions: string[], params: unknown[]) => {
+      if (query.nameContains === undefined) return;
+      // lower() folds ASCII only, which node names are; the text is compared literally.
+      conditions.push(`instr(lower(${alias}.org || '/' || ${alias}.name), ?) > 0`);
+      params.push(query.nameContains.toLowerCase());
+    };
+    const checkedIn = (): NodePair[] => {
+      const conditions = ['(c.org, c.name) > (?, ?)'];
+      const params: unknown[] = [...after];
+      if (query.selector) {
+        const selection = selectionConditions(query.selector, now);
+        conditions.push(selection.where);
+        params.push(...selection.params);
+      }
+      nameFilter('c', conditions, params);
+      if (query.unfinished) {
+        const unfinished = unfinishedCondition('t', at);
+        conditions.push(`EXISTS (SELECT 1 FROM tasks t WHERE t.org = c.org AND t.name = c.name AND (${unfinished.sql}))`);
+        params.push(...unfinished.params);
+      }
+      return this.#db
+        .prepare<unknown[], NodePair>(`SELECT c.org, c.name FROM node_check_ins c WHERE ${conditions.join(' AND ')} ORDER BY c.org, c.name LIMIT ?`)
+        .raw()
+        .all(...params, limit);
+    };
+    const targeted = (): NodePair[] => {
+      const conditions = ['t.forgotten_at IS NULL', '(t.org, t.name) > (?, ?)'];
+      const params: unknown[] = [...after];
+      nameFilter('t', conditions, params);
+      if (query.unfinished) {
+        const unfinished = unfinishedCondition('t', at);
+        conditions.push(`(${unfinished.sql})`);
+        params.push(...unfinished.params);
+      }
+      if (query.neverSeen) conditions.push('NOT EXISTS (SELECT 1 FROM node_check_ins c WHERE c.org = t.org AND c.name = t.name)');
+      return this.#db
+        .prepare<unknown[], NodePair>(`SELECT DISTINCT t.org, t.name FROM tasks t WHERE ${conditions.join(' AND ')} ORDER BY t.org, t.name LIMIT ?`)
+        .raw()
+        .all(...params, limit);
+    };
+    if (query.selector) return checkedIn();
+    // A node with an unfinished task is targeted by its job; a never-seen node is known only so.
+    if (query.neverSeen || query.unfinished) return targeted();
+    return mergeSortedNodes(targeted(), checkedIn(), limit);
   }
 
   async recordNodeFacts(reports: NodeFactsReport[]): Promise<void> {
@@ -809,6 +859,25 @@ function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
   if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
   if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
   return attributes;
+}
+
+/** UNFINISHED_STORED_STATES as SQL over the tasks aliased `alias`, at `at` (ms). */
+function unfinishedCondition(alias: string, at: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const alternatives = UNFINISHED_STORED_STATES.map((state) => {
+    const parts = [`${alias}.status = ?`];
+    params.push(state.status);
+    if (state.windowOpen) {
+      parts.push(`${alias}.window_end >= ?`);
+      params.push(at);
+    }
+    if (state.leaseNotEnded) {
+      parts.push(`(${alias}.lease_expires_at IS NULL OR ${alias}.lease_expires_at >= ?)`);
+      params.push(at);
+    }
+    return `(${parts.join(' AND ')})`;
+  });
+  return { sql: alternatives.join(' OR '), params };
 }
 
 /** The selector as SQL over `node_check_ins c`; every value is a bound parameter. */

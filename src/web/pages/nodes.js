@@ -15,14 +15,26 @@ export function showNodes(shownGeneration) {
   const body = el('tbody');
   const previous = el('button', { type: 'button', class: 'secondary' }, 'Previous');
   const next = el('button', { type: 'button', class: 'secondary', id: 'next-node-page' }, 'Next');
+  const searchInput = el('input', { id: 'node-search', name: 'search', type: 'search', spellcheck: 'false', placeholder: 'org/name text' });
+  const neverSeen = el('input', { id: 'node-never-seen', name: 'never_seen', type: 'checkbox' });
+  const seenWithin = el('input', { id: 'node-seen-within', name: 'seen_within', spellcheck: 'false', placeholder: '1h', size: 6 });
+  const unfinished = el('input', { id: 'node-unfinished', name: 'unfinished', type: 'checkbox' });
   const filter = el('input', { id: 'node-filter', name: 'filter', spellcheck: 'false', placeholder: 'tag=web os=ubuntu attr=role=db' });
   const filterForm = el(
     'form',
     { class: 'toolbar', id: 'node-filter-form', autocomplete: 'off' },
-    el('label', { for: 'node-filter' }, 'Filter'),
+    el('label', { for: 'node-search' }, 'Search'),
+    searchInput,
+    el('label', {}, neverSeen, ' Never seen'),
+    el('label', { for: 'node-seen-within' }, 'Seen within'),
+    seenWithin,
+    el('label', {}, unfinished, ' Unfinished tasks'),
+    el('label', { for: 'node-filter' }, 'Targets'),
     filter,
     el('button', { type: 'submit', class: 'secondary' }, 'Apply'),
   );
+  const filtered = () =>
+    searchInput.value.trim() !== '' || neverSeen.checked || seenWithin.value.trim() !== '' || unfinished.checked || filter.value.trim() !== '';
   const feedback = el('div', { id: 'node-filter-feedback' });
   replaceChildren(
     view,
@@ -31,7 +43,9 @@ export function showNodes(shownGeneration) {
       'p',
       { class: 'muted' },
       'Every node a job targets or that has polled. A node with waiting tasks that has not polled for 10 minutes is marked silent. ' +
-        'Filter by what nodes reported: org, name (web-*), tag, any_tag, attr=KEY=VALUE, os, os_version, arch, seen_within.',
+        'Search by org/name, show nodes never seen, seen within a duration (90s, 10m, 1h) or with unfinished tasks, ' +
+        'and target by what nodes reported: org, name (web-*), tag, any_tag, attr=KEY=VALUE, os, os_version, arch, seen_within. ' +
+        'Every filter given must hold.',
     ),
     filterForm,
     feedback,
@@ -47,6 +61,10 @@ export function showNodes(shownGeneration) {
     const search = new URLSearchParams({ limit: String(NODE_PAGE_LIMIT) });
     const cursor = cursors[cursors.length - 1];
     if (cursor) search.set('cursor', cursor);
+    if (searchInput.value.trim() !== '') search.set('search', searchInput.value.trim());
+    if (neverSeen.checked) search.set('never_seen', 'true');
+    if (unfinished.checked) search.set('unfinished', 'true');
+    if (seenWithin.value.trim() !== '') search.append('seen_within', seenWithin.value.trim());
     appendTargetTerms(search, filter.value);
     let answer;
     try {
@@ -60,7 +78,7 @@ export function showNodes(shownGeneration) {
     replaceChildren(
       body,
       answer.nodes.length === 0
-        ? el('tr', {}, el('td', { colspan: 5, class: 'muted' }, filter.value.trim() ? 'No node matches the filter.' : 'No nodes yet.'))
+        ? el('tr', {}, el('td', { colspan: 5, class: 'muted' }, filtered() ? 'No node matches the filter.' : 'No nodes yet.'))
         : null,
       answer.nodes.map((node) => {
         const waiting = node.tasks.queued > 0;
