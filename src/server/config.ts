@@ -2,7 +2,7 @@
 // server with a message naming the variable and what it expected.
 
 import path from 'node:path';
-import { DEFAULT_TASK_TIMEOUT_MS, MIN_HEARTBEAT_LEASE_MS } from '../store/task-lease.js';
+import { DEFAULT_TASK_TIMEOUT_MS, DELIVERY_GRACE_MS, MIN_HEARTBEAT_LEASE_MS, TIMEOUT_GRACE_MS } from '../store/task-lease.js';
 import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
 import { NODE_AUTH_MODES, type NodeAuthMode } from './node-auth.js';
 
@@ -30,6 +30,10 @@ export interface ServerConfig {
   defaultTaskTimeoutMs: number;
   /** FOODTRUCK_HEARTBEAT_LEASE_MIN: the floor of the lease of a task whose node sends heartbeats. */
   minHeartbeatLeaseMs: number;
+  /** FOODTRUCK_DELIVERY_GRACE: how long a handed-out task may go without its `running` report. */
+  deliveryGraceMs: number;
+  /** FOODTRUCK_TIMEOUT_GRACE: the time beyond its timeout a task on a node without heartbeats gets. */
+  timeoutGraceMs: number;
   /** FOODTRUCK_NODE_PRUNE_AFTER: nodes idle this long are forgotten; 0: never. */
   nodePruneAfterMs: number;
 }
@@ -106,6 +110,8 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     maxHeldPolls: readWholeNumber(env, 'FOODTRUCK_MAX_HELD_POLLS', 100_000),
     defaultTaskTimeoutMs: readDuration(env, 'FOODTRUCK_DEFAULT_TASK_TIMEOUT', DEFAULT_TASK_TIMEOUT_MS),
     minHeartbeatLeaseMs: readDuration(env, 'FOODTRUCK_HEARTBEAT_LEASE_MIN', MIN_HEARTBEAT_LEASE_MS),
+    deliveryGraceMs: readDuration(env, 'FOODTRUCK_DELIVERY_GRACE', DELIVERY_GRACE_MS),
+    timeoutGraceMs: readDuration(env, 'FOODTRUCK_TIMEOUT_GRACE', TIMEOUT_GRACE_MS),
     nodePruneAfterMs: readDurationOrOff(env, 'FOODTRUCK_NODE_PRUNE_AFTER', DEFAULT_NODE_PRUNE_AFTER_MS),
   };
 }

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   const store = await openStore(config.store, {
     defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
     minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
+    deliveryGraceMs: config.deliveryGraceMs,
+    timeoutGraceMs: config.timeoutGraceMs,
   });
   const { app } = await buildApp({
     store,

@@ -266,7 +266,7 @@ export interface Store {
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,
-   * marking it `pending` with a lease of `leaseAtHandOut(now)` (task-lease.ts). A task is handed
+   * marking it `pending` with a lease of `leaseAtHandOut(now, policy)` (task-lease.ts). A task is handed
    * out at most once, whatever the concurrency. An empty poll must not write.
    *
    * Rate control (rate-control.ts): a task of a job with `maxConcurrency` is handed out only while

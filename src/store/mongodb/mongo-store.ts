@@ -78,6 +78,7 @@ import {
 } from '../task-expiry.js';
 import {
   DEFAULT_LEASE_POLICY,
+  deliveryGraceOf,
   leaseAfterReport,
   leaseAtHandOut,
   leaseForUnleasedTask,
@@ -585,7 +586,7 @@ export class MongoStore implements Store {
             try {
               ({ matchedCount } = await this.#tasks.updateOne(
                 { node: key, jobId, status: { $in: ['queued', 'pending'] } },
-                { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now) } },
+                { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now, this.#leasePolicy) } },
               ));
             } catch (error) {
               // This poll answers an error, so the node never gets the task: give it back, so
@@ -607,7 +608,7 @@ export class MongoStore implements Store {
             const handedOutAt = handOut?.at ?? now;
             await this.#tasks.updateOne(
               { node: key, jobId, status: 'queued' },
-              { $set: { status: 'pending', updatedAt: handedOutAt, leaseExpiresAt: leaseAtHandOut(handedOutAt) } },
+              { $set: { status: 'pending', updatedAt: handedOutAt, leaseExpiresAt: leaseAtHandOut(handedOutAt, this.#leasePolicy) } },
             );
           }
           // The next candidate is the earliest one left.
@@ -1269,7 +1270,7 @@ export class MongoStore implements Store {
       for (let slot = 0; slot < limit; slot++) {
         const taken = current.get(slot);
         if (!taken) free.push({ slot, generation: 0 });
-        else if (taken.released || slotIsFree(tasks.get(taken.node), taken.at, now)) {
+        else if (taken.released || slotIsFree(tasks.get(taken.node), taken.at, now, deliveryGraceOf(this.#leasePolicy))) {
           free.push({ slot, generation: taken.generation + 1, previous: taken });
         }
       }

@@ -480,7 +480,7 @@ export class SqliteStore implements Store {
   /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
   #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
     const at = now.getTime();
-    const lease = leaseAtHandOut(now).getTime();
+    const lease = leaseAtHandOut(now, this.#leasePolicy).getTime();
     const { nextClaimable, markPending, jobBySeq, liveTasksOfJob } = this.#statements;
     // Jobs whose task waits for a slot, or that stopped: the node's later tasks may still go.
     const skipped: number[] = [];
