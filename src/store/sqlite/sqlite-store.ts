@@ -4,7 +4,7 @@ import { openSqliteDatabase, type SqliteDatabase } from './sqlite-binding.js';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
-import { emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
+import { TASK_STATUSES, emptyStatusCounts, type StatusCounts, type TaskStatus } from '../../wire/task-status.js';
 import { LISTED_SPEC_MAX_BYTES } from '../../wire/spec-limits.js';
 import { decideReport } from '../report-decision.js';
 import { newObjectIdHex } from '../object-id.js';
@@ -42,6 +42,7 @@ import { decideForget } from '../node-forgetting.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import { factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
+  HANDED_OUT_STATUSES,
   effectiveCounts,
   effectiveStatus,
   effectiveStatusOf,
@@ -64,6 +65,8 @@ import { concurrencyLimitOf, errorLimitOf, failuresExceed, failuresOf, stopReaso
 import { pageByState } from '../job-listing.js';
 
 export const SQLITE_FILE_NAME = 'foodtruck.sqlite';
+/** Stored statuses whose tasks count as they are, whatever their lease says. */
+const NOT_HANDED_OUT_STATUSES = TASK_STATUSES.filter((status) => !(HANDED_OUT_STATUSES as readonly TaskStatus[]).includes(status));
 /** Jobs per job feed read; the next read continues. */
 const JOB_FEED_PAGE = 1_000;
 
@@ -183,9 +186,19 @@ export class SqliteStore implements Store {
       jobById: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       jobBySeq: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
       nodesOfJob: db.prepare<[number], [string, string]>('SELECT org, name FROM tasks WHERE job_seq = ? ORDER BY idx').raw(),
-      countsOfJob: db.prepare<[number, number], [TaskStatus, number, number, number]>(
+      // A job's counts, read from the index alone: a count per stored status (each a range of
+      // tasks_by_status), and only the handed-out tasks' rows for their lease and stop request.
+      // Grouping all of a job's rows by lease instead reads every row of the table (with its
+      // result): 93 ms instead of 14 for a 100,000-node job. INDEXED BY: without it SQLite
+      // chooses the primary key for the handed-out statuses and reads the whole job.
+      countOfJobStatus: db.prepare<[number, TaskStatus], number>(
+        'SELECT count(*) FROM tasks INDEXED BY tasks_by_status WHERE job_seq = ? AND status = ?',
+      ).pluck(),
+      handedOutCountsOfJob: db.prepare<[number, number], [TaskStatus, number, number, number]>(
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, count(*)
-         FROM tasks WHERE job_seq = ? GROUP BY status, lease_ended, stop_requested`,
+         FROM tasks INDEXED BY tasks_by_status
+         WHERE job_seq = ? AND status IN (${HANDED_OUT_STATUSES.map((status) => `'${status}'`).join(', ')})
+         GROUP BY status, lease_ended, stop_requested`,
       ).raw(),
       nextClaimable: db.prepare<[string, string, number, number, string], { job_seq: number; idx: number }>(
         `SELECT job_seq, idx FROM tasks
@@ -510,7 +523,7 @@ export class SqliteStore implements Store {
       // Then the decision, in one write transaction: no other process counts meanwhile.
       const outcome = this.#db.transaction((): 'claimed' | 'skip' | 'retry' => {
         const current = jobBySeq.get(job.seq) as JobRow;
-        if (this.#stopIfFailed(current, now).stopped) return 'skip';
+        if (this.#stopOf(current, now)) return 'skip';
         if (current.concurrency_limit !== null && liveTasksOfJob.get(job.seq, at)! >= current.concurrency_limit) return 'skip';
         return markPending.run(at, lease, candidate.job_seq, candidate.idx).changes === 1 ? 'claimed' : 'retry';
       }).immediate();
@@ -575,7 +588,7 @@ export class SqliteStore implements Store {
       const result = report.result ? JSON.stringify(report.result) : null;
       const lease = leaseAfterReport(report, task.timeout ?? undefined, now, this.#leasePolicy);
       updateStatus.run(report.status, now.getTime(), result, lease?.getTime() ?? null, task.job_seq, task.idx);
-      if (report.status === 'failed') this.#stopIfFailed(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
+      if (report.status === 'failed') this.#stopOf(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
       return decision;
     }).immediate();
   }
@@ -807,14 +820,17 @@ export class SqliteStore implements Store {
   }
 
   #countsOf(row: Pick<JobRow, 'seq' | 'window_end'>, now: Date): StatusCounts {
-    const groups = this.#statements.countsOfJob
-      .all(now.getTime(), row.seq)
-      .map(([status, leaseEnded, stopRequested, count]) => ({
-        status,
-        leaseEnded: leaseEnded === 1,
-        stopRequested: stopRequested === 1,
-        count,
-      }));
+    const { countOfJobStatus, handedOutCountsOfJob } = this.#statements;
+    const groups: StoredCount[] = handedOutCountsOfJob.all(now.getTime(), row.seq).map(([status, leaseEnded, stopRequested, count]) => ({
+      status,
+      leaseEnded: leaseEnded === 1,
+      stopRequested: stopRequested === 1,
+      count,
+    }));
+    for (const status of NOT_HANDED_OUT_STATUSES) {
+      const count = countOfJobStatus.get(row.seq, status) as number;
+      if (count > 0) groups.push({ status, leaseEnded: false, stopRequested: false, count });
+    }
     return effectiveCounts(groups, new Date(row.window_end), now);
   }
 
@@ -837,6 +853,16 @@ export class SqliteStore implements Store {
    * records why and cancels its queued tasks, in one transaction. Answers the job's stop, if any,
    * and its counts as they now are (`counts`: the counts at `now`, when the caller has them).
    */
+  /**
+   * #stopIfFailed for callers that need only the stop: a job without max_errors, or already
+   * stopped, costs no count (a failed report of a 100,000-node job would otherwise count it all).
+   */
+  #stopOf(row: StopFields, now: Date): JobStop | undefined {
+    if (row.stopped_at !== null) return { reason: row.stopped_reason ?? '', at: new Date(row.stopped_at) };
+    if (row.error_limit === null) return undefined;
+    return this.#stopIfFailed(row, now).stopped;
+  }
+
   #stopIfFailed(row: StopFields, now: Date, counts = this.#countsOf(row, now)): { stopped?: JobStop; counts: StatusCounts } {
     if (row.stopped_at !== null) return { stopped: { reason: row.stopped_reason ?? '', at: new Date(row.stopped_at) }, counts };
     const errorLimit = row.error_limit ?? undefined;
