@@ -80,6 +80,15 @@ export interface NodeOverviewJson {
   facts?: NodeFactsJson;
 }
 
+export interface ForgottenNodeJson {
+  org: string;
+  name: string;
+  node_name: string;
+  finished_tasks: number;
+  last_check_in: string | null;
+  key_kept: boolean;
+}
+
 export interface NodeKeyJson {
   node_name: string;
   fingerprint: string;
@@ -145,6 +154,10 @@ export class AdminClient {
     query: { limit?: number; cursor?: string },
   ): Promise<PageJson & { count: number; nodes: NodeOverviewJson[] }> {
     return this.#request('POST', `/admin/nodes/resolve${queryString(query)}`, { targets });
+  }
+
+  forgetNode(node: { org: string; name: string }): Promise<ForgottenNodeJson> {
+    return this.#request('DELETE', `/admin/nodes/${encodeURIComponent(node.org)}/${encodeURIComponent(node.name)}`);
   }
 
   getNodeKey(node: { org: string; name: string }): Promise<NodeKeyJson> {

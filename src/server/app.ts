@@ -10,6 +10,7 @@ import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
 import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
 import { CheckInRecorder } from './check-in-recorder.js';
+import { NodePruner } from './node-pruner.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
@@ -48,6 +49,8 @@ export interface AppOptions {
   maxHeldPolls?: number;
   /** How often the jobs other processes stored are read; 1 s when absent. */
   jobFeedIntervalMs?: number;
+  /** FOODTRUCK_NODE_PRUNE_AFTER: forget nodes idle this long; no pruning when absent or 0. */
+  nodePruneAfterMs?: number;
 }
 
 /** `FOODTRUCK_MAX_HELD_POLLS` when not set. */
@@ -113,6 +116,18 @@ export async function buildApp(
   checkIns.start();
   // Before the store closes (main.ts closes it after the app), the last check-ins are written.
   app.addHook('onClose', async () => checkIns.stop());
+  if (options.nodePruneAfterMs) {
+    const pruner = new NodePruner({
+      store: options.store,
+      pruneAfterMs: options.nodePruneAfterMs,
+      beforeRound: () => checkIns.flush(),
+      onPruned: (nodes) =>
+        app.log.info({ audit: 'nodes pruned', count: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
+      onError: (error) => app.log.warn({ err: error }, 'could not prune nodes; will try again'),
+    });
+    pruner.start();
+    app.addHook('onClose', async () => pruner.stop());
+  }
 
   // An empty body is the seed's "no body" (tasks/next) or reads as `{}` (the contract's "an empty
   // body lands" on its presence checks), so it is not a JSON error. Every body is read as JSON

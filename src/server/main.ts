@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     maxJobNodes: config.maxJobNodes,
     jobBodyLimitBytes: config.jobBodyLimitBytes,
     maxHeldPolls: config.maxHeldPolls,
+    nodePruneAfterMs: config.nodePruneAfterMs,
     logger: pino(
       {
         level: config.logLevel,

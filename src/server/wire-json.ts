@@ -2,6 +2,7 @@
 
 import type {
   ClaimedTask,
+  ForgetOutcome,
   JobAttributes,
   JobAttribution,
   JobListEntry,
@@ -11,7 +12,7 @@ import type {
   NodeOverview,
   NodeTaskStatus,
 } from '../store/store.js';
-import type { TaskDefinition } from '../wire/job-request.js';
+import type { NodeRef, TaskDefinition } from '../wire/job-request.js';
 import { nodeFactsJson } from '../wire/node-facts.js';
 import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
@@ -147,5 +148,17 @@ export function nodeOverviewJson(overview: NodeOverview) {
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
     ...(overview.facts ? { facts: { ...nodeFactsJson(overview.facts), reported_at: formatRfc3339(overview.facts.reportedAt) } } : {}),
+  };
+}
+
+/** The answer to forgetting a node: what the node list no longer shows. */
+export function forgottenNodeJson(node: NodeRef, forgotten: Extract<ForgetOutcome, { kind: 'forgotten' }>) {
+  return {
+    org: node.org,
+    name: node.name,
+    node_name: `${node.org}/${node.name}`,
+    finished_tasks: forgotten.finishedTasks,
+    last_check_in: forgotten.lastCheckIn ? formatRfc3339(forgotten.lastCheckIn) : null,
+    key_kept: forgotten.keyKept,
   };
 }

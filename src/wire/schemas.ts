@@ -440,6 +440,31 @@ export const nodeListResponseSchema = {
   properties: { nodes: { type: 'array', items: nodeOverviewResponseSchema }, next_cursor: nextCursor },
 } as const;
 
+export const nodeForgetResponseSchema = {
+  type: 'object',
+  required: ['org', 'name', 'node_name', 'finished_tasks', 'last_check_in', 'key_kept'],
+  additionalProperties: false,
+  properties: {
+    org: { type: 'string' },
+    name: { type: 'string' },
+    node_name: { type: 'string', description: '"org/name"' },
+    finished_tasks: {
+      type: 'integer',
+      minimum: 0,
+      description: 'the node\'s finished tasks that no longer count in the node list; their jobs keep them, unchanged',
+    },
+    last_check_in: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'the check-in removed (when the node last polled); null if it had none',
+    },
+    key_kept: {
+      type: 'boolean',
+      description: 'the node has a key (node-keys mode), which forgetting leaves in place: DELETE /admin/nodes/{org}/{name}/key removes it',
+    },
+  },
+} as const;
+
 export const nodeSelectionResponseSchema = {
   type: 'object',
   required: ['count', 'nodes', 'next_cursor'],

@@ -35,6 +35,7 @@ import {
   stopReason,
 } from '../rate-control.js';
 import { pageByState } from '../job-listing.js';
+import { decideForget } from '../node-forgetting.js';
 import {
   InvalidCursorError,
   JOB_STATE_SCAN_LIMIT,
@@ -47,6 +48,7 @@ import {
   type JobFeedPage,
   type EnrollOutcome,
   type JobAttribution,
+  type ForgetOutcome,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
@@ -179,6 +181,8 @@ interface TaskDocument {
   leaseExpiresAt?: Date | null;
   /** An administrator asked the node to stop it. */
   stopRequested?: boolean;
+  /** Set when its node was forgotten (it was finished then): it no longer counts in the node list. */
+  forgottenAt?: Date | null;
 }
 
 interface HandOutDocument {
@@ -258,6 +262,8 @@ const SLOT_ATTEMPTS = 5;
 // same, and Cosmos DB sorts on several fields only along a compound index that matches the sort.
 /** Earliest window first: the `claimable` index. */
 const CLAIM_ORDER = { node: 1, status: 1, windowStart: 1, jobId: 1 } as const;
+/** Tasks not forgotten, by node: the `listed_by_org_and_name` index. */
+const LISTED_ORDER = { forgottenAt: 1, org: 1, name: 1 } as const;
 /** A job's tasks in the order of its nodes: the `by_job` index. */
 const BY_JOB_ORDER = { jobId: 1, idx: 1 } as const;
 
@@ -813,7 +819,7 @@ export class MongoStore implements Store {
       for await (const doc of this.#checkIns.find({ _id: { $in: keys } }, { projection })) checkIns.set(doc._id, doc);
       const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
       const tasks = this.#tasks.find(
-        { node: { $in: keys } },
+        { node: { $in: keys }, forgottenAt: null },
         { projection: { _id: 0, node: 1, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1 }, maxTimeMS: LIST_MAX_TIME_MS },
       );
       for await (const task of tasks) {
@@ -829,6 +835,43 @@ export class MongoStore implements Store {
         return overview;
       });
       return page;
+    });
+  }
+
+  forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome> {
+    return this.#guard(async (): Promise<ForgetOutcome> => {
+      const key = nodeKey(node);
+      const checkIn = await this.#checkIns.findOne({ _id: key });
+      const tasks = await this.#tasks
+        .find(
+          { node: key, forgottenAt: null },
+          { projection: { _id: 1, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1, updatedAt: 1 } },
+        )
+        .toArray();
+      const counts = emptyStatusCounts();
+      let lastTaskChange: Date | undefined;
+      for (const task of tasks) {
+        counts[effectiveStatus(task, task.windowEnd, now)]++;
+        if (lastTaskChange === undefined || task.updatedAt > lastTaskChange) lastTaskChange = task.updatedAt;
+      }
+      const decision = decideForget(
+        { tasks: counts, ...(checkIn ? { lastCheckIn: checkIn.lastCheckIn } : {}), ...(lastTaskChange ? { lastTaskChange } : {}) },
+        idleSince,
+      );
+      if (decision.kind !== 'forget') return decision;
+      // No transaction: only the tasks read (all finished, which they stay) are marked, so a task
+      // created meanwhile is not, and the node stays listed for it.
+      let finishedTasks = 0;
+      for (let start = 0; start < tasks.length; start += NODE_LOOKUP_BATCH) {
+        const ids = tasks.slice(start, start + NODE_LOOKUP_BATCH).map((task) => task._id);
+        const marked = await this.#tasks.updateMany({ _id: { $in: ids }, node: key, forgottenAt: null }, { $set: { forgottenAt: now } });
+        finishedTasks += marked.modifiedCount;
+      }
+      // Only the check-in read, and the facts on it: a later one (the node polled or reported
+      // facts meanwhile) stays, and the node with it.
+      if (checkIn) await this.#checkIns.deleteOne({ _id: key, lastCheckIn: { $lte: checkIn.lastCheckIn } });
+      const keyKept = (await this.#nodeKeys.countDocuments({ _id: key }, { limit: 1 })) > 0;
+      return { kind: 'forgotten', finishedTasks, ...(checkIn ? { lastCheckIn: checkIn.lastCheckIn } : {}), keyKept };
     });
   }
 
@@ -994,9 +1037,10 @@ export class MongoStore implements Store {
     let last = after;
     const batchSize = Math.max(limit, TARGETED_NODES_BATCH);
     while (nodes.length < limit) {
-      const filter = filters.length === 0 ? afterNode<TaskDocument>(last) : { $and: [afterNode<TaskDocument>(last), ...filters] };
+      const listed: Filter<TaskDocument> = { forgottenAt: null, ...afterNode<TaskDocument>(last) };
+      const filter = filters.length === 0 ? listed : { $and: [listed, ...filters] };
       const batch = await this.#tasks
-        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
+        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: LISTED_ORDER, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
         .toArray();
       const distinct: NodePair[] = [];
       for (const task of batch) {

@@ -130,6 +130,15 @@ const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN targets TEXT;
     `,
   },
+  {
+    // 8 is nodes' (forget and prune), fixed between the branches as 6 and 7 are.
+    version: 8,
+    description: 'forgotten nodes: their finished tasks leave the node list',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN forgotten_at INTEGER;
+      CREATE INDEX tasks_listed ON tasks (org, name) WHERE forgotten_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: SqliteDatabase): void {

@@ -18,6 +18,7 @@ import {
   type ClaimedTask,
   type EnrollOutcome,
   type JobAttribution,
+  type ForgetOutcome,
   type Job,
   type JobListEntry,
   type JobListQuery,
@@ -38,6 +39,7 @@ import {
   type Store,
   type TaskStatusQuery,
 } from '../store.js';
+import { decideForget } from '../node-forgetting.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import { factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
@@ -246,7 +248,7 @@ export class SqliteStore implements Store {
       // Each side is read in (org, name) order from an index and merged in code: a page costs its
       // own length, not the fleet's size.
       targetedNodesAfter: db.prepare<[string, string, number], [string, string]>(
-        'SELECT DISTINCT org, name FROM tasks WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+        'SELECT DISTINCT org, name FROM tasks WHERE forgotten_at IS NULL AND (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
       ).raw(),
       checkedInNodesAfter: db.prepare<[string, string, number], [string, string]>(
         'SELECT org, name FROM node_check_ins WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
@@ -268,8 +270,14 @@ export class SqliteStore implements Store {
       countsOfNode: db.prepare<[number, number, string, string], [TaskStatus, number, number, number, number]>(
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, window_end < ? AS window_ended,
            count(*)
-         FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
+         FROM tasks WHERE org = ? AND name = ? AND forgotten_at IS NULL GROUP BY status, lease_ended, stop_requested, window_ended`,
       ).raw(),
+      lastTaskChangeOfNode: db.prepare<[string, string], number | null>(
+        'SELECT max(updated_at) FROM tasks WHERE org = ? AND name = ? AND forgotten_at IS NULL',
+      ).pluck(),
+      forgetTasksOfNode: db.prepare('UPDATE tasks SET forgotten_at = ? WHERE org = ? AND name = ? AND forgotten_at IS NULL'),
+      deleteCheckIn: db.prepare('DELETE FROM node_check_ins WHERE org = ? AND name = ?'),
+      hasNodeKey: db.prepare<[string, string], number>('SELECT 1 FROM node_keys WHERE org = ? AND name = ?').pluck(),
       earliestQueuedWindow: db.prepare<[string, string, number], number | null>(
         `SELECT min(window_start) FROM tasks WHERE org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
       ).pluck(),
@@ -619,19 +627,15 @@ export class SqliteStore implements Store {
 
   async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
     const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
-    const { checkInOfNode, countsOfNode } = this.#statements;
+    const { checkInOfNode } = this.#statements;
     const nodes = this.#listedNodePairs(query, now, [afterOrg, afterName], query.limit + 1);
     const page: Page<NodeOverview> = { items: [] };
     if (nodes.length > query.limit) {
       nodes.length = query.limit;
       page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as [string, string]);
     }
-    const at = now.getTime();
     page.items = nodes.map(([org, name]) => {
-      const tasks = emptyStatusCounts();
-      for (const [status, leaseEnded, stopRequested, windowEnded, count] of countsOfNode.all(at, at, org, name)) {
-        tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
-      }
+      const tasks = this.#nodeCounts(org, name, now);
       const overview: NodeOverview = { node: { org, name }, tasks };
       const checkIn = checkInOfNode.get(org, name);
       if (checkIn !== undefined) {
@@ -641,6 +645,45 @@ export class SqliteStore implements Store {
       return overview;
     });
     return page;
+  }
+
+  async forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome> {
+    const { checkInOfNode, lastTaskChangeOfNode, forgetTasksOfNode, deleteCheckIn, hasNodeKey } = this.#statements;
+    const { org, name } = node;
+    // One write transaction: no task is created, handed out or reported between the decision and
+    // the marks.
+    return this.#db.transaction((): ForgetOutcome => {
+      // Its facts go with its check-in (tags and attributes by the foreign key's cascade).
+      const lastCheckIn = checkInOfNode.get(org, name)?.last_check_in;
+      const lastTaskChange = lastTaskChangeOfNode.get(org, name);
+      const decision = decideForget(
+        {
+          tasks: this.#nodeCounts(org, name, now),
+          ...(lastCheckIn === undefined ? {} : { lastCheckIn: new Date(lastCheckIn) }),
+          ...(lastTaskChange === null || lastTaskChange === undefined ? {} : { lastTaskChange: new Date(lastTaskChange) }),
+        },
+        idleSince,
+      );
+      if (decision.kind !== 'forget') return decision;
+      const finishedTasks = forgetTasksOfNode.run(now.getTime(), org, name).changes;
+      deleteCheckIn.run(org, name);
+      return {
+        kind: 'forgotten',
+        finishedTasks,
+        ...(lastCheckIn === undefined ? {} : { lastCheckIn: new Date(lastCheckIn) }),
+        keyKept: hasNodeKey.get(org, name) !== undefined,
+      };
+    }).immediate();
+  }
+
+  /** The node's tasks not forgotten, by status at `now`. */
+  #nodeCounts(org: string, name: string, now: Date): StatusCounts {
+    const at = now.getTime();
+    const tasks = emptyStatusCounts();
+    for (const [status, leaseEnded, stopRequested, windowEnded, count] of this.#statements.countsOfNode.all(at, at, org, name)) {
+      tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
+    }
+    return tasks;
   }
 
   /** The nodes of a listing page and the one after it, in (org, name) order, with every filter applied in SQL. */
@@ -679,7 +722,7 @@ export class SqliteStore implements Store {
         .all(...params, limit);
     };
     const targeted = (): NodePair[] => {
-      const conditions = ['(t.org, t.name) > (?, ?)'];
+      const conditions = ['t.forgotten_at IS NULL', '(t.org, t.name) > (?, ?)'];
       const params: unknown[] = [...after];
       nameFilter('t', conditions, params);
       if (query.unfinished) {
