@@ -178,8 +178,8 @@ describe('foodtruck CLI', () => {
     const table = await foodtruck(['jobs', 'list', '--limit', '2']);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.split('\n');
-    assert.match(lines[0] ?? '', /^ID\s+CREATED\s+PROVIDER\s+NODES\s+DONE\s+STATUSES$/);
-    assert.match(lines[1] ?? '', new RegExp(`^${newer}\\s.*infra\\s+2\\s+0%\\s+queued 2$`));
+    assert.match(lines[0] ?? '', /^ID\s+CREATED\s+BY\s+PROVIDER\s+NODES\s+DONE\s+STATUSES$/);
+    assert.match(lines[1] ?? '', new RegExp(`^${newer}\\s.*\\sadmin\\s+infra\\s+2\\s+0%\\s+queued 2$`));
     assert.match(lines[2] ?? '', new RegExp(`^${older}\\s`));
     assert.match(table.stdout, /Older jobs: foodtruck jobs list --cursor /);
     const json = JSON.parse((await foodtruck(['jobs', 'list', '--limit', '1', '--json'])).stdout) as { jobs: Array<{ id: string }> };
@@ -275,6 +275,61 @@ describe('foodtruck CLI', () => {
     assert.match(run.stdout, new RegExp(`${nodes[1]}\\s+failed\\s+3\\s+exit error\\s+disk \\\\x1b\\[31mfull`));
     assert.match(run.stdout, new RegExp(`foodtruck jobs rerun ${id}`));
     assert.ok(!run.stdout.includes('\u001b'), 'escape sequences from node output are shown, not obeyed');
+  });
+
+  it('jobs rerun re-runs exactly the failed nodes through the real route, records rerun_of, and follows the new job with --wait', async () => {
+    const [ok, bad, idle] = [`org/${freshName('rerun')}`, `org/${freshName('rerun')}`, `org/${freshName('rerun')}`];
+    const id = await createJob([ok, bad, idle]);
+    await runAsNode(ok, { status: 'success', exit_code: 0, reason: '' });
+    await runAsNode(bad, { status: 'failed', exit_code: 2, reason: 'exit error' });
+    const admin = (route: string) => call(`${server.url}${route}`, { key: server.adminKey });
+    const nodesOf = async (jobId: string) =>
+      ((await admin(`/admin/jobs/${jobId}`)).body.job.nodes as Array<{ org: string; name: string }>).map((n) => `${n.org}/${n.name}`).sort();
+
+    // Default statuses (failed, timed_out, expired): the failed node only.
+    const rerun = await foodtruck(['jobs', 'rerun', id]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const newId = rerun.stdout.trim();
+    assert.match(newId, /^[0-9a-f]{24}$/);
+    assert.notEqual(newId, id);
+    assert.deepEqual(await nodesOf(newId), [bad]);
+    const created = (await admin(`/admin/jobs/${newId}`)).body.job;
+    assert.equal(created.rerun_of, id);
+    assert.equal(created.task.provider, 'infra');
+    const shown = await foodtruck(['jobs', 'get', newId]);
+    assert.match(shown.stdout, new RegExp(`Rerun of\\s+${id}`));
+
+    // Chosen statuses and a new window.
+    const chosen = await foodtruck(['jobs', 'rerun', id, '--status', 'failed', '--status', 'queued', '--start', '+1h', '--end', '+2h', '--json']);
+    assert.equal(chosen.code, 0, chosen.stderr);
+    const chosenId = (JSON.parse(chosen.stdout) as { id: string }).id;
+    assert.deepEqual(await nodesOf(chosenId), [bad, idle].sort());
+    const window = (await admin(`/admin/jobs/${chosenId}`)).body.job.task as { window_start: string; window_end: string };
+    const startsIn = Date.parse(window.window_start) - Date.now();
+    assert.ok(startsIn > 50 * 60_000 && startsIn <= 3_600_000, `window starts in ${startsIn} ms`);
+    // --end counts from the start.
+    assert.equal(Date.parse(window.window_end) - Date.parse(window.window_start), 7_200_000);
+
+    // Nothing in the chosen status: the server's message, exit 1, no stack.
+    const nothing = await foodtruck(['jobs', 'rerun', id, '--status', 'cancelled']);
+    assert.equal(nothing.code, 3, nothing.stdout);
+    assert.match(nothing.stderr, new RegExp(`no node of job ${id} is cancelled: nothing to rerun`));
+    assertNoStack(nothing);
+
+    // --wait follows the new job to its end: the re-run node succeeds this time. The first rerun
+    // is cancelled so that the node's next task is the new one.
+    assert.equal((await call(`${server.url}/admin/jobs/${newId}/cancel`, { method: 'POST', key: server.adminKey })).status, 200);
+    const waiting = startCli(['jobs', 'rerun', id, '--wait', '--interval', '100ms']);
+    await waiting.waitFor(/a rerun of/, 'stderr');
+    const next = await nodeCall(bad, 'next');
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    const waitedId = next.body.job_id as string;
+    assert.equal((await admin(`/admin/jobs/${waitedId}`)).body.job.rerun_of, id);
+    assert.equal((await nodeCall(bad, 'status', { job_id: waitedId, status: 'success', result: { exit_code: 0, reason: '' } })).status, 200);
+    const waited = await waiting.done;
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.match(waited.stderr, new RegExp(`created job ${waitedId}, a rerun of ${id}; following it`));
+    assert.match(waited.stdout, /All 1 node\(s\) succeeded\./);
   });
 
   it('exits 0 from watch and create --wait only when every node succeeded', async () => {

@@ -34,6 +34,8 @@ describe('server configuration', () => {
         [{ FOODTRUCK_MAX_JOB_NODES: 'lots' }, /FOODTRUCK_MAX_JOB_NODES/],
         [{ FOODTRUCK_LOG_LEVEL: 'loud' }, /FOODTRUCK_LOG_LEVEL/],
         [{ FOODTRUCK_COSMOS_DB: 'maybe' }, /FOODTRUCK_COSMOS_DB/],
+        [{ FOODTRUCK_DELIVERY_GRACE: '2 minutes' }, /FOODTRUCK_DELIVERY_GRACE: must be a positive Go duration such as "2m"/],
+        [{ FOODTRUCK_TIMEOUT_GRACE: '0s' }, /FOODTRUCK_TIMEOUT_GRACE: must be a positive Go duration such as "5m"/],
       ];
       for (const [env, expected] of cases) {
         const { code, output } = await runServerToExit({ FOODTRUCK_DATA_DIR: temp.dir, FOODTRUCK_LISTEN_ADDR: '127.0.0.1:0', ...env });

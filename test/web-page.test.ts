@@ -188,6 +188,7 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.click('nav >> text=Jobs');
     await page.waitForSelector(`#jobs tr[data-job-id="${jobId}"]`);
     assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 nodes done.*success 2/);
+    assert.equal(await page.textContent(`#jobs tr[data-job-id="${jobId}"] td.created-by`), 'admin');
   });
 
   it('pages through a job\'s nodes and cancels the tasks nobody picked up', async () => {
@@ -223,6 +224,56 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.waitForSelector('text=Cancelled 59 task(s) that had not started.');
     await page.waitForSelector('#nodes tbody tr[data-node="rack/host-01"][data-status="cancelled"]');
     assert.equal(await page.isDisabled('#cancel-job'), true);
+    // Who created and who cancelled it: the admin key's name (ADMIN_API_KEY is "admin").
+    await page.reload();
+    await page.waitForSelector('dl.facts >> text=Cancelled by');
+    assert.match((await page.textContent('dl.facts')) ?? '', /Created byadmin.*Cancelled byadmin/);
+  });
+
+  it("reruns a job's failed nodes with the Rerun button through the real route, and shows the server's refusal", async () => {
+    const nodes = [{ org: 'again', name: 'ok' }, { org: 'again', name: 'broken' }, { org: 'again', name: 'idle' }];
+    const created = await call(`${server.url}/admin/jobs`, {
+      key: server.adminKey,
+      json: { task: { window_start: new Date().toISOString(), window_end: new Date(Date.now() + 3_600_000).toISOString(), provider: 'infra', spec: { v: 1 } }, nodes },
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const jobId = created.body.id as string;
+    for (const [name, status] of [['ok', 'success'], ['broken', 'failed']] as const) {
+      assert.equal((await nodeCall('again', name, 'next')).status, 200);
+      await nodeCall('again', name, 'status', { job_id: jobId, status, result: { exit_code: status === 'success' ? 0 : 1, reason: '' } });
+    }
+    await page.goto(`${server.url}/#/jobs/${jobId}`);
+    await page.waitForSelector('#nodes tbody tr[data-node="again/broken"][data-status="failed"]');
+
+    // Nothing in the chosen status: the server refuses, and the page says why.
+    await page.click('#rerun-job');
+    await page.waitForSelector('#rerun-panel:not([hidden])');
+    for (const status of ['failed', 'timed_out', 'expired']) await page.uncheck(`#rerun-panel input[value="${status}"]`);
+    await page.check('#rerun-panel input[value="cancelled"]');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#rerun-confirm');
+    await page.waitForSelector(`text=no node of job ${jobId} is cancelled: nothing to rerun`);
+    assert.equal(page.url().endsWith(`#/jobs/${jobId}`), true, 'still on the job');
+    const refused = pageErrors.findIndex((text) => /status of 400/.test(text));
+    if (refused >= 0) pageErrors.splice(refused, 1);
+
+    // The defaults (failed, timed_out, expired): a new job for the failed node only.
+    await page.uncheck('#rerun-panel input[value="cancelled"]');
+    await page.check('#rerun-panel input[value="failed"]');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#rerun-confirm');
+    await page.waitForURL((url) => /#\/jobs\/[0-9a-f]{24}$/.test(url.hash) && !url.hash.endsWith(jobId));
+    const rerunId = page.url().split('/').pop() as string;
+    await page.waitForSelector('#nodes tbody tr[data-node="again/broken"][data-status="queued"]');
+    await waitForCount('#nodes tbody tr', 1);
+    assert.equal(await page.textContent('#rerun-of'), jobId);
+    const stored = await call(`${server.url}/admin/jobs/${rerunId}`, { key: server.adminKey });
+    assert.equal(stored.body.job.rerun_of, jobId);
+    assert.deepEqual(stored.body.job.nodes, [{ org: 'again', name: 'broken' }]);
+    assert.deepEqual(stored.body.job.task.spec, { v: 1 });
+    await page.click('#rerun-of');
+    await page.waitForURL((url) => url.hash.endsWith(jobId));
+    await page.waitForSelector('#nodes tbody tr[data-node="again/ok"][data-status="success"]');
   });
 
   it('lists nodes with their last check-in, so silent ones show', async () => {

@@ -11,7 +11,6 @@
 
 import { percentageOf, type RateLimit } from '../wire/job-options.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
-import { DELIVERY_GRACE_MS } from './task-lease.js';
 
 export function concurrencyLimitOf(limit: RateLimit, nodeCount: number): number {
   const percent = percentageOf(limit);
@@ -57,14 +56,15 @@ export interface SlotHolder {
 /**
  * Whether a slot taken at `takenAt` by a task now in `holder` state (undefined: not found) may be
  * taken by another hand-out at `now`. A holder still queued is a claim that stopped before its
- * hand-out: its slot is free once that hand-out's lease would have ended, plus the margin.
+ * hand-out: its slot is free once that hand-out's lease would have ended (`deliveryGraceMs` after
+ * it, task-lease.ts), plus the margin.
  */
-export function slotIsFree(holder: SlotHolder | undefined, takenAt: Date, now: Date): boolean {
+export function slotIsFree(holder: SlotHolder | undefined, takenAt: Date, now: Date, deliveryGraceMs: number): boolean {
   const at = now.getTime();
   if (!holder) return false;
   switch (holder.status) {
     case 'queued':
-      return takenAt.getTime() + DELIVERY_GRACE_MS + SLOT_RECLAIM_MARGIN_MS < at;
+      return takenAt.getTime() + deliveryGraceMs + SLOT_RECLAIM_MARGIN_MS < at;
     case 'pending':
     case 'running':
       return (

@@ -89,6 +89,7 @@ export interface NodeStatus {
   job_id: string;
   node_name: string;
   status: string;
+  last_updated?: string;
   result?: { exit_code: number; reason: string; output?: string };
 }
 
