@@ -3,12 +3,14 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
-import { requireBearerKey } from './auth.js';
+import { AdminKeys } from './admin-keys.js';
+import { registerAuditLog } from './audit-log.js';
 import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './node-auth.js';
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
 import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
 import { CheckInRecorder } from './check-in-recorder.js';
+import { NodePruner } from './node-pruner.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   jobBodyLimitBytes: number;
   /** The server's pino logger, or false for none (tests that only inspect routes). */
   logger: FastifyBaseLogger | false;
+  /** ADMIN_API_KEY and the named keys of FOODTRUCK_ADMIN_KEYS_FILE; ADMIN_API_KEY alone when absent. */
+  adminKeys?: AdminKeys;
   /** FOODTRUCK_NODE_AUTH; `shared-key` (the seed's) when absent. */
   nodeAuth?: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET; nobody can enroll when absent. */
@@ -45,6 +49,8 @@ export interface AppOptions {
   maxHeldPolls?: number;
   /** How often the jobs other processes stored are read; 1 s when absent. */
   jobFeedIntervalMs?: number;
+  /** FOODTRUCK_NODE_PRUNE_AFTER: forget nodes idle this long; no pruning when absent or 0. */
+  nodePruneAfterMs?: number;
 }
 
 /** `FOODTRUCK_MAX_HELD_POLLS` when not set. */
@@ -77,6 +83,8 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = new ServerMetrics();
+  registerAuditLog(app);
+  const requireAdmin = (options.adminKeys ?? new AdminKeys(options.keys.admin, undefined)).requireAdmin;
   const delivery = await TaskDelivery.open(options.store, {
     maxHeldPolls: options.maxHeldPolls ?? DEFAULT_MAX_HELD_POLLS,
     ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
@@ -108,6 +116,18 @@ export async function buildApp(
   checkIns.start();
   // Before the store closes (main.ts closes it after the app), the last check-ins are written.
   app.addHook('onClose', async () => checkIns.stop());
+  if (options.nodePruneAfterMs) {
+    const pruner = new NodePruner({
+      store: options.store,
+      pruneAfterMs: options.nodePruneAfterMs,
+      beforeRound: () => checkIns.flush(),
+      onPruned: (nodes) =>
+        app.log.info({ audit: 'nodes pruned', count: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
+      onError: (error) => app.log.warn({ err: error }, 'could not prune nodes; will try again'),
+    });
+    pruner.start();
+    app.addHook('onClose', async () => pruner.stop());
+  }
 
   // An empty body is the seed's "no body" (tasks/next) or reads as `{}` (the contract's "an empty
   // body lands" on its presence checks), so it is not a JSON error. Every body is read as JSON
@@ -162,7 +182,7 @@ export async function buildApp(
   await app.register(adminJobRoutes, {
     store: options.store,
     metrics,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
     flushCheckIns: () => checkIns.flush(),
@@ -171,13 +191,13 @@ export async function buildApp(
   await app.register(adminNodeRoutes, {
     store: options.store,
     checkIns,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   const nodeKeys = new NodeKeyCache(options.store);
   await app.register(adminNodeKeyRoutes, {
     store: options.store,
     nodeKeys,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });

@@ -25,7 +25,9 @@ export function leaseHasEnded(leaseExpiresAt: Date | null | undefined, now: Date
   return leaseExpiresAt !== undefined && leaseExpiresAt !== null && now.getTime() > leaseExpiresAt.getTime();
 }
 
-const HANDED_OUT: ReadonlySet<TaskStatus> = new Set(['pending', 'running']);
+/** The stored statuses of a handed-out task: only these can end by their lease. */
+export const HANDED_OUT_STATUSES = ['pending', 'running'] as const satisfies readonly TaskStatus[];
+const HANDED_OUT: ReadonlySet<TaskStatus> = new Set(HANDED_OUT_STATUSES);
 
 /**
  * The status of a group of stored tasks that share a stored status, whether their lease has ended

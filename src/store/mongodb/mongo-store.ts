@@ -35,6 +35,7 @@ import {
   stopReason,
 } from '../rate-control.js';
 import { pageByState } from '../job-listing.js';
+import { decideForget } from '../node-forgetting.js';
 import {
   InvalidCursorError,
   JOB_STATE_SCAN_LIMIT,
@@ -46,6 +47,8 @@ import {
   type FedJob,
   type JobFeedPage,
   type EnrollOutcome,
+  type JobAttribution,
+  type ForgetOutcome,
   type JobListEntry,
   type JobListQuery,
   type JobSummary,
@@ -133,6 +136,10 @@ interface JobDocument {
   errorLimit?: number;
   stopped?: JobStop;
   rerunOf?: string;
+  /** The admin key's name that created it; absent when unknown. */
+  createdBy?: string;
+  /** The admin key's name of its latest cancel. */
+  cancelledBy?: string;
   /**
    * When the job document was written, by the writer's clock: the job feed's order. Later than
    * `createdAt` by the time its tasks took to write (seconds for 100,000 nodes). Absent on jobs
@@ -175,6 +182,8 @@ interface TaskDocument {
   leaseExpiresAt?: Date | null;
   /** An administrator asked the node to stop it. */
   stopRequested?: boolean;
+  /** Set when its node was forgotten (it was finished then): it no longer counts in the node list. */
+  forgottenAt?: Date | null;
 }
 
 /**
@@ -270,6 +279,8 @@ const SLOT_ATTEMPTS = 5;
 // same, and Cosmos DB sorts on several fields only along a compound index that matches the sort.
 /** Earliest window first: the `claimable` index. */
 const CLAIM_ORDER = { node: 1, status: 1, windowStart: 1, jobId: 1 } as const;
+/** Tasks not forgotten, by node: the `listed_by_org_and_name` index. */
+const LISTED_ORDER = { forgottenAt: 1, org: 1, name: 1 } as const;
 /** A job's tasks in the order of its nodes: the `by_job` index. */
 const BY_JOB_ORDER = { jobId: 1, idx: 1 } as const;
 
@@ -372,6 +383,7 @@ export class MongoStore implements Store {
         document.errorLimit = errorLimitOf(job.maxErrors, nodes.length);
       }
       if (job.rerunOf !== undefined) document.rerunOf = job.rerunOf;
+      if (job.createdBy !== undefined) document.createdBy = job.createdBy;
       await this.#jobs.insertOne(document);
       return jobId.toHexString();
     });
@@ -387,7 +399,7 @@ export class MongoStore implements Store {
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
-        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...targetsOf(job) },
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...targetsOf(job), ...attributionOf(job) },
         summary: counts,
       };
     });
@@ -521,7 +533,7 @@ export class MongoStore implements Store {
         if (found.timeout !== undefined) task.timeout = found.timeout;
         const pageCounts = effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), found.windowEnd, now);
         const { job, counts: summary } = await this.#stopIfFailed(found, now, pageCounts);
-        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...targetsOf(job) });
+        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...targetsOf(job), ...attributionOf(job) });
       }
       return entries;
   }
@@ -764,7 +776,7 @@ export class MongoStore implements Store {
     });
   }
 
-  cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined> {
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     return this.#guard(async () => {
       const job = await this.#findJob(id);
       if (!job) return undefined;
@@ -772,6 +784,8 @@ export class MongoStore implements Store {
       if (node && !(await this.#tasks.findOne(scope, { projection: { _id: 1 } }))) {
         return { cancelled: 0, stopping: 0, summary: await this.#countsOf(job, now), nodeTargeted: false };
       }
+      // Before the tasks: a cancel that stops part-way still says who asked for it.
+      if (cancelledBy !== undefined) await this.#jobs.updateOne({ _id: job._id }, { $set: { cancelledBy } });
       // Queued tasks through their hand-out records: a concurrent claim either took the record
       // first, and the task is handed out (and asked to stop here), or finds it cancelled.
       const { cancelled, claimed } = await this.#cancelQueued(job._id, now, node);
@@ -837,7 +851,7 @@ export class MongoStore implements Store {
       for await (const doc of this.#checkIns.find({ _id: { $in: keys } }, { projection })) checkIns.set(doc._id, doc);
       const counts = new Map(keys.map((key) => [key, emptyStatusCounts()]));
       const tasks = this.#tasks.find(
-        { node: { $in: keys } },
+        { node: { $in: keys }, forgottenAt: null },
         { projection: { _id: 0, node: 1, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1 }, maxTimeMS: LIST_MAX_TIME_MS },
       );
       for await (const task of tasks) {
@@ -853,6 +867,43 @@ export class MongoStore implements Store {
         return overview;
       });
       return page;
+    });
+  }
+
+  forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome> {
+    return this.#guard(async (): Promise<ForgetOutcome> => {
+      const key = nodeKey(node);
+      const checkIn = await this.#checkIns.findOne({ _id: key });
+      const tasks = await this.#tasks
+        .find(
+          { node: key, forgottenAt: null },
+          { projection: { _id: 1, status: 1, windowEnd: 1, leaseExpiresAt: 1, stopRequested: 1, updatedAt: 1 } },
+        )
+        .toArray();
+      const counts = emptyStatusCounts();
+      let lastTaskChange: Date | undefined;
+      for (const task of tasks) {
+        counts[effectiveStatus(task, task.windowEnd, now)]++;
+        if (lastTaskChange === undefined || task.updatedAt > lastTaskChange) lastTaskChange = task.updatedAt;
+      }
+      const decision = decideForget(
+        { tasks: counts, ...(checkIn ? { lastCheckIn: checkIn.lastCheckIn } : {}), ...(lastTaskChange ? { lastTaskChange } : {}) },
+        idleSince,
+      );
+      if (decision.kind !== 'forget') return decision;
+      // No transaction: only the tasks read (all finished, which they stay) are marked, so a task
+      // created meanwhile is not, and the node stays listed for it.
+      let finishedTasks = 0;
+      for (let start = 0; start < tasks.length; start += NODE_LOOKUP_BATCH) {
+        const ids = tasks.slice(start, start + NODE_LOOKUP_BATCH).map((task) => task._id);
+        const marked = await this.#tasks.updateMany({ _id: { $in: ids }, node: key, forgottenAt: null }, { $set: { forgottenAt: now } });
+        finishedTasks += marked.modifiedCount;
+      }
+      // Only the check-in read, and the facts on it: a later one (the node polled or reported
+      // facts meanwhile) stays, and the node with it.
+      if (checkIn) await this.#checkIns.deleteOne({ _id: key, lastCheckIn: { $lte: checkIn.lastCheckIn } });
+      const keyKept = (await this.#nodeKeys.countDocuments({ _id: key }, { limit: 1 })) > 0;
+      return { kind: 'forgotten', finishedTasks, ...(checkIn ? { lastCheckIn: checkIn.lastCheckIn } : {}), keyKept };
     });
   }
 
@@ -1018,9 +1069,10 @@ export class MongoStore implements Store {
     let last = after;
     const batchSize = Math.max(limit, TARGETED_NODES_BATCH);
     while (nodes.length < limit) {
-      const filter = filters.length === 0 ? afterNode<TaskDocument>(last) : { $and: [afterNode<TaskDocument>(last), ...filters] };
+      const listed: Filter<TaskDocument> = { forgottenAt: null, ...afterNode<TaskDocument>(last) };
+      const filter = filters.length === 0 ? listed : { $and: [listed, ...filters] };
       const batch = await this.#tasks
-        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: { org: 1, name: 1 }, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
+        .find(filter, { projection: { _id: 0, org: 1, name: 1 }, sort: LISTED_ORDER, limit: batchSize, maxTimeMS: LIST_MAX_TIME_MS })
         .toArray();
       const distinct: NodePair[] = [];
       for (const task of batch) {
@@ -1295,6 +1347,7 @@ export class MongoStore implements Store {
       summary: counts,
       ...attributesOf(job),
       ...targetsOf(job),
+      ...attributionOf(job),
     };
   }
 
@@ -1401,6 +1454,13 @@ function attributesOf(job: JobDocument): JobAttributes {
   if (job.stopped) attributes.stopped = { reason: job.stopped.reason, at: job.stopped.at };
   if (job.rerunOf !== undefined) attributes.rerunOf = job.rerunOf;
   return attributes;
+}
+
+function attributionOf(job: Pick<JobDocument, 'createdBy' | 'cancelledBy'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (job.createdBy !== undefined) attribution.createdBy = job.createdBy;
+  if (job.cancelledBy !== undefined) attribution.cancelledBy = job.cancelledBy;
+  return attribution;
 }
 
 /** Stored counts by status, split by the given groups of ended leases, as effectiveCounts takes them. */
