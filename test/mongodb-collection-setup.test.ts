@@ -16,7 +16,7 @@ const TASKS_INDEXES = [
   { createIndexes: 'tasks', indexes: [{ name: 'by_job', key: { jobId: 1, idx: 1 } }] },
   { createIndexes: 'tasks', indexes: [{ name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } }] },
   { createIndexes: 'tasks', indexes: [{ name: 'by_job_status_and_lease', key: { jobId: 1, status: 1, leaseExpiresAt: 1 } }] },
-  { createIndexes: 'tasks', indexes: [{ name: 'by_org_and_name', key: { org: 1, name: 1 } }] },
+  { createIndexes: 'tasks', indexes: [{ name: 'listed_by_org_and_name', key: { forgottenAt: 1, org: 1, name: 1 } }] },
 ];
 const SLOTS_INDEXES = [{ createIndexes: 'slots', indexes: [{ name: 'current_of_job', key: { jobId: 1, superseded: 1 } }] }];
 const CHECK_INS_INDEXES = [
@@ -58,7 +58,7 @@ describe('MongoDB collection setup', () => {
     existing.set('tasks', new Set(['_id_', 'by_node_and_job', 'claimable', 'by_job']));
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), TASKS_INDEXES.slice(3));
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.mongodb, existing), TASKS_INDEXES.slice(3));
-    existing.get('tasks')?.add('by_job_and_status').add('by_job_status_and_lease').add('by_org_and_name');
+    existing.get('tasks')?.add('by_job_and_status').add('by_job_status_and_lease').add('listed_by_org_and_name');
     assert.deepEqual(setupCommands(DEPLOYMENT_PROFILES.cosmos, existing), []);
   });
 

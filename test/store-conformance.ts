@@ -403,6 +403,25 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual((await store.getJob(id, at(6)))?.job.stopped, summary.stopped);
       });
 
+      it('a max_errors stop and concurrent claims: each task ends handed out or cancelled, never both', async () => {
+        for (let round = 0; round < 4; round++) {
+          const [first, ...others] = Array.from({ length: 31 }, () => fresh('stoprace'));
+          const id = await store.createJob({ ...job([first as NodeRef, ...others], 0, 1_000_000), maxErrors: 0 }, at(0));
+          assert.equal((await store.claimNextTask(first as NodeRef, at(1)))?.jobId, id);
+          const failure = store.reportStatus(first as NodeRef, { jobId: id, status: 'failed', result: { exitCode: 1, reason: 'exit error' } }, at(2));
+          const answers = await Promise.all([failure, ...others.map((n) => store.claimNextTask(n, at(2)))]);
+          const handedOut = new Set(others.filter((_, i) => answers[i + 1] !== undefined).map((n) => n.name));
+          const summary = await store.getJobSummary(id, at(3));
+          assert.ok(summary?.stopped, 'stopped');
+          for (const status of (await store.listTaskStatuses(id, {}, at(3)))?.items ?? []) {
+            if (status.node.name === first?.name) continue;
+            assert.equal(status.status, handedOut.has(status.node.name) ? 'pending' : 'cancelled', `${status.node.name} in round ${round}`);
+          }
+          assert.deepEqual([summary.summary.failed, summary.summary.pending, summary.summary.cancelled], [1, handedOut.size, others.length - handedOut.size]);
+          assert.equal(await claimAll(others, at(4)), 0);
+        }
+      });
+
       it('counts timed-out tasks as failures, and max_errors 0 stops at the first', async () => {
         const nodes = Array.from({ length: 3 }, () => fresh('silent'));
         const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 1, maxErrors: 0 }, at(0));
@@ -516,6 +535,31 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
           stopRequested: false,
         });
         assert.equal(await statusOf(id, at(5)), 'success');
+      });
+
+      // FerretDB applies an update's filter and its write in two steps: a cancel's "queued ->
+      // cancelled" and a claim's "queued -> pending" could both apply to one task. Cancels go
+      // through the task's hand-out record, as claims do, so exactly one of them gets each task.
+      it('gives each task to exactly one of a cancel and concurrent claims: handed out and asked to stop, or cancelled', async () => {
+        for (let round = 0; round < 4; round++) {
+          const nodes = Array.from({ length: 30 }, () => fresh('race'));
+          const id = await store.createJob(job(nodes, 0, 1_000_000), at(0));
+          const claims = nodes.map((n) => store.claimNextTask(n, at(1)));
+          const [outcome, ...answers] = await Promise.all([store.cancelJob(id, at(1)), ...claims]);
+          const handedOut = new Set(nodes.filter((_, i) => answers[i] !== undefined).map((n) => n.name));
+          const statuses = (await store.listTaskStatuses(id, {}, at(2)))?.items ?? [];
+          for (const status of statuses) {
+            assert.equal(status.status, handedOut.has(status.node.name) ? 'pending' : 'cancelled', `${status.node.name} in round ${round}`);
+          }
+          assert.equal(outcome?.cancelled, nodes.length - handedOut.size);
+          assert.equal(outcome?.stopping, handedOut.size);
+          for (const n of nodes.filter((n) => handedOut.has(n.name))) {
+            assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(3)), {
+              kind: 'updated',
+              stopRequested: true,
+            });
+          }
+        }
       });
 
       it('cancels one node\'s task only, and says when the job does not target the node', async () => {
@@ -676,6 +720,145 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual(seen, [...seen].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)));
         await assert.rejects(own.store.listNodes({ limit: 1, cursor: 'no-slash' }, at(6)), InvalidCursorError);
       });
+
+      const listed = async (org: string, when: Date) => {
+        const page = await own.store.listNodes({ limit: 100, cursor: `${org}/-` }, when);
+        return page.items.filter((n) => n.node.org === org);
+      };
+
+      it('forgets a node whose tasks are finished: it leaves the node list, its jobs still name it, its key stays', async () => {
+        const [gone, stays] = [node('gone', 'forget'), node('stays', 'forget')];
+        const id = await own.store.createJob(job([gone, stays], 0, 100), at(0));
+        await own.store.claimNextTask(gone, at(1));
+        await own.store.reportStatus(gone, { jobId: id, status: 'success', result: { exitCode: 0, reason: '' } }, at(2));
+        await own.store.cancelJob(id, at(3), stays);
+        await own.store.recordCheckIns([{ node: gone, at: at(2) }]);
+        await own.store.setNodeKey({ node: gone, publicKey: 'KEY', source: 'admin', createdAt: at(0) });
+
+        const outcome = await own.store.forgetNode(gone, at(10));
+        assert.deepEqual(outcome, { kind: 'forgotten', finishedTasks: 1, lastCheckIn: at(2), keyKept: true });
+        assert.deepEqual((await listed('forget', at(10))).map((n) => n.node.name), ['stays']);
+        const statuses = await own.store.listTaskStatuses(id, {}, at(10));
+        assert.deepEqual(statuses?.items.map((s) => [s.node.name, s.status]), [['gone', 'success'], ['stays', 'cancelled']]);
+        assert.equal((await own.store.getJobSummary(id, at(10)))?.summary.success, 1);
+        assert.equal((await own.store.getNodeKey(gone))?.publicKey, 'KEY');
+        assert.deepEqual(await own.store.forgetNode(gone, at(11)), { kind: 'unknown' }, 'forgotten already');
+        assert.deepEqual(await own.store.forgetNode(node('never', 'forget'), at(11)), { kind: 'unknown' });
+        assert.deepEqual(await own.store.forgetNode(stays, at(12)), { kind: 'forgotten', finishedTasks: 1, keyKept: false });
+        assert.deepEqual(await listed('forget', at(12)), []);
+      });
+
+      it('refuses to forget a node with a queued, pending or running task, and forgets it once they are over', async () => {
+        const [waiting, working] = [node('waiting', 'busy'), node('working', 'busy')];
+        const id = await own.store.createJob(job([waiting, working], 0, 100), at(0));
+        await own.store.claimNextTask(working, at(1));
+        assert.deepEqual(await own.store.forgetNode(waiting, at(2)), { kind: 'busy', unfinished: 1 });
+        assert.deepEqual(await own.store.forgetNode(working, at(2)), { kind: 'busy', unfinished: 1 });
+        await own.store.reportStatus(working, { jobId: id, status: 'running' }, at(3));
+        assert.deepEqual(await own.store.forgetNode(working, at(4)), { kind: 'busy', unfinished: 1 });
+        assert.deepEqual((await listed('busy', at(4))).map((n) => n.node.name), ['waiting', 'working']);
+        // The window ends at 100 s: the queued task is expired then, and the node may go.
+        assert.deepEqual(await own.store.forgetNode(waiting, at(101)), { kind: 'forgotten', finishedTasks: 1, keyKept: false });
+        await own.store.reportStatus(working, { jobId: id, status: 'failed', result: { exitCode: 1, reason: 'exit error' } }, at(102));
+        assert.equal((await own.store.forgetNode(working, at(103))).kind, 'forgotten');
+      });
+
+      it('lists a forgotten node again when a new job targets it or it polls, counting only what came after', async () => {
+        const [targeted, polling] = [node('targeted', 'back'), node('polling', 'back')];
+        const first = await own.store.createJob(job([targeted, polling], 0, 10), at(0));
+        await own.store.cancelJob(first, at(1));
+        await own.store.recordCheckIns([{ node: polling, at: at(1) }]);
+        assert.equal((await own.store.forgetNode(targeted, at(20))).kind, 'forgotten');
+        assert.equal((await own.store.forgetNode(polling, at(20))).kind, 'forgotten');
+        assert.deepEqual(await listed('back', at(20)), []);
+
+        await own.store.createJob(job([targeted], 30, 100), at(30));
+        await own.store.recordCheckIns([{ node: polling, at: at(31) }]);
+        const [again, seen] = await listed('back', at(32));
+        assert.deepEqual(again?.node, polling);
+        assert.equal(again?.lastCheckIn?.getTime(), at(31).getTime());
+        assert.equal(Object.values(again?.tasks ?? {}).reduce((x, y) => x + y, 0), 0, 'its forgotten task does not count');
+        assert.deepEqual(seen?.node, targeted);
+        assert.equal(seen?.lastCheckIn, undefined);
+        assert.deepEqual(seen?.tasks, { queued: 1, pending: 0, running: 0, success: 0, failed: 0, timed_out: 0, expired: 0, cancelled: 0 });
+        // The first job still names both.
+        assert.equal((await own.store.listTaskStatuses(first, {}, at(32)))?.items.length, 2);
+      });
+
+      it('prunes only a node idle since the given time: no check-in and no task created or changed since', async () => {
+        const [seen, changed, idle, lone] = [node('seen', 'prune'), node('changed', 'prune'), node('idle', 'prune'), node('lone', 'prune')];
+        const id = await own.store.createJob(job([seen, changed, idle], 0, 50), at(0));
+        await own.store.cancelJob(id, at(5), idle);
+        await own.store.claimNextTask(changed, at(1));
+        await own.store.reportStatus(changed, { jobId: id, status: 'success' }, at(40));
+        await own.store.claimNextTask(seen, at(2));
+        await own.store.reportStatus(seen, { jobId: id, status: 'success' }, at(3));
+        await own.store.recordCheckIns([{ node: seen, at: at(45) }, { node: lone, at: at(10) }]);
+        const since = at(30);
+        assert.deepEqual(await own.store.forgetNode(seen, at(60), since), { kind: 'active' });
+        assert.deepEqual(await own.store.forgetNode(changed, at(60), since), { kind: 'active' });
+        assert.equal((await own.store.forgetNode(idle, at(60), since)).kind, 'forgotten');
+        assert.deepEqual(await own.store.forgetNode(lone, at(60), since), { kind: 'forgotten', finishedTasks: 0, lastCheckIn: at(10), keyKept: false });
+        assert.deepEqual((await listed('prune', at(60))).map((n) => n.node.name), ['changed', 'seen']);
+      });
+
+      it('forgets the facts a node reported with its check-in: selectors no longer pick it until it reports again', async () => {
+        const n = node('facts', 'forgetfacts');
+        const tagged = selector({ org: 'forgetfacts', tags_all: ['web'], attributes: { role: 'db' } });
+        await own.store.recordNodeFacts([{ node: n, facts: facts({ os: 'ubuntu', tags: ['web'], attributes: { role: 'db' } }), at: at(5) }]);
+        assert.equal(await own.store.countNodes(tagged, at(6)), 1);
+        assert.deepEqual(await own.store.forgetNode(n, at(10)), { kind: 'forgotten', finishedTasks: 0, lastCheckIn: at(5), keyKept: false });
+        assert.equal(await own.store.countNodes(tagged, at(11)), 0);
+        assert.equal(await own.store.countNodes(selector({ org: 'forgetfacts' }), at(11)), 0);
+        await own.store.recordCheckIns([{ node: n, at: at(12) }]);
+        const [back] = await listed('forgetfacts', at(13));
+        assert.equal(back?.facts, undefined, 'a poll alone brings no facts back');
+        assert.equal(await own.store.countNodes(tagged, at(13)), 0);
+        await own.store.recordNodeFacts([{ node: n, facts: facts({ tags: ['web'], attributes: { role: 'db' } }), at: at(14) }]);
+        assert.equal(await own.store.countNodes(tagged, at(15)), 1);
+      });
+
+      it('pages past many forgotten nodes to the ones still listed', async () => {
+        const many = Array.from({ length: 30 }, (_, i) => node(`m${String(i).padStart(2, '0')}`, 'crowd'));
+        const id = await own.store.createJob(job(many, 0, 100), at(0));
+        await own.store.cancelJob(id, at(1));
+        for (const n of many.slice(0, 28)) assert.equal((await own.store.forgetNode(n, at(2))).kind, 'forgotten');
+        const page = await own.store.listNodes({ limit: 1, cursor: 'crowd/-' }, at(3));
+        assert.deepEqual(page.items.map((n) => n.node.name), ['m28']);
+        const next = await own.store.listNodes({ limit: 1, cursor: page.nextCursor as string }, at(3));
+        assert.deepEqual(next.items.map((n) => n.node.name), ['m29']);
+        // The list's filters skip them too.
+        const neverSeen = await own.store.listNodes({ limit: 5, cursor: 'crowd/-', neverSeen: true, nameContains: 'crowd/' }, at(3));
+        assert.deepEqual(neverSeen.items.map((n) => n.node.name), ['m28', 'm29']);
+        assert.deepEqual((await own.store.listNodes({ limit: 5, nameContains: 'crowd/m0' }, at(3))).items, []);
+      });
+    });
+
+    it('records which admin key created and cancelled a job, in every read of it', async () => {
+      const nodes = [fresh('by')];
+      const id = await store.createJob({ ...job(nodes, 0, 100), createdBy: 'alice' }, at(0));
+      assert.equal((await store.getJob(id, at(1)))?.job.createdBy, 'alice');
+      assert.equal((await store.getJob(id, at(1)))?.job.cancelledBy, undefined);
+      assert.equal((await store.getJobSummary(id, at(1)))?.createdBy, 'alice');
+      const listed = (await store.listJobs({ limit: 100 }, at(1))).items.find((entry) => entry.id === id);
+      assert.equal(listed?.createdBy, 'alice');
+      await store.cancelJob(id, at(2), undefined, 'bob');
+      await store.cancelJob(id, at(3), undefined, 'carol');
+      const cancelled = await store.getJobSummary(id, at(4));
+      assert.deepEqual([cancelled?.createdBy, cancelled?.cancelledBy], ['alice', 'carol']);
+      assert.equal((await store.getJob(id, at(4)))?.job.cancelledBy, 'carol');
+      assert.equal((await store.listJobs({ limit: 100 }, at(4))).items.find((entry) => entry.id === id)?.cancelledBy, 'carol');
+      // A cancel of one node's task names its admin too; a node the job does not target changes nothing.
+      await store.cancelJob(id, at(5), { org: 'nowhere', name: 'none' }, 'erin');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'carol');
+      await store.cancelJob(id, at(5), nodes[0], 'dave');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'dave');
+
+      const anonymous = await store.createJob(job([fresh('by')], 0, 100), at(0));
+      await store.cancelJob(anonymous, at(1));
+      const found = await store.getJob(anonymous, at(1));
+      assert.equal(found?.job.createdBy, undefined);
+      assert.equal(found?.job.cancelledBy, undefined);
     });
 
     describe('node list filters', () => {

@@ -142,7 +142,7 @@ if ('target' in mongo) {
       await again.close();
       const names = async (collection: string) =>
         (await db.collection(collection).listIndexes().toArray()).map((index) => String(index.name)).sort();
-      assert.deepEqual(await names('tasks'), ['_id_', 'by_job', 'by_job_and_status', 'by_job_status_and_lease', 'by_node_and_job', 'by_org_and_name', 'claimable']);
+      assert.deepEqual(await names('tasks'), ['_id_', 'by_job', 'by_job_and_status', 'by_job_status_and_lease', 'by_node_and_job', 'claimable', 'listed_by_org_and_name']);
       assert.deepEqual(await names('jobs'), ['_id_', 'by_provider', 'by_stored_at', 'newest_first']);
       assert.deepEqual(await names('slots'), ['_id_', 'current_of_job']);
       assert.deepEqual(await names('node_check_ins'), ['_id_', 'by_attribute', 'by_org_and_name', 'by_tag']);

@@ -12,6 +12,10 @@ export interface JobSummaryJson {
   created_at: string;
   node_count: number;
   summary: StatusCounts;
+  /** The name of the admin key that created it; null when unknown. */
+  created_by?: string | null;
+  /** The name of the admin key of its latest cancel; null when never cancelled. */
+  cancelled_by?: string | null;
   /** The selector the job was created with, if any. */
   targets?: NodeSelectorJson;
   name?: string;
@@ -74,6 +78,15 @@ export interface NodeOverviewJson {
   last_check_in: string | null;
   tasks: StatusCounts;
   facts?: NodeFactsJson;
+}
+
+export interface ForgottenNodeJson {
+  org: string;
+  name: string;
+  node_name: string;
+  finished_tasks: number;
+  last_check_in: string | null;
+  key_kept: boolean;
 }
 
 export interface NodeKeyJson {
@@ -141,6 +154,10 @@ export class AdminClient {
     query: { limit?: number; cursor?: string },
   ): Promise<PageJson & { count: number; nodes: NodeOverviewJson[] }> {
     return this.#request('POST', `/admin/nodes/resolve${queryString(query)}`, { targets });
+  }
+
+  forgetNode(node: { org: string; name: string }): Promise<ForgottenNodeJson> {
+    return this.#request('DELETE', `/admin/nodes/${encodeURIComponent(node.org)}/${encodeURIComponent(node.name)}`);
   }
 
   getNodeKey(node: { org: string; name: string }): Promise<NodeKeyJson> {

@@ -1,5 +1,5 @@
 // The operators' CLI: `foodtruck jobs create|get|list|cancel|rerun|watch`, `foodtruck nodes list`,
-// `foodtruck nodes key get|set|reset`.
+// `foodtruck nodes forget`, `foodtruck nodes key get|set|reset`.
 // Errors are one line with the server's message, never a stack trace; the exit status says which
 // kind of error it was (see errors.ts).
 
@@ -12,6 +12,7 @@ import { jobsOutput } from './commands/jobs-output.js';
 import { jobsRerun } from './commands/jobs-rerun.js';
 import { jobsWatch } from './commands/jobs-watch.js';
 import { nodesKeyGet, nodesKeyReset, nodesKeySet } from './commands/nodes-key.js';
+import { nodesForget } from './commands/nodes-forget.js';
 import { nodesList } from './commands/nodes-list.js';
 import { ApiError, CommandError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
 
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   jobsRerun,
   jobsWatch,
   nodesList,
+  nodesForget,
   nodesKeyGet,
   nodesKeySet,
   nodesKeyReset,

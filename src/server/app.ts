@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -8,21 +9,25 @@ import Fastify, {
   type onResponseHookHandler,
 } from 'fastify';
 import type { Store } from '../store/store.js';
+import type { NodeRef } from '../wire/job-request.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
-import { requireBearerKey } from './auth.js';
+import { AdminKeys } from './admin-keys.js';
+import { registerAuditLog } from './audit-log.js';
 import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './node-auth.js';
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
 import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
 import { CheckInRecorder } from './check-in-recorder.js';
+import { NodePruner } from './node-pruner.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeFactRoutes } from './routes/node-facts.js';
-import { nodeTaskRoutes } from './routes/node-tasks.js';
+import { TASKS_NEXT_ROUTE, emptyPollAnswer, nodeTaskRoutes } from './routes/node-tasks.js';
+import { createEmptyPollFastPath, type EmptyPollFastPath } from './empty-poll-fast-path.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { methodsServedAt } from './method-not-allowed.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
@@ -43,6 +48,8 @@ export interface AppOptions {
   jobBodyLimitBytes: number;
   /** The server's pino logger, or false for none (tests that only inspect routes). */
   logger: FastifyBaseLogger | false;
+  /** ADMIN_API_KEY and the named keys of FOODTRUCK_ADMIN_KEYS_FILE; ADMIN_API_KEY alone when absent. */
+  adminKeys?: AdminKeys;
   /** FOODTRUCK_NODE_AUTH; `shared-key` (the seed's) when absent. */
   nodeAuth?: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET; nobody can enroll when absent. */
@@ -53,6 +60,8 @@ export interface AppOptions {
   maxHeldPolls?: number;
   /** How often the jobs other processes stored are read; 1 s when absent. */
   jobFeedIntervalMs?: number;
+  /** FOODTRUCK_NODE_PRUNE_AFTER: forget nodes idle this long; no pruning when absent or 0. */
+  nodePruneAfterMs?: number;
 }
 
 /** `FOODTRUCK_MAX_HELD_POLLS` when not set. */
@@ -67,6 +76,11 @@ export interface RegisteredRoute {
 /** pino's levels, to skip building a line it would not write. */
 const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+/** Fastify's default, stated: the empty-poll fast path leaves longer path parameters to the router. */
+const MAX_PARAM_LENGTH = 100;
+
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
@@ -74,17 +88,30 @@ const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 export async function buildApp(
   options: AppOptions,
 ): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[]; delivery: TaskDelivery }> {
+  // Set once the routes exist (below): until then every request goes to Fastify.
+  const emptyPolls: { fastPath?: EmptyPollFastPath | undefined } = {};
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    // Polls are small and frequent; give clients time to reuse connections.
-    keepAliveTimeout: 65_000,
-    requestTimeout: 120_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's own server, as it would make it, with one addition: an empty poll of a node with
+    // nothing due is answered before Fastify's life cycle (empty-poll-fast-path.ts), everything
+    // else goes to Fastify.
+    serverFactory: (handler) => {
+      const server = http.createServer((request, response) => {
+        if (emptyPolls.fastPath?.(request, response) !== true) handler(request, response);
+      });
+      // Polls are small and frequent; give clients time to reuse connections.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      return server;
+    },
   });
   const metrics = new ServerMetrics();
+  registerAuditLog(app);
+  const requireAdmin = (options.adminKeys ?? new AdminKeys(options.keys.admin, undefined)).requireAdmin;
   const delivery = await TaskDelivery.open(options.store, {
     maxHeldPolls: options.maxHeldPolls ?? DEFAULT_MAX_HELD_POLLS,
     ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
@@ -116,6 +143,18 @@ export async function buildApp(
   checkIns.start();
   // Before the store closes (main.ts closes it after the app), the last check-ins are written.
   app.addHook('onClose', async () => checkIns.stop());
+  if (options.nodePruneAfterMs) {
+    const pruner = new NodePruner({
+      store: options.store,
+      pruneAfterMs: options.nodePruneAfterMs,
+      beforeRound: () => checkIns.flush(),
+      onPruned: (nodes) =>
+        app.log.info({ audit: 'nodes pruned', count: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
+      onError: (error) => app.log.warn({ err: error }, 'could not prune nodes; will try again'),
+    });
+    pruner.start();
+    app.addHook('onClose', async () => pruner.stop());
+  }
 
   // An empty body is the seed's "no body" (tasks/next) or reads as `{}` (the contract's "an empty
   // body lands" on its presence checks), so it is not a JSON error. Every body is read as JSON
@@ -183,7 +222,7 @@ export async function buildApp(
   await app.register(adminJobRoutes, {
     store: options.store,
     metrics,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
     flushCheckIns: () => checkIns.flush(),
@@ -192,22 +231,29 @@ export async function buildApp(
   await app.register(adminNodeRoutes, {
     store: options.store,
     checkIns,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   const nodeKeys = new NodeKeyCache(options.store);
   await app.register(adminNodeKeyRoutes, {
     store: options.store,
     nodeKeys,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
-  await app.register(nodeTaskRoutes, {
-    store: options.store,
-    metrics,
-    nodeAuth,
+  const onPoll = (node: NodeRef, now: Date) => checkIns.note(node, now);
+  await app.register(nodeTaskRoutes, { store: options.store, metrics, nodeAuth, delivery, onPoll });
+  const logger = app.log;
+  emptyPolls.fastPath = createEmptyPollFastPath({
+    auth: nodeAuth,
     delivery,
-    onPoll: (node, now) => checkIns.note(node, now),
+    metrics,
+    routePattern: TASKS_NEXT_ROUTE,
+    ...emptyPollAnswer(delivery),
+    maxParamLength: MAX_PARAM_LENGTH,
+    onPoll,
+    // The route logs an empty poll at debug (see onResponse above).
+    logsEmptyPolls: () => (LEVEL_VALUES.debug as number) >= (LEVEL_VALUES[logger.level] ?? 0),
   });
   await app.register(nodeEnrollmentRoutes, {
     store: options.store,

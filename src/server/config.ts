@@ -16,6 +16,8 @@ export interface ServerConfig {
   /** Undefined when not set; the embedded store then generates and keeps one. */
   adminApiKey: string | undefined;
   nodesApiKey: string | undefined;
+  /** FOODTRUCK_ADMIN_KEYS_FILE: named admin keys besides ADMIN_API_KEY (absolute path), or undefined. */
+  adminKeysFile: string | undefined;
   /** FOODTRUCK_NODE_AUTH: how node routes authenticate. */
   nodeAuth: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET: lets nodes enroll their own keys; undefined: nobody can. */
@@ -34,7 +36,16 @@ export interface ServerConfig {
   deliveryGraceMs: number;
   /** FOODTRUCK_TIMEOUT_GRACE: the time beyond its timeout a task on a node without heartbeats gets. */
   timeoutGraceMs: number;
+  /** FOODTRUCK_NODE_PRUNE_AFTER: nodes idle this long are forgotten; 0: never. */
+  nodePruneAfterMs: number;
 }
+
+/**
+ * FOODTRUCK_NODE_PRUNE_AFTER when not set: 30 days. Forgetting loses no job history and a node
+ * comes back when it polls or is targeted again, so a month-long default clears the rows of
+ * nodes that are gone (a cancelled 10,000-node job) long after anyone watches them for an outage.
+ */
+export const DEFAULT_NODE_PRUNE_AFTER_MS = 30 * 24 * 3600_000;
 
 export class ConfigError extends Error {
   constructor(variable: string, expected: string) {
@@ -92,6 +103,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     store,
     adminApiKey,
     nodesApiKey,
+    adminKeysFile: nonEmpty(env.FOODTRUCK_ADMIN_KEYS_FILE) === undefined ? undefined : path.resolve(nonEmpty(env.FOODTRUCK_ADMIN_KEYS_FILE) as string),
     nodeAuth,
     enrollmentSecret,
     dataDir,
@@ -103,6 +115,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     minHeartbeatLeaseMs: readDuration(env, 'FOODTRUCK_HEARTBEAT_LEASE_MIN', MIN_HEARTBEAT_LEASE_MS),
     deliveryGraceMs: readDuration(env, 'FOODTRUCK_DELIVERY_GRACE', DELIVERY_GRACE_MS),
     timeoutGraceMs: readDuration(env, 'FOODTRUCK_TIMEOUT_GRACE', TIMEOUT_GRACE_MS),
+    nodePruneAfterMs: readDurationOrOff(env, 'FOODTRUCK_NODE_PRUNE_AFTER', DEFAULT_NODE_PRUNE_AFTER_MS),
   };
 }
 
@@ -157,6 +170,17 @@ function readDuration(env: NodeJS.ProcessEnv, variable: string, fallback: number
   const ms = parseGoDuration(text);
   if (ms === undefined || ms <= 0 || !Number.isSafeInteger(Math.round(ms))) {
     throw new ConfigError(variable, `must be a positive Go duration such as "${formatGoDuration(fallback)}" or "90m", got "${text}"`);
+  }
+  return Math.round(ms);
+}
+
+/** A Go duration, or 0 (`0`, `0s`) for "never". */
+function readDurationOrOff(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const text = nonEmpty(env[variable]);
+  if (text === undefined) return fallback;
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms < 0 || !Number.isSafeInteger(Math.round(ms))) {
+    throw new ConfigError(variable, `must be a Go duration such as "${formatGoDuration(fallback)}" or "168h", or 0 for never, got "${text}"`);
   }
   return Math.round(ms);
 }

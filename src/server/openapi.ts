@@ -26,6 +26,7 @@ import {
   nodeKeyRequestSchema,
   nodeKeyResetResponseSchema,
   nodeKeyResponseSchema,
+  nodeForgetResponseSchema,
   nodeListResponseSchema,
   documentedNodeSelectionRequestSchema,
   nodeSelectionResponseSchema,
@@ -351,6 +352,23 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'recorded', json: emptyResponseSchema },
       400: error('invalid node name, or a fact too long, malformed or unknown'),
       401: unauthorized,
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/nodes/:org/:name',
+    summary:
+      'Forgets a node with no unfinished task: it leaves the node list (its jobs still name it) until a new job ' +
+      'targets it or it polls again. Its check-in goes; its key stays',
+    tag: 'nodes',
+    auth: 'admin',
+    parameters: nodeParameters,
+    answers: {
+      200: { description: 'forgotten', json: nodeForgetResponseSchema },
+      400: error('invalid node name'),
+      401: unauthorized,
+      404: error('the node list does not show the node: {"message":"node ORG/NAME not found"}'),
+      409: error('the node has tasks queued, pending or running'),
     },
   },
   {

@@ -1,7 +1,18 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
-import type { TaskDefinition } from '../wire/job-request.js';
+import type {
+  ClaimedTask,
+  ForgetOutcome,
+  JobAttributes,
+  JobAttribution,
+  JobListEntry,
+  JobSummary,
+  Job,
+  ListedTask,
+  NodeOverview,
+  NodeTaskStatus,
+} from '../store/store.js';
+import type { NodeRef, TaskDefinition } from '../wire/job-request.js';
 import { nodeFactsJson } from '../wire/node-facts.js';
 import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
 import { formatRfc3339 } from '../wire/rfc3339.js';
@@ -51,6 +62,11 @@ export function listedTaskJson(task: ListedTask): Omit<TaskJson, 'spec'> & { spe
   return json;
 }
 
+/** Who created and cancelled a job: admin key names, null when unknown. */
+export function attributionJson(job: JobAttribution) {
+  return { created_by: job.createdBy ?? null, cancelled_by: job.cancelledBy ?? null };
+}
+
 export function jobListEntryJson(entry: JobListEntry) {
   return {
     id: entry.id,
@@ -59,6 +75,7 @@ export function jobListEntryJson(entry: JobListEntry) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...attributionJson(entry),
     ...targetsJson(entry.targets),
   };
 }
@@ -70,6 +87,7 @@ export function jobJson(job: Job) {
     nodes: job.nodes,
     created_at: formatRfc3339(job.createdAt),
     ...jobAttributesJson(job),
+    ...attributionJson(job),
     ...targetsJson(job.targets),
   };
 }
@@ -86,6 +104,7 @@ export function jobSummaryJson(entry: JobSummary) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...attributionJson(entry),
     ...targetsJson(entry.targets),
   };
 }
@@ -129,5 +148,17 @@ export function nodeOverviewJson(overview: NodeOverview) {
     last_check_in: overview.lastCheckIn ? formatRfc3339(overview.lastCheckIn) : null,
     tasks: overview.tasks,
     ...(overview.facts ? { facts: { ...nodeFactsJson(overview.facts), reported_at: formatRfc3339(overview.facts.reportedAt) } } : {}),
+  };
+}
+
+/** The answer to forgetting a node: what the node list no longer shows. */
+export function forgottenNodeJson(node: NodeRef, forgotten: Extract<ForgetOutcome, { kind: 'forgotten' }>) {
+  return {
+    org: node.org,
+    name: node.name,
+    node_name: `${node.org}/${node.name}`,
+    finished_tasks: forgotten.finishedTasks,
+    last_check_in: forgotten.lastCheckIn ? formatRfc3339(forgotten.lastCheckIn) : null,
+    key_kept: forgotten.keyKept,
   };
 }

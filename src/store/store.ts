@@ -8,6 +8,14 @@ import type { NodeSelector } from '../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../wire/status-report.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
 
+/** Who acted on a job: names of admin keys. Absent when unknown (e.g. jobs stored before names). */
+export interface JobAttribution {
+  /** The admin key that created the job (`NewJob.createdBy`). */
+  createdBy?: string;
+  /** The admin key of the latest cancel of the job. */
+  cancelledBy?: string;
+}
+
 /** Why and when a job stopped handing out tasks: its failures exceeded `max_errors`. */
 export interface JobStop {
   reason: string;
@@ -20,7 +28,7 @@ export interface JobAttributes extends JobOptions {
   rerunOf?: string;
 }
 
-export interface Job extends JobAttributes {
+export interface Job extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   nodes: NodeRef[];
@@ -34,7 +42,7 @@ export interface JobWithSummary {
   summary: StatusCounts;
 }
 
-export interface JobSummary extends JobAttributes {
+export interface JobSummary extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   createdAt: Date;
@@ -51,7 +59,7 @@ export interface JobSummary extends JobAttributes {
 export type ListedTask = Omit<TaskDefinition, 'spec'> & ({ spec: unknown; specOmitted?: never } | { specOmitted: true });
 
 /** A job as jobs are listed: no node list, which can be 100,000 long, and only a small spec. */
-export interface JobListEntry extends JobAttributes {
+export interface JobListEntry extends JobAttributes, JobAttribution {
   id: string;
   task: ListedTask;
   createdAt: Date;
@@ -222,6 +230,20 @@ export interface NodeKey {
 
 export type NodeKeySource = 'enrollment' | 'admin';
 
+export type ForgetOutcome =
+  /**
+   * `finishedTasks`: the node's tasks that no longer count in the node list (their jobs keep
+   * them); `lastCheckIn`: the check-in removed, if it had one; `keyKept`: it has a key, which
+   * forgetting leaves in place (`resetNodeKey` removes it).
+   */
+  | { kind: 'forgotten'; finishedTasks: number; lastCheckIn?: Date; keyKept: boolean }
+  /** The node list does not show it: nothing changed. */
+  | { kind: 'unknown' }
+  /** It has tasks queued, pending or running at `now`: nothing changed. */
+  | { kind: 'busy'; unfinished: number }
+  /** Pruning: it polled, or one of its tasks was created or changed, at or after `idleSince`: nothing changed. */
+  | { kind: 'active' };
+
 export type EnrollOutcome =
   /** No key was stored for the node: this one is now. */
   | { kind: 'enrolled' }
@@ -252,15 +274,17 @@ export interface Store {
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,
-   * marking it `pending` with a lease of `leaseAtHandOut(now, policy)` (task-lease.ts). A task is handed
-   * out at most once, whatever the concurrency. An empty poll must not write.
+   * marking it `pending` with a lease of `leaseAtHandOut(now, policy)` (task-lease.ts). A task is
+   * handed out at most once, whatever the concurrency. An empty poll must not write.
    *
    * Rate control (rate-control.ts): a task of a job with `maxConcurrency` is handed out only while
    * fewer of the job's tasks than its limit are pending or running, exactly, whatever the number
    * of server processes; a task waiting for a slot stays queued, and the node gets its next task
    * or none, without a write. A job with `maxErrors` whose failures exceed it hands nothing more
    * out: the poll that notices records `stopped` and cancels its queued tasks (as does the report
-   * or read that notices first).
+   * or read that notices first). Exactly: no task is handed out after the failure report that
+   * crosses the limit (that report writes the stop in the same atomic step, or every hand-out
+   * decides after an atomic step of its own that orders it before or after that report).
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
   /**
@@ -309,9 +333,12 @@ export interface Store {
    * Cancels the job's tasks that no node has picked up yet, and asks the nodes of its handed-out
    * tasks (pending or running at `now`) to stop them: the answer to their next report says so,
    * and a stop-requested task whose lease then ends reads `cancelled`. With `node`, only that
-   * node's task. Undefined for an unknown job.
+   * node's task. Undefined for an unknown job. With `cancelledBy` (an admin key's name), the job
+   * records it as its `cancelledBy`: the latest cancel's name wins. Against concurrent claims (and
+   * likewise a `maxErrors` stop), each task ends either handed out (and asked to stop) or
+   * cancelled, never both: `cancelled` + `stopping` counts each task once.
    */
-  cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined>;
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined>;
   /**
    * Remembers when nodes last polled. Called with a batch gathered in memory (one entry per node,
    * a few seconds' worth), never once per poll. Keeps the later of the stored and the given time
@@ -323,11 +350,22 @@ export interface Store {
   /**
    * Every node known to the store, that is targeted by any job or recorded by `recordCheckIns`,
    * ordered by org then name (byte order; names are ASCII), one page at a time, each with its last
-   * check-in and its task counts. A page costs its own length, not the fleet's size.
+   * check-in and its task counts. A page costs its own length, not the fleet's size, however many
+   * forgotten tasks there are. Tasks forgotten by `forgetNode` neither make a node known nor count.
    * The query's filters all hold for every node answered (`neverSeen` with a `selector` answers
    * none). A filtered page may read past non-matching nodes, up to the whole fleet for a rare match.
    */
   listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>>;
+  /**
+   * Forgets a node, as `decideForget` (node-forgetting.ts) decides from its tasks not yet
+   * forgotten, their latest change and its check-in: its tasks, all finished at `now`, are marked
+   * forgotten (they stay in their jobs, unchanged, and job reads still name the node), and its
+   * check-in is removed, and its facts with it (`recordNodeFacts`). Its key stays. A task created or handed out meanwhile is never marked, so
+   * a node never leaves the list with an unfinished task, on every driver: the node is listed again
+   * as soon as a new job targets it or it polls again (the check-in removed is only the one read:
+   * a later one stays). With `idleSince` (pruning), only a node idle since then is forgotten.
+   */
+  forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome>;
   /**
    * Stores each node's facts, replacing what it reported before (a report carries the full set;
    * the last one written wins). A report counts as a check-in at its time, as `recordCheckIns`

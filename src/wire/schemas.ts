@@ -347,6 +347,12 @@ const nodeResponseSchema = {
   properties: nodeRefSchema.properties,
 } as const;
 
+/** Who acted on a job: the names of admin keys (ADMIN_API_KEY is "admin"). */
+const jobAttribution = {
+  created_by: { type: ['string', 'null'], description: 'the name of the admin key that created the job; null when unknown (jobs from before names)' },
+  cancelled_by: { type: ['string', 'null'], description: 'the name of the admin key of the job\'s latest cancel; null when never cancelled' },
+} as const;
+
 /** The optional job fields as answered: each only when set. */
 const jobAttributesResponseProperties = {
   ...jobOptionsSchemaProperties,
@@ -362,7 +368,7 @@ const jobAttributesResponseProperties = {
 
 export const jobResponseSchema = {
   type: 'object',
-  required: ['id', 'task', 'nodes', 'created_at'],
+  required: ['id', 'task', 'nodes', 'created_at', 'created_by', 'cancelled_by'],
   additionalProperties: false,
   properties: {
     id: jobId,
@@ -371,13 +377,14 @@ export const jobResponseSchema = {
     created_at: time,
     targets: targetsResponseSchema,
     ...jobAttributesResponseProperties,
+    ...jobAttribution,
   },
 } as const;
 
 export const jobSummaryResponseSchema = {
   type: 'object',
   description: 'a job without its node list, with its tasks counted by status',
-  required: ['id', 'task', 'created_at', 'node_count', 'summary'],
+  required: ['id', 'task', 'created_at', 'node_count', 'summary', 'created_by', 'cancelled_by'],
   additionalProperties: false,
   properties: {
     id: jobId,
@@ -387,6 +394,7 @@ export const jobSummaryResponseSchema = {
     ...jobAttributesResponseProperties,
     summary: statusCountsSchema,
     targets: targetsResponseSchema,
+    ...jobAttribution,
   },
 } as const;
 
@@ -470,7 +478,7 @@ export const jobDetailResponseSchema = {
     job: {
       ...jobResponseSchema,
       description: 'with limit or cursor, the job leaves out its node list and gives node_count instead',
-      required: ['id', 'task', 'created_at'],
+      required: ['id', 'task', 'created_at', 'created_by', 'cancelled_by'],
       properties: { ...jobResponseSchema.properties, node_count: { type: 'integer', minimum: 1 } },
     },
     summary: statusCountsSchema,
@@ -550,6 +558,31 @@ export const nodeListResponseSchema = {
   required: ['nodes', 'next_cursor'],
   additionalProperties: false,
   properties: { nodes: { type: 'array', items: nodeOverviewResponseSchema }, next_cursor: nextCursor },
+} as const;
+
+export const nodeForgetResponseSchema = {
+  type: 'object',
+  required: ['org', 'name', 'node_name', 'finished_tasks', 'last_check_in', 'key_kept'],
+  additionalProperties: false,
+  properties: {
+    org: { type: 'string' },
+    name: { type: 'string' },
+    node_name: { type: 'string', description: '"org/name"' },
+    finished_tasks: {
+      type: 'integer',
+      minimum: 0,
+      description: 'the node\'s finished tasks that no longer count in the node list; their jobs keep them, unchanged',
+    },
+    last_check_in: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'the check-in removed (when the node last polled); null if it had none',
+    },
+    key_kept: {
+      type: 'boolean',
+      description: 'the node has a key (node-keys mode), which forgetting leaves in place: DELETE /admin/nodes/{org}/{name}/key removes it',
+    },
+  },
 } as const;
 
 export const nodeSelectionResponseSchema = {

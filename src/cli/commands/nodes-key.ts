@@ -2,16 +2,10 @@
 // verified with (FOODTRUCK_NODE_AUTH=node-keys or both).
 
 import { readFile } from 'node:fs/promises';
-import { onePositional, printJson, stringFlag, type Command, type ParsedCommand } from '../command.js';
+import { printJson, stringFlag, type Command } from '../command.js';
 import { connectFromFlags } from '../connection.js';
 import { CommandError, EXIT_OK, UsageError } from '../errors.js';
-
-function nodeArgument(parsed: ParsedCommand): { org: string; name: string } {
-  const text = onePositional(parsed, 'node ORG/NAME');
-  const [org, name, ...rest] = text.split('/');
-  if (!org || !name || rest.length > 0) throw new UsageError(`expected a node as ORG/NAME, got "${text}"`);
-  return { org, name };
-}
+import { nodeArgument } from '../node-argument.js';
 
 export const nodesKeyGet: Command = {
   words: ['nodes', 'key', 'get'],

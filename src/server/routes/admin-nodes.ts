@@ -3,11 +3,12 @@ import type { Store } from '../../store/store.js';
 import { parseNodeSelector } from '../../wire/node-selector.js';
 import type { BearerCheck } from '../auth.js';
 import type { CheckInRecorder } from '../check-in-recorder.js';
-import { badRequest } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import { readNodeListFilters } from '../node-list-filters.js';
+import { nodeFromPath } from '../node-key-input.js';
 import { REPEATABLE_SELECTOR_TERMS, readNodeSelectorQuery } from '../node-selector-query.js';
 import { optionalCursor, readLimit } from '../page-query.js';
-import { nodeOverviewJson } from '../wire-json.js';
+import { forgottenNodeJson, nodeOverviewJson } from '../wire-json.js';
 
 export interface AdminNodeRoutesOptions {
   store: Store;
@@ -28,7 +29,8 @@ interface NodeListQuerystring {
 
 /**
  * Every node the server knows (targeted by a job or seen polling), so silent ones stand out;
- * filtered by selector terms and by name text, never seen, or unfinished tasks.
+ * filtered by selector terms and by name text, never seen, or unfinished tasks; and forgetting one
+ * (see forgetNode in store.ts).
  */
 export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRoutesOptions): Promise<void> {
   const { store, checkIns } = options;
@@ -47,6 +49,31 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
     await checkIns.flush();
     const page = await store.listNodes({ limit, ...cursor, ...filters, ...(selector ? { selector } : {}) }, new Date());
     return { nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
+  });
+
+  app.delete<{ Params: { org: string; name: string } }>('/admin/nodes/:org/:name', async (request) => {
+    const node = nodeFromPath(request.params);
+    const nodeName = `${node.org}/${node.name}`;
+    // Its latest poll, if still in memory, is written first, so that it is the one forgotten.
+    await checkIns.flush();
+    const outcome = await store.forgetNode(node, new Date());
+    switch (outcome.kind) {
+      case 'unknown':
+        throw notFound(`node ${nodeName} not found`);
+      case 'busy':
+        throw conflict(
+          `node ${nodeName} has ${outcome.unfinished} unfinished task${outcome.unfinished === 1 ? '' : 's'} ` +
+            '(queued, pending or running): cancel them or let them finish, then forget it',
+        );
+      case 'active':
+        throw new Error('forgetNode answered "active" without idleSince');
+      case 'forgotten':
+        request.log.info(
+          { audit: 'node forgotten', node: nodeName, finished_tasks: outcome.finishedTasks, key_kept: outcome.keyKept },
+          'admin write',
+        );
+        return forgottenNodeJson(node, outcome);
+    }
   });
 
   // The blast radius of a selector before a job is created with it: how many nodes, and the first page.

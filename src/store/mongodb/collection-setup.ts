@@ -43,8 +43,10 @@ export const COLLECTION_LAYOUTS: readonly CollectionLayout[] = [
       { name: 'by_job_and_status', key: { jobId: 1, status: 1, idx: 1 } },
       // A rate-controlled job's live tasks, counted before a hand-out.
       { name: 'by_job_status_and_lease', key: { jobId: 1, status: 1, leaseExpiresAt: 1 } },
-      // The node listing walks targeted nodes in (org, name) order.
-      { name: 'by_org_and_name', key: { org: 1, name: 1 } },
+      // The node listing walks the targeted nodes not forgotten (`forgottenAt` absent) in (org, name)
+      // order, however many forgotten tasks there are. (It replaces `by_org_and_name`, which
+      // databases set up before it keep, unused.)
+      { name: 'listed_by_org_and_name', key: { forgottenAt: 1, org: 1, name: 1 } },
     ],
   },
   {

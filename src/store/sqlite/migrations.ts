@@ -92,6 +92,14 @@ const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    description: 'which admin key created and cancelled each job',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN created_by TEXT;
+      ALTER TABLE jobs ADD COLUMN cancelled_by TEXT;
+    `,
+  },
+  {
     // 6 is identity's (created_by/cancelled_by), 8 to 10 other branches': numbers fixed between them.
     version: 7,
     description: 'node facts, and the selector a job was created with',
@@ -120,6 +128,15 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX node_attributes_by_value ON node_attributes (key, value, org, name);
       ALTER TABLE jobs ADD COLUMN targets TEXT;
+    `,
+  },
+  {
+    // 8 is nodes' (forget and prune), fixed between the branches as 6 and 7 are.
+    version: 8,
+    description: 'forgotten nodes: their finished tasks leave the node list',
+    sql: `
+      ALTER TABLE tasks ADD COLUMN forgotten_at INTEGER;
+      CREATE INDEX tasks_listed ON tasks (org, name) WHERE forgotten_at IS NULL;
     `,
   },
 ];

@@ -17,6 +17,8 @@ import {
   type ListedTask,
   type ClaimedTask,
   type EnrollOutcome,
+  type JobAttribution,
+  type ForgetOutcome,
   type Job,
   type JobListEntry,
   type JobListQuery,
@@ -37,6 +39,7 @@ import {
   type Store,
   type TaskStatusQuery,
 } from '../store.js';
+import { decideForget } from '../node-forgetting.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import { factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
@@ -88,6 +91,8 @@ interface JobRow {
   stopped_reason: string | null;
   stopped_at: number | null;
   rerun_of: string | null;
+  created_by: string | null;
+  cancelled_by: string | null;
 }
 
 /** A job as listed: its spec only when small, else null. */
@@ -162,8 +167,8 @@ export class SqliteStore implements Store {
     this.#statements = {
       insertJob: db.prepare(
         `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count,
-           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, targets)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, targets, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       liveTasksOfJob: db.prepare<[number, number], number>(
         `SELECT count(*) FROM tasks WHERE job_seq = ? AND status IN ('pending', 'running') AND lease_expires_at >= ?`,
@@ -221,6 +226,7 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
+      recordCancelledBy: db.prepare('UPDATE jobs SET cancelled_by = ? WHERE seq = ?'),
       cancelQueuedOfNode: db.prepare(
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
@@ -242,7 +248,7 @@ export class SqliteStore implements Store {
       // Each side is read in (org, name) order from an index and merged in code: a page costs its
       // own length, not the fleet's size.
       targetedNodesAfter: db.prepare<[string, string, number], [string, string]>(
-        'SELECT DISTINCT org, name FROM tasks WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
+        'SELECT DISTINCT org, name FROM tasks WHERE forgotten_at IS NULL AND (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
       ).raw(),
       checkedInNodesAfter: db.prepare<[string, string, number], [string, string]>(
         'SELECT org, name FROM node_check_ins WHERE (org, name) > (?, ?) ORDER BY org, name LIMIT ?',
@@ -264,8 +270,14 @@ export class SqliteStore implements Store {
       countsOfNode: db.prepare<[number, number, string, string], [TaskStatus, number, number, number, number]>(
         `SELECT status, coalesce(lease_expires_at < ?, 0) AS lease_ended, stop_requested, window_end < ? AS window_ended,
            count(*)
-         FROM tasks WHERE org = ? AND name = ? GROUP BY status, lease_ended, stop_requested, window_ended`,
+         FROM tasks WHERE org = ? AND name = ? AND forgotten_at IS NULL GROUP BY status, lease_ended, stop_requested, window_ended`,
       ).raw(),
+      lastTaskChangeOfNode: db.prepare<[string, string], number | null>(
+        'SELECT max(updated_at) FROM tasks WHERE org = ? AND name = ? AND forgotten_at IS NULL',
+      ).pluck(),
+      forgetTasksOfNode: db.prepare('UPDATE tasks SET forgotten_at = ? WHERE org = ? AND name = ? AND forgotten_at IS NULL'),
+      deleteCheckIn: db.prepare('DELETE FROM node_check_ins WHERE org = ? AND name = ?'),
+      hasNodeKey: db.prepare<[string, string], number>('SELECT 1 FROM node_keys WHERE org = ? AND name = ?').pluck(),
       earliestQueuedWindow: db.prepare<[string, string, number], number | null>(
         `SELECT min(window_start) FROM tasks WHERE org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
       ).pluck(),
@@ -317,6 +329,7 @@ export class SqliteStore implements Store {
         errorLimit,
         job.rerunOf ?? null,
         job.targets ? selectorText(job.targets) : null,
+        job.createdBy ?? null,
       );
       for (const [index, node] of nodes.entries()) {
         insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
@@ -338,6 +351,7 @@ export class SqliteStore implements Store {
       createdAt: new Date(row.created_at),
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
+      ...attributionOf(row),
     };
     if (row.targets !== null) job.targets = selectorOf(row.targets);
     return { job, summary: counts };
@@ -419,7 +433,7 @@ export class SqliteStore implements Store {
     // octet_length() reads a text's size from its record header: a large spec is neither read
     // nor sent.
     const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, name, max_concurrency,
-      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets,
+      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets, created_by, cancelled_by,
       CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
     const select = this.#db.prepare<unknown[], ListedJobRow>(`SELECT ${columns} FROM jobs ${where} ORDER BY seq DESC LIMIT ?`);
     if (query.state === undefined) {
@@ -469,6 +483,7 @@ export class SqliteStore implements Store {
         ...attributesOf(row),
         ...(stopped ? { stopped } : {}),
         ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
+        ...attributionOf(row),
       };
     });
   }
@@ -585,7 +600,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined> {
+  async cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     const row = this.#statements.jobById.get(id);
     if (!row) return undefined;
     const at = now.getTime();
@@ -594,6 +609,7 @@ export class SqliteStore implements Store {
       if (node && isTargeted.get(row.seq, node.org, node.name) === undefined) {
         return { cancelled: 0, stopping: 0, summary: this.#countsOf(row, now), nodeTargeted: false };
       }
+      if (cancelledBy !== undefined) this.#statements.recordCancelledBy.run(cancelledBy, row.seq);
       const cancelled = node
         ? cancelQueuedOfNode.run(at, row.seq, node.org, node.name, at).changes
         : cancelQueued.run(at, row.seq, at).changes;
@@ -611,19 +627,15 @@ export class SqliteStore implements Store {
 
   async listNodes(query: NodeListQuery, now: Date): Promise<Page<NodeOverview>> {
     const [afterOrg, afterName] = query.cursor === undefined ? ['', ''] : parseNodeCursor(query.cursor);
-    const { checkInOfNode, countsOfNode } = this.#statements;
+    const { checkInOfNode } = this.#statements;
     const nodes = this.#listedNodePairs(query, now, [afterOrg, afterName], query.limit + 1);
     const page: Page<NodeOverview> = { items: [] };
     if (nodes.length > query.limit) {
       nodes.length = query.limit;
       page.nextCursor = nodeCursorOf(nodes[nodes.length - 1] as [string, string]);
     }
-    const at = now.getTime();
     page.items = nodes.map(([org, name]) => {
-      const tasks = emptyStatusCounts();
-      for (const [status, leaseEnded, stopRequested, windowEnded, count] of countsOfNode.all(at, at, org, name)) {
-        tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
-      }
+      const tasks = this.#nodeCounts(org, name, now);
       const overview: NodeOverview = { node: { org, name }, tasks };
       const checkIn = checkInOfNode.get(org, name);
       if (checkIn !== undefined) {
@@ -633,6 +645,45 @@ export class SqliteStore implements Store {
       return overview;
     });
     return page;
+  }
+
+  async forgetNode(node: NodeRef, now: Date, idleSince?: Date): Promise<ForgetOutcome> {
+    const { checkInOfNode, lastTaskChangeOfNode, forgetTasksOfNode, deleteCheckIn, hasNodeKey } = this.#statements;
+    const { org, name } = node;
+    // One write transaction: no task is created, handed out or reported between the decision and
+    // the marks.
+    return this.#db.transaction((): ForgetOutcome => {
+      // Its facts go with its check-in (tags and attributes by the foreign key's cascade).
+      const lastCheckIn = checkInOfNode.get(org, name)?.last_check_in;
+      const lastTaskChange = lastTaskChangeOfNode.get(org, name);
+      const decision = decideForget(
+        {
+          tasks: this.#nodeCounts(org, name, now),
+          ...(lastCheckIn === undefined ? {} : { lastCheckIn: new Date(lastCheckIn) }),
+          ...(lastTaskChange === null || lastTaskChange === undefined ? {} : { lastTaskChange: new Date(lastTaskChange) }),
+        },
+        idleSince,
+      );
+      if (decision.kind !== 'forget') return decision;
+      const finishedTasks = forgetTasksOfNode.run(now.getTime(), org, name).changes;
+      deleteCheckIn.run(org, name);
+      return {
+        kind: 'forgotten',
+        finishedTasks,
+        ...(lastCheckIn === undefined ? {} : { lastCheckIn: new Date(lastCheckIn) }),
+        keyKept: hasNodeKey.get(org, name) !== undefined,
+      };
+    }).immediate();
+  }
+
+  /** The node's tasks not forgotten, by status at `now`. */
+  #nodeCounts(org: string, name: string, now: Date): StatusCounts {
+    const at = now.getTime();
+    const tasks = emptyStatusCounts();
+    for (const [status, leaseEnded, stopRequested, windowEnded, count] of this.#statements.countsOfNode.all(at, at, org, name)) {
+      tasks[effectiveStatusOf(status, leaseEnded === 1, stopRequested === 1, windowEnded === 1)] += count;
+    }
+    return tasks;
   }
 
   /** The nodes of a listing page and the one after it, in (org, name) order, with every filter applied in SQL. */
@@ -671,7 +722,7 @@ export class SqliteStore implements Store {
         .all(...params, limit);
     };
     const targeted = (): NodePair[] => {
-      const conditions = ['(t.org, t.name) > (?, ?)'];
+      const conditions = ['t.forgotten_at IS NULL', '(t.org, t.name) > (?, ?)'];
       const params: unknown[] = [...after];
       nameFilter('t', conditions, params);
       if (query.unfinished) {
@@ -802,6 +853,7 @@ export class SqliteStore implements Store {
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
       ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
+      ...attributionOf(row),
     };
   }
 
@@ -842,6 +894,13 @@ function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
   if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
   if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
   return attributes;
+}
+
+function attributionOf(row: Pick<JobRow, 'created_by' | 'cancelled_by'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (row.created_by !== null) attribution.createdBy = row.created_by;
+  if (row.cancelled_by !== null) attribution.cancelledBy = row.cancelled_by;
+  return attribution;
 }
 
 /** UNFINISHED_STORED_STATES as SQL over the tasks aliased `alias`, at `at` (ms). */
