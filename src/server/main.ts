@@ -1,5 +1,6 @@
 // The server executable: configuration, keys, store, HTTP, and a graceful stop on SIGTERM/SIGINT.
 
+import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { openStore } from '../store/open-store.js';
 import { DataDirInUseError } from '../store/sqlite/data-dir-lock.js';
@@ -41,12 +42,24 @@ async function main(): Promise<void> {
     process.stderr.write(`foodtruck-server: configuration error: ${error.message}\n`);
     process.exit(2);
   }
-  const store = await openStore(config.store, {
-    defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
-    minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
-    deliveryGraceMs: config.deliveryGraceMs,
-    timeoutGraceMs: config.timeoutGraceMs,
-  });
+  // The store opens before the app (and its logger) exists; it reports to the log once there is one.
+  const late: { log?: FastifyBaseLogger } = {};
+  const store = await openStore(
+    config.store,
+    {
+      defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
+      minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
+      deliveryGraceMs: config.deliveryGraceMs,
+      timeoutGraceMs: config.timeoutGraceMs,
+    },
+    {
+      onClientReplaced: () =>
+        late.log?.warn(
+          { store: 'mongodb' },
+          'replaced the MongoDB client: every operation had failed as unavailable for 15 s, and a fresh client reached the database',
+        ),
+    },
+  );
   const { app } = await buildApp({
     store,
     keys,
@@ -68,6 +81,7 @@ async function main(): Promise<void> {
       pino.destination({ dest: 1, sync: false }),
     ),
   });
+  late.log = app.log;
   for (const origin of origins) {
     if (origin.file) {
       app.log.info(

@@ -5,7 +5,13 @@ import type { Store } from './store.js';
 import type { LeasePolicy } from './task-lease.js';
 
 /** Opens the store the configuration names, migrated and ready. */
-export async function openStore(config: StoreConfig, leasePolicy: LeasePolicy): Promise<Store> {
+/** What a store tells its server about itself, for the log. */
+export interface StoreEvents {
+  /** MongoDB: a fresh driver client took over from one that stayed unusable after the database returned. */
+  onClientReplaced?: () => void;
+}
+
+export async function openStore(config: StoreConfig, leasePolicy: LeasePolicy, events: StoreEvents = {}): Promise<Store> {
   switch (config.kind) {
     case 'sqlite':
       return SqliteStore.open(config.dataDir, leasePolicy);
@@ -16,6 +22,7 @@ export async function openStore(config: StoreConfig, leasePolicy: LeasePolicy): 
         databaseName: config.databaseName,
         cosmos: config.cosmos,
         leasePolicy,
+        ...(events.onClientReplaced ? { onClientReplaced: events.onClientReplaced } : {}),
       });
   }
 }

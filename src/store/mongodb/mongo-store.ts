@@ -108,6 +108,8 @@ export interface MongoStoreOptions {
   cosmos?: boolean;
   timeouts?: Partial<MongoTimeouts>;
   leasePolicy?: LeasePolicy;
+  /** Told when a fresh driver client took over from one that stayed unusable (see #noteUnavailable). */
+  onClientReplaced?: () => void;
 }
 
 interface JobDocument {
@@ -262,6 +264,8 @@ interface JobFeedCursor {
  * length, and this bounds it in time too (MaxTimeMSExpired answers 503) whatever the data.
  */
 const LIST_MAX_TIME_MS = 15_000;
+/** How long every operation must have failed as unavailable before a fresh client is tried. */
+const REPLACE_CLIENT_AFTER_MS = 15_000;
 /** Tasks read at once while listing the distinct targeted nodes. */
 const TARGETED_NODES_BATCH = 1_000;
 /** Nodes per `$in` when looking check-ins up. */
@@ -285,15 +289,23 @@ const LISTED_ORDER = { forgottenAt: 1, org: 1, name: 1 } as const;
 const BY_JOB_ORDER = { jobId: 1, idx: 1 } as const;
 
 export class MongoStore implements Store {
-  readonly #client: MongoClient;
-  readonly #db: Db;
-  readonly #jobs: Collection<JobDocument>;
-  readonly #tasks: Collection<TaskDocument>;
-  readonly #handOuts: Collection<HandOutDocument>;
-  readonly #checkIns: Collection<CheckInDocument>;
-  readonly #slots: Collection<SlotDocument>;
-  readonly #nodeKeys: Collection<NodeKeyDocument>;
+  #client!: MongoClient;
+  #db!: Db;
+  #jobs!: Collection<JobDocument>;
+  #tasks!: Collection<TaskDocument>;
+  #handOuts!: Collection<HandOutDocument>;
+  #checkIns!: Collection<CheckInDocument>;
+  #nodeKeys!: Collection<NodeKeyDocument>;
+  #slots!: Collection<SlotDocument>;
   readonly #leasePolicy: LeasePolicy;
+  readonly #reconnect: () => Promise<MongoClient>;
+  readonly #onClientReplaced: (() => void) | undefined;
+  readonly #databaseName: string;
+  /** When every operation since then failed as unavailable; undefined while the database answers. */
+  #unavailableSince: number | undefined;
+  #lastReplacementAt = 0;
+  #replacing: Promise<void> | undefined;
+  #closed = false;
 
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
   static async connect(options: MongoStoreOptions): Promise<MongoStore> {
@@ -308,7 +320,18 @@ export class MongoStore implements Store {
       await client.connect();
       const db = client.db(options.databaseName);
       await setUpCollections(db, options.cosmos ? DEPLOYMENT_PROFILES.cosmos : DEPLOYMENT_PROFILES.mongodb);
-      const store = new MongoStore(client, db, options.leasePolicy ?? DEFAULT_LEASE_POLICY);
+      const reconnect = async () => {
+        const fresh = new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts));
+        try {
+          await fresh.connect();
+          await fresh.db(options.databaseName).command({ ping: 1 });
+          return fresh;
+        } catch (error) {
+          await fresh.close().catch(() => undefined);
+          throw error;
+        }
+      };
+      const store = new MongoStore(client, options.databaseName, reconnect, options.leasePolicy ?? DEFAULT_LEASE_POLICY, options.onClientReplaced);
       await store.#leaseUnleasedTasks(new Date());
       return store;
     } catch (error) {
@@ -320,8 +343,22 @@ export class MongoStore implements Store {
     }
   }
 
-  private constructor(client: MongoClient, db: Db, leasePolicy: LeasePolicy) {
+  private constructor(
+    client: MongoClient,
+    databaseName: string,
+    reconnect: () => Promise<MongoClient>,
+    leasePolicy: LeasePolicy,
+    onClientReplaced: (() => void) | undefined,
+  ) {
+    this.#databaseName = databaseName;
+    this.#onClientReplaced = onClientReplaced;
+    this.#reconnect = reconnect;
     this.#leasePolicy = leasePolicy;
+    this.#use(client);
+  }
+
+  #use(client: MongoClient): void {
+    const db = client.db(this.#databaseName);
     this.#client = client;
     this.#db = db;
     this.#jobs = db.collection<JobDocument>(JOBS_COLLECTION);
@@ -1013,15 +1050,60 @@ export class MongoStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#replacing;
     await this.#client.close();
   }
 
   async #guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      const result = await operation();
+      this.#unavailableSince = undefined;
+      return result;
     } catch (error) {
-      throw toStoreError(error);
+      const storeError = toStoreError(error);
+      if (storeError instanceof StoreUnavailableError) this.#noteUnavailable();
+      throw storeError;
     }
+  }
+
+  /**
+   * A driver client can stay unusable after the database came back: with mongodb 6.9, after the
+   * database was frozen and then restarted, one client of several kept its server "Unknown" with
+   * the last pool error ("connection N to host closed") and failed every operation's server
+   * selection after 5 s, for as long as the process ran, while fresh clients connected at once.
+   * So when every operation has failed for REPLACE_CLIENT_AFTER_MS, a fresh client is tried; if it
+   * reaches the database, it takes over and the old one is closed. While the database is really
+   * away the attempt fails like everything else, at most once per interval.
+   */
+  #noteUnavailable(): void {
+    const now = Date.now();
+    this.#unavailableSince ??= now;
+    if (this.#closed || this.#replacing) return;
+    if (now - this.#unavailableSince < REPLACE_CLIENT_AFTER_MS || now - this.#lastReplacementAt < REPLACE_CLIENT_AFTER_MS) return;
+    this.#lastReplacementAt = now;
+    this.#replacing = this.#replaceClient().finally(() => {
+      this.#replacing = undefined;
+    });
+  }
+
+  async #replaceClient(): Promise<void> {
+    let fresh: MongoClient;
+    try {
+      fresh = await this.#reconnect();
+    } catch {
+      return;
+    }
+    if (this.#closed) {
+      await fresh.close().catch(() => undefined);
+      return;
+    }
+    const stale = this.#client;
+    this.#use(fresh);
+    this.#unavailableSince = undefined;
+    // Its operations still in flight fail as unavailable (503); new ones use the fresh client.
+    void stale.close(true).catch(() => undefined);
+    this.#onClientReplaced?.();
   }
 
   /**
