@@ -11,6 +11,7 @@ import { startServer as startTestServer, type ServerProcess, type ServerProcessO
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
+import { benchNodeAuthPolls } from './node-auth-polls.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 10);
@@ -55,7 +56,10 @@ async function startServer(options: ServerProcessOptions): Promise<ServerProcess
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const named = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  // `node-auth`: the empty polls of FOODTRUCK_NODE_AUTH=shared-key beside node-keys (embedded store).
+  const nodeAuthOnly = named.length === 1 && named[0] === 'node-auth';
+  const wanted = named.filter((name) => name !== 'node-auth');
   const drivers = benchDrivers();
   const unknown = wanted.filter((name) => !drivers.some((driver) => driver.name === name));
   if (unknown.length > 0) throw new Error(`unknown driver ${unknown.join(', ')}; there are: ${drivers.map((driver) => driver.name).join(', ')}`);
@@ -63,6 +67,9 @@ async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);
   console.log(`load average (1, 5, 15 min): ${loadAverage()}`);
   console.log(`polls: ${USE_WRK ? 'wrk (1 thread)' : 'autocannon'}, ${CONNECTIONS} connections, ${POLL_SECONDS} s; repeated reads stop after their count or ${STEP_SECONDS} s\n`);
+
+  if (nodeAuthOnly || named.length === 0 || named.includes('node-auth')) await benchNodeAuth();
+  if (nodeAuthOnly) return;
 
   const bare = await measureBarePolls();
   console.log(`bare node:http 404 (${BARE_FLEET.toLocaleString('en')} distinct nodes)  ${formatPolls(bare)}`);
@@ -84,6 +91,21 @@ async function main(): Promise<void> {
       await prepared.dispose();
     }
   }
+}
+
+/** Empty polls with the shared key and with node keys (each poll signed beforehand), one after the other. */
+async function benchNodeAuth(): Promise<void> {
+  const polls = Number(process.env.BENCH_NODE_AUTH_POLLS ?? 20_000);
+  console.log(`## node authentication: ${polls.toLocaleString('en')} empty polls of 1,000 nodes, ${CONNECTIONS} keep-alive connections, embedded store`);
+  console.log(`load average at start: ${loadAverage()}`);
+  for (const figures of await benchNodeAuthPolls(startServer, { polls, connections: CONNECTIONS })) {
+    console.log(
+      `FOODTRUCK_NODE_AUTH=${figures.mode.padEnd(10)}  ${Math.round(figures.perSecond).toLocaleString('en')} polls/s, ` +
+        `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms` +
+        (figures.unexpected > 0 ? `, ${figures.unexpected} answers other than 404` : ''),
+    );
+  }
+  console.log(`load average at end:   ${loadAverage()}\n`);
 }
 
 async function benchStore(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes, bare: PollFigures): Promise<void> {

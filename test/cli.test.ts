@@ -178,8 +178,8 @@ describe('foodtruck CLI', () => {
     const table = await foodtruck(['jobs', 'list', '--limit', '2']);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.split('\n');
-    assert.match(lines[0] ?? '', /^ID\s+CREATED\s+PROVIDER\s+NODES\s+DONE\s+STATUSES$/);
-    assert.match(lines[1] ?? '', new RegExp(`^${newer}\\s.*infra\\s+2\\s+0%\\s+queued 2$`));
+    assert.match(lines[0] ?? '', /^ID\s+CREATED\s+BY\s+PROVIDER\s+NODES\s+DONE\s+STATUSES$/);
+    assert.match(lines[1] ?? '', new RegExp(`^${newer}\\s.*\\sadmin\\s+infra\\s+2\\s+0%\\s+queued 2$`));
     assert.match(lines[2] ?? '', new RegExp(`^${older}\\s`));
     assert.match(table.stdout, /Older jobs: foodtruck jobs list --cursor /);
     const json = JSON.parse((await foodtruck(['jobs', 'list', '--limit', '1', '--json'])).stdout) as { jobs: Array<{ id: string }> };

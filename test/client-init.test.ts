@@ -4,15 +4,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, defaultStateDir } from '../src/client/config.js';
 import { call, jobBody } from './support/api-client.js';
 import { CLIENT_BIN, startClient, waitForStatus } from './support/client-process.js';
-import { startServer } from './support/server-process.js';
+import { randomKey, startServer } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
+
+const sha256Hex = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 const PROVIDERS_DIR = fileURLToPath(new URL('../../providers', import.meta.url));
 
@@ -89,7 +92,7 @@ describe('foodtruck-client init', () => {
 
     const wrongAuth = await init(['--server', 'http://h', '--org', 'o', '--name', 'n', '--auth', 'password']);
     assert.equal(wrongAuth.code, 1);
-    assert.match(wrongAuth.stderr, /--auth: expected apiKey or chefServer/);
+    assert.match(wrongAuth.stderr, /--auth: expected apiKey, chefServer or nodeKey/);
   });
 
   it('writes --out with mode 0600, and replaces an existing file only with --force', async () => {
@@ -136,6 +139,100 @@ describe('foodtruck-client init', () => {
       assert.doesNotMatch(client.output(), /unknown setting/);
     } finally {
       await client.stop();
+      await server.stop();
+      server.cleanup();
+    }
+  });
+});
+
+describe('foodtruck-client init --auth nodeKey', () => {
+  const temp = makeTempDir('foodtruck-init-node-key-');
+  after(() => temp.remove());
+
+  it('writes nodeKey auth with the enrollment secret (also from stdin) or a key path, and refuses what does not go with it', async () => {
+    const base = ['--server', 'https://foodtruck.example.com', '--org', 'o', '--name', 'n', '--auth', 'nodeKey', '--state-dir', '/var/lib/ft'];
+    const bare = await init(base);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.deepEqual(JSON.parse(bare.stdout).auth, { type: 'nodeKey' });
+    assert.match(bare.stderr, /makes its key on first start in \/var\/lib\/ft\/node_key\.pem/);
+    assert.match(bare.stderr, /FOODTRUCK_ENROLLMENT_SECRET/);
+    assert.match(bare.stderr, /FOODTRUCK_NODE_AUTH=node-keys or both/);
+
+    const withSecret = await init([...base, '--enrollment-secret', '-', '--key-path', 'keys/client.pem'], { cwd: temp.dir, stdin: 'the-enrollment-secret-0123\n' });
+    assert.equal(withSecret.code, 0, withSecret.stderr);
+    assert.deepEqual(JSON.parse(withSecret.stdout).auth, {
+      type: 'nodeKey',
+      key_path: path.join(temp.dir, 'keys', 'client.pem'),
+      enrollment_secret: 'the-enrollment-secret-0123',
+    });
+    assert.match(withSecret.stderr, /holds the enrollment secret/);
+
+    const badSecret = await init([...base, '--enrollment-secret', 'has space']);
+    assert.equal(badSecret.code, 1);
+    assert.equal(badSecret.stdout, '');
+    assert.match(badSecret.stderr, /--enrollment-secret: expected the server's enrollment secret/);
+    const withKey = await init([...base, '--key', 'k'.repeat(20)]);
+    assert.equal(withKey.code, 1);
+    assert.match(withKey.stderr, /--key is for --auth apiKey/);
+    const secretElsewhere = await init(['--server', 'http://h', '--org', 'o', '--name', 'n', '--enrollment-secret', 'x'.repeat(20)]);
+    assert.equal(secretElsewhere.code, 1);
+    assert.match(secretElsewhere.stderr, /--enrollment-secret is for --auth nodeKey/);
+  });
+
+  it('writes configurations the real client starts with against a node-keys server: enrolling its own key, or signing with an admin-registered key', async () => {
+    const secret = `enroll-${randomKey()}`;
+    const server = await startServer({ env: { FOODTRUCK_NODE_AUTH: 'node-keys', FOODTRUCK_ENROLLMENT_SECRET: secret } });
+    const enrolling = { org: 'initorg', name: `enrolls-${process.pid}` };
+    const registered = { org: 'initorg', name: `registered-${process.pid}` };
+    const common = ['--server', server.url, '--interval', '500ms', '--providers-path', PROVIDERS_DIR, '--auth', 'nodeKey'];
+    const dirOf = (node: { name: string }) => path.join(temp.dir, node.name);
+
+    // The enrolling node: init takes the secret on stdin; the client makes its key and enrolls it.
+    const enrollingFile = path.join(dirOf(enrolling), 'client.json');
+    const first = await init(
+      [...common, '--org', enrolling.org, '--name', enrolling.name, '--state-dir', path.join(dirOf(enrolling), 'state'), '--enrollment-secret', '-', '--out', enrollingFile],
+      { stdin: `${secret}\n` },
+    );
+    assert.equal(first.code, 0, first.stderr);
+
+    // The registered node: its key exists beforehand (as a Chef client.pem would) and an admin registers it.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = path.join(dirOf(registered), 'client.pem');
+    mkdirSync(dirOf(registered), { recursive: true });
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }) as string, { mode: 0o600 });
+    const registration = await call(`${server.url}/admin/nodes/${registered.org}/${registered.name}/key`, {
+      method: 'PUT',
+      key: server.adminKey,
+      json: { public_key: publicKey.export({ type: 'spki', format: 'pem' }) },
+    });
+    assert.equal(registration.status, 200, JSON.stringify(registration.body));
+    const registeredFile = path.join(dirOf(registered), 'client.json');
+    const second = await init([
+      ...common, '--org', registered.org, '--name', registered.name, '--state-dir', path.join(dirOf(registered), 'state'), '--key-path', keyFile, '--out', registeredFile,
+    ]);
+    assert.equal(second.code, 0, second.stderr);
+
+    // No NODES_API_KEY anywhere: the shared key would not open node routes in node-keys mode anyway.
+    const clients = [startClient(enrollingFile), startClient(registeredFile)];
+    try {
+      const created = await call(`${server.url}/admin/jobs`, {
+        key: server.adminKey,
+        json: jobBody([enrolling, registered], { provider: 'example', spec: { message: 'signed by its own key' } }),
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      for (const node of [enrolling, registered]) {
+        const status = await waitForStatus(() => server.url, server.adminKey, created.body.id as string, `${node.org}/${node.name}`, undefined, 60_000);
+        assert.equal(status.status, 'success', JSON.stringify(status));
+        assert.match(status.result?.output ?? '', /message: signed by its own key/);
+      }
+      const madeKey = path.join(dirOf(enrolling), 'state', 'node_key.pem');
+      assert.equal(statSync(madeKey).mode & 0o777, 0o600);
+      const enrolled = await call(`${server.url}/admin/nodes/${enrolling.org}/${enrolling.name}/key`, { key: server.adminKey });
+      assert.equal(enrolled.body.source, 'enrollment');
+      assert.equal(enrolled.body.fingerprint, sha256Hex(createPublicKey(readFileSync(madeKey, 'utf8')).export({ type: 'spki', format: 'der' })));
+      for (const client of clients) assert.doesNotMatch(client.output(), /unknown setting|answered 401|Unauthorized/);
+    } finally {
+      for (const client of clients) await client.stop();
       await server.stop();
       server.cleanup();
     }

@@ -790,6 +790,33 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       });
     });
 
+    it('records which admin key created and cancelled a job, in every read of it', async () => {
+      const nodes = [fresh('by')];
+      const id = await store.createJob({ ...job(nodes, 0, 100), createdBy: 'alice' }, at(0));
+      assert.equal((await store.getJob(id, at(1)))?.job.createdBy, 'alice');
+      assert.equal((await store.getJob(id, at(1)))?.job.cancelledBy, undefined);
+      assert.equal((await store.getJobSummary(id, at(1)))?.createdBy, 'alice');
+      const listed = (await store.listJobs({ limit: 100 }, at(1))).items.find((entry) => entry.id === id);
+      assert.equal(listed?.createdBy, 'alice');
+      await store.cancelJob(id, at(2), undefined, 'bob');
+      await store.cancelJob(id, at(3), undefined, 'carol');
+      const cancelled = await store.getJobSummary(id, at(4));
+      assert.deepEqual([cancelled?.createdBy, cancelled?.cancelledBy], ['alice', 'carol']);
+      assert.equal((await store.getJob(id, at(4)))?.job.cancelledBy, 'carol');
+      assert.equal((await store.listJobs({ limit: 100 }, at(4))).items.find((entry) => entry.id === id)?.cancelledBy, 'carol');
+      // A cancel of one node's task names its admin too; a node the job does not target changes nothing.
+      await store.cancelJob(id, at(5), { org: 'nowhere', name: 'none' }, 'erin');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'carol');
+      await store.cancelJob(id, at(5), nodes[0], 'dave');
+      assert.equal((await store.getJobSummary(id, at(5)))?.cancelledBy, 'dave');
+
+      const anonymous = await store.createJob(job([fresh('by')], 0, 100), at(0));
+      await store.cancelJob(anonymous, at(1));
+      const found = await store.getJob(anonymous, at(1));
+      assert.equal(found?.job.createdBy, undefined);
+      assert.equal(found?.job.cancelledBy, undefined);
+    });
+
     describe('node list filters', () => {
       it('filters nodes by name text, never seen, unfinished tasks and a selector, all at once', async () => {
         // A store of its own: these filters look at every node the store knows.

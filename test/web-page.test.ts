@@ -188,6 +188,7 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.click('nav >> text=Jobs');
     await page.waitForSelector(`#jobs tr[data-job-id="${jobId}"]`);
     assert.match((await page.textContent(`#jobs tr[data-job-id="${jobId}"]`)) ?? '', /2 of 2 nodes done.*success 2/);
+    assert.equal(await page.textContent(`#jobs tr[data-job-id="${jobId}"] td.created-by`), 'admin');
   });
 
   it('pages through a job\'s nodes and cancels the tasks nobody picked up', async () => {
@@ -223,6 +224,10 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
     await page.waitForSelector('text=Cancelled 59 task(s) that had not started.');
     await page.waitForSelector('#nodes tbody tr[data-node="rack/host-01"][data-status="cancelled"]');
     assert.equal(await page.isDisabled('#cancel-job'), true);
+    // Who created and who cancelled it: the admin key's name (ADMIN_API_KEY is "admin").
+    await page.reload();
+    await page.waitForSelector('dl.facts >> text=Cancelled by');
+    assert.match((await page.textContent('dl.facts')) ?? '', /Created byadmin.*Cancelled byadmin/);
   });
 
   it("reruns a job's failed nodes with the Rerun button through the real route, and shows the server's refusal", async () => {

@@ -12,6 +12,10 @@ export interface JobSummaryJson {
   created_at: string;
   node_count: number;
   summary: StatusCounts;
+  /** The name of the admin key that created it; null when unknown. */
+  created_by?: string | null;
+  /** The name of the admin key of its latest cancel; null when never cancelled. */
+  cancelled_by?: string | null;
   /** The selector the job was created with, if any. */
   targets?: NodeSelectorJson;
   name?: string;

@@ -21,10 +21,16 @@ Options:
                          (default ${defaultProvidersPath(process.platform) ?? 'none'})
   --state-dir DIR        where statuses not yet delivered are kept
                          (default ${defaultStateDir(process.platform, process.env)})
-  --auth TYPE            apiKey or chefServer (default apiKey)
+  --auth TYPE            apiKey, chefServer or nodeKey (default apiKey)
   --key KEY              apiKey: put the nodes API key in the file ("-" reads it from stdin);
                          without it the client reads the key from NODES_API_KEY
-  --key-path FILE        chefServer: the node's Chef client key (default /etc/chef/client.pem)
+  --key-path FILE        chefServer: the node's Chef client key (default /etc/chef/client.pem);
+                         nodeKey: the node's own RSA key (e.g. a Chef client.pem); without it the
+                         client makes one in the state directory on first start (node_key.pem)
+  --enrollment-secret S  nodeKey: put the server's enrollment secret in the file ("-" reads it
+                         from stdin), so that the client enrolls its key at start; without it
+                         the client reads FOODTRUCK_ENROLLMENT_SECRET, or an admin registers
+                         the key (foodtruck nodes key set)
   --out FILE             write the configuration to FILE (mode 0600) instead of stdout
   --force                with --out, replace FILE if it exists
   -h, --help             this text
@@ -42,6 +48,7 @@ const OPTIONS = {
   auth: { type: 'string' },
   key: { type: 'string' },
   'key-path': { type: 'string' },
+  'enrollment-secret': { type: 'string' },
   out: { type: 'string' },
   force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -66,6 +73,7 @@ const FLAG_OF_SETTING: [string, string][] = [
   ['state_dir', '--state-dir'],
   ['auth.key_path', '--key-path'],
   ['auth.key', '--key'],
+  ['auth.enrollment_secret', '--enrollment-secret'],
 ];
 
 export interface InitIo {
@@ -105,15 +113,24 @@ function init(args: string[], io: InitIo): number {
   const absolute = (dir: string) => (dir === '' ? dir : pathApi.resolve(io.cwd, dir));
   const authType = values.auth ?? 'apiKey';
   let auth: Record<string, string>;
+  if (authType !== 'nodeKey' && values['enrollment-secret'] !== undefined) {
+    throw new InitError('--enrollment-secret is for --auth nodeKey');
+  }
   if (authType === 'apiKey') {
-    if (values['key-path'] !== undefined) throw new InitError('--key-path is for --auth chefServer; apiKey auth takes --key or NODES_API_KEY');
+    if (values['key-path'] !== undefined) throw new InitError('--key-path is for --auth chefServer or nodeKey; apiKey auth takes --key or NODES_API_KEY');
     auth = { type: 'apiKey' };
     if (values.key !== undefined) auth.key = values.key === '-' ? io.readStdin().trim() : values.key;
   } else if (authType === 'chefServer') {
     if (values.key !== undefined) throw new InitError('--key is for --auth apiKey; chefServer auth signs with --key-path');
     auth = { type: 'chefServer', key_path: absolute(values['key-path'] ?? DEFAULT_CHEF_KEY_PATH) };
+  } else if (authType === 'nodeKey') {
+    if (values.key !== undefined) throw new InitError('--key is for --auth apiKey; nodeKey auth signs with its own key (--key-path, or one made in the state directory)');
+    auth = { type: 'nodeKey' };
+    if (values['key-path'] !== undefined) auth.key_path = absolute(values['key-path']);
+    const secret = values['enrollment-secret'];
+    if (secret !== undefined) auth.enrollment_secret = secret === '-' ? io.readStdin().trim() : secret;
   } else {
-    throw new InitError(`--auth: expected apiKey or chefServer, got ${JSON.stringify(authType)}`);
+    throw new InitError(`--auth: expected apiKey, chefServer or nodeKey, got ${JSON.stringify(authType)}`);
   }
 
   const providersPath = values['providers-path'] ?? defaultProvidersPath(io.platform);
@@ -136,7 +153,9 @@ function init(args: string[], io: InitIo): number {
         '(e.g. a systemd EnvironmentFile), or run init again with --key'
       : authType === 'apiKey'
         ? 'it holds the nodes API key: keep it readable by the client\'s user only'
-        : `the client signs its requests with ${auth.key_path as string}, which must be readable by its user`;
+        : authType === 'nodeKey'
+          ? nodeKeyNote(auth, config.state_dir as string, pathApi)
+          : `the client signs its requests with ${auth.key_path as string}, which must be readable by its user`;
   if (values.out === undefined) {
     if (values.force) throw new InitError('--force goes with --out');
     io.write(text);
@@ -158,6 +177,20 @@ function init(args: string[], io: InitIo): number {
   return 0;
 }
 
+/** What a nodeKey configuration needs beside the file: its key, and the server to know that key. */
+function nodeKeyNote(auth: Record<string, string>, stateDir: string, pathApi: path.PlatformPath): string {
+  const key =
+    auth.key_path === undefined
+      ? `the client makes its key on first start in ${pathApi.join(stateDir, 'node_key.pem')} (mode 0600)`
+      : `the client signs its requests with ${auth.key_path}, which must be readable by its user`;
+  const enrollment =
+    auth.enrollment_secret !== undefined
+      ? 'it holds the enrollment secret: keep it readable by the client\'s user only; the client enrolls its key at start'
+      : 'without FOODTRUCK_ENROLLMENT_SECRET in its environment, an admin registers the node\'s public key ' +
+        '(foodtruck nodes key set ORG/NAME --public-key FILE.pub)';
+  return `${key}; ${enrollment}; the server needs FOODTRUCK_NODE_AUTH=node-keys or both`;
+}
+
 function parseFlags(args: string[]) {
   try {
     return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
@@ -169,8 +202,13 @@ function parseFlags(args: string[]) {
 /** Runs the client's own parser over the result; its messages name the flag, not the setting. */
 function check(config: Record<string, unknown>, io: InitIo): void {
   const auth = config.auth as Record<string, string>;
-  // The Chef key may live only on the node: check everything else, with a stand-in key.
-  const checked = auth.type === 'chefServer' ? { ...config, auth: { type: 'apiKey', key: 'stand-in' } } : config;
+  // A key file may live only on the node: check everything else, without it.
+  const checked =
+    auth.type === 'chefServer'
+      ? { ...config, auth: { type: 'apiKey', key: 'stand-in' } }
+      : auth.type === 'nodeKey'
+        ? { ...config, auth: { ...auth, key_path: undefined } }
+        : config;
   try {
     parseClientConfig(checked, {
       env: { NODES_API_KEY: 'stand-in' },

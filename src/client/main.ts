@@ -89,9 +89,10 @@ export async function main(args: string[]): Promise<number> {
       const onStop = () => stopEnrolling.abort();
       process.once('SIGTERM', onStop).once('SIGINT', onStop);
       try {
-        if (!(await enrollNodeKey(config, transport, privateKey, config.auth.enrollmentSecret, logger, stopEnrolling.signal))) {
-          return 0;
-        }
+        const enrolled = await enrollNodeKey(config, transport, privateKey, config.auth.enrollmentSecret, logger, stopEnrolling.signal);
+        // A signal that came while the enrollment request was in flight was taken by onStop: honour
+        // it here, or the agent below would start and never hear it.
+        if (!enrolled || stopEnrolling.signal.aborted) return 0;
       } catch (error) {
         if (!(error instanceof EnrollmentRefusedError)) throw error;
         logger.error(error.message, { node: `${config.node.org}/${config.node.name}` });

@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { Store } from '../store/store.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
-import { requireBearerKey } from './auth.js';
+import { AdminKeys } from './admin-keys.js';
+import { registerAuditLog } from './audit-log.js';
 import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './node-auth.js';
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
@@ -36,6 +37,8 @@ export interface AppOptions {
   jobBodyLimitBytes: number;
   /** The server's pino logger, or false for none (tests that only inspect routes). */
   logger: FastifyBaseLogger | false;
+  /** ADMIN_API_KEY and the named keys of FOODTRUCK_ADMIN_KEYS_FILE; ADMIN_API_KEY alone when absent. */
+  adminKeys?: AdminKeys;
   /** FOODTRUCK_NODE_AUTH; `shared-key` (the seed's) when absent. */
   nodeAuth?: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET; nobody can enroll when absent. */
@@ -80,6 +83,8 @@ export async function buildApp(
     routerOptions: { ignoreTrailingSlash: true },
   });
   const metrics = new ServerMetrics();
+  registerAuditLog(app);
+  const requireAdmin = (options.adminKeys ?? new AdminKeys(options.keys.admin, undefined)).requireAdmin;
   const delivery = await TaskDelivery.open(options.store, {
     maxHeldPolls: options.maxHeldPolls ?? DEFAULT_MAX_HELD_POLLS,
     ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
@@ -177,7 +182,7 @@ export async function buildApp(
   await app.register(adminJobRoutes, {
     store: options.store,
     metrics,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
     maxJobNodes: options.maxJobNodes,
     jobBodyLimitBytes: options.jobBodyLimitBytes,
     flushCheckIns: () => checkIns.flush(),
@@ -186,13 +191,13 @@ export async function buildApp(
   await app.register(adminNodeRoutes, {
     store: options.store,
     checkIns,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   const nodeKeys = new NodeKeyCache(options.store);
   await app.register(adminNodeKeyRoutes, {
     store: options.store,
     nodeKeys,
-    requireAdmin: requireBearerKey(options.keys.admin),
+    requireAdmin,
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });

@@ -16,6 +16,8 @@ export interface ServerConfig {
   /** Undefined when not set; the embedded store then generates and keeps one. */
   adminApiKey: string | undefined;
   nodesApiKey: string | undefined;
+  /** FOODTRUCK_ADMIN_KEYS_FILE: named admin keys besides ADMIN_API_KEY (absolute path), or undefined. */
+  adminKeysFile: string | undefined;
   /** FOODTRUCK_NODE_AUTH: how node routes authenticate. */
   nodeAuth: NodeAuthMode;
   /** FOODTRUCK_ENROLLMENT_SECRET: lets nodes enroll their own keys; undefined: nobody can. */
@@ -101,6 +103,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     store,
     adminApiKey,
     nodesApiKey,
+    adminKeysFile: nonEmpty(env.FOODTRUCK_ADMIN_KEYS_FILE) === undefined ? undefined : path.resolve(nonEmpty(env.FOODTRUCK_ADMIN_KEYS_FILE) as string),
     nodeAuth,
     enrollmentSecret,
     dataDir,

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { openStore } from '../store/open-store.js';
 import { DataDirInUseError } from '../store/sqlite/data-dir-lock.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { AdminKeys, AdminKeysFileError } from './admin-keys.js';
 import { resolveApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, readServerConfig, type ServerConfig } from './config.js';
@@ -24,6 +25,18 @@ async function main(): Promise<void> {
   }
 
   const { keys, origins } = resolveApiKeys({ admin: config.adminApiKey, nodes: config.nodesApiKey }, config.dataDir);
+  const adminKeys = new AdminKeys(keys.admin, config.adminKeysFile, {
+    NODES_API_KEY: keys.nodes,
+    FOODTRUCK_ENROLLMENT_SECRET: config.enrollmentSecret,
+  });
+  let adminKeyNames: string[];
+  try {
+    adminKeyNames = adminKeys.load().names;
+  } catch (error) {
+    if (!(error instanceof AdminKeysFileError)) throw error;
+    process.stderr.write(`foodtruck-server: configuration error: ${error.message}\n`);
+    process.exit(2);
+  }
   const store = await openStore(config.store, {
     defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
     minHeartbeatLeaseMs: config.minHeartbeatLeaseMs,
@@ -33,6 +46,7 @@ async function main(): Promise<void> {
   const { app } = await buildApp({
     store,
     keys,
+    adminKeys,
     nodeAuth: config.nodeAuth,
     ...(config.enrollmentSecret ? { enrollmentSecret: config.enrollmentSecret } : {}),
     maxJobNodes: config.maxJobNodes,
@@ -60,6 +74,16 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (config.adminKeysFile) app.log.info({ file: config.adminKeysFile, names: adminKeyNames }, 'named admin keys loaded');
+  // SIGHUP: read the named admin keys again, so that a key is added or revoked without a restart.
+  process.on('SIGHUP', () => {
+    if (!config.adminKeysFile) return app.log.info('SIGHUP: no FOODTRUCK_ADMIN_KEYS_FILE to read again');
+    try {
+      app.log.info({ file: config.adminKeysFile, names: adminKeys.load().names }, 'SIGHUP: named admin keys reloaded');
+    } catch (error) {
+      app.log.error({ file: config.adminKeysFile, problem: (error as Error).message }, 'SIGHUP: the admin keys file is not valid; keeping the previous keys');
+    }
+  });
   app.log.info({ node_auth: config.nodeAuth, enrollment: config.enrollmentSecret !== undefined }, 'node authentication');
   app.log.info({ store: config.store.kind, dataDir: config.store.kind === 'sqlite' ? config.dataDir : undefined }, 'store ready');
 

@@ -1,6 +1,17 @@
 // Domain objects as the contract writes them on the wire: snake_case, RFC 3339 times in UTC.
 
-import type { ClaimedTask, ForgetOutcome, JobAttributes, JobListEntry, JobSummary, Job, ListedTask, NodeOverview, NodeTaskStatus } from '../store/store.js';
+import type {
+  ClaimedTask,
+  ForgetOutcome,
+  JobAttributes,
+  JobAttribution,
+  JobListEntry,
+  JobSummary,
+  Job,
+  ListedTask,
+  NodeOverview,
+  NodeTaskStatus,
+} from '../store/store.js';
 import type { NodeRef, TaskDefinition } from '../wire/job-request.js';
 import { nodeFactsJson } from '../wire/node-facts.js';
 import { nodeSelectorJson, type NodeSelector } from '../wire/node-selector.js';
@@ -51,6 +62,11 @@ export function listedTaskJson(task: ListedTask): Omit<TaskJson, 'spec'> & { spe
   return json;
 }
 
+/** Who created and cancelled a job: admin key names, null when unknown. */
+export function attributionJson(job: JobAttribution) {
+  return { created_by: job.createdBy ?? null, cancelled_by: job.cancelledBy ?? null };
+}
+
 export function jobListEntryJson(entry: JobListEntry) {
   return {
     id: entry.id,
@@ -59,6 +75,7 @@ export function jobListEntryJson(entry: JobListEntry) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...attributionJson(entry),
     ...targetsJson(entry.targets),
   };
 }
@@ -70,6 +87,7 @@ export function jobJson(job: Job) {
     nodes: job.nodes,
     created_at: formatRfc3339(job.createdAt),
     ...jobAttributesJson(job),
+    ...attributionJson(job),
     ...targetsJson(job.targets),
   };
 }
@@ -86,6 +104,7 @@ export function jobSummaryJson(entry: JobSummary) {
     node_count: entry.nodeCount,
     ...jobAttributesJson(entry),
     summary: entry.summary,
+    ...attributionJson(entry),
     ...targetsJson(entry.targets),
   };
 }

@@ -8,6 +8,14 @@ import type { NodeSelector } from '../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../wire/status-report.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';
 
+/** Who acted on a job: names of admin keys. Absent when unknown (e.g. jobs stored before names). */
+export interface JobAttribution {
+  /** The admin key that created the job (`NewJob.createdBy`). */
+  createdBy?: string;
+  /** The admin key of the latest cancel of the job. */
+  cancelledBy?: string;
+}
+
 /** Why and when a job stopped handing out tasks: its failures exceeded `max_errors`. */
 export interface JobStop {
   reason: string;
@@ -20,7 +28,7 @@ export interface JobAttributes extends JobOptions {
   rerunOf?: string;
 }
 
-export interface Job extends JobAttributes {
+export interface Job extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   nodes: NodeRef[];
@@ -34,7 +42,7 @@ export interface JobWithSummary {
   summary: StatusCounts;
 }
 
-export interface JobSummary extends JobAttributes {
+export interface JobSummary extends JobAttributes, JobAttribution {
   id: string;
   task: TaskDefinition;
   createdAt: Date;
@@ -51,7 +59,7 @@ export interface JobSummary extends JobAttributes {
 export type ListedTask = Omit<TaskDefinition, 'spec'> & ({ spec: unknown; specOmitted?: never } | { specOmitted: true });
 
 /** A job as jobs are listed: no node list, which can be 100,000 long, and only a small spec. */
-export interface JobListEntry extends JobAttributes {
+export interface JobListEntry extends JobAttributes, JobAttribution {
   id: string;
   task: ListedTask;
   createdAt: Date;
@@ -323,9 +331,10 @@ export interface Store {
    * Cancels the job's tasks that no node has picked up yet, and asks the nodes of its handed-out
    * tasks (pending or running at `now`) to stop them: the answer to their next report says so,
    * and a stop-requested task whose lease then ends reads `cancelled`. With `node`, only that
-   * node's task. Undefined for an unknown job.
+   * node's task. Undefined for an unknown job. With `cancelledBy` (an admin key's name), the job
+   * records it as its `cancelledBy`: the latest cancel's name wins.
    */
-  cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined>;
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined>;
   /**
    * Remembers when nodes last polled. Called with a batch gathered in memory (one entry per node,
    * a few seconds' worth), never once per poll. Keeps the later of the stored and the given time

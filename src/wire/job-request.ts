@@ -45,6 +45,8 @@ export interface NewJob extends JobOptions {
   targets?: NodeSelector;
   /** The job this one re-runs (POST /admin/jobs/:id/rerun). */
   rerunOf?: string;
+  /** The name of the admin key that created it (set by the server, never read from the request). */
+  createdBy?: string;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };

@@ -227,6 +227,12 @@ const nodeResponseSchema = {
   properties: nodeRefSchema.properties,
 } as const;
 
+/** Who acted on a job: the names of admin keys (ADMIN_API_KEY is "admin"). */
+const jobAttribution = {
+  created_by: { type: ['string', 'null'], description: 'the name of the admin key that created the job; null when unknown (jobs from before names)' },
+  cancelled_by: { type: ['string', 'null'], description: 'the name of the admin key of the job\'s latest cancel; null when never cancelled' },
+} as const;
+
 /** The optional job fields as answered: each only when set. */
 const jobAttributesResponseProperties = {
   ...jobOptionsSchemaProperties,
@@ -242,7 +248,7 @@ const jobAttributesResponseProperties = {
 
 export const jobResponseSchema = {
   type: 'object',
-  required: ['id', 'task', 'nodes', 'created_at'],
+  required: ['id', 'task', 'nodes', 'created_at', 'created_by', 'cancelled_by'],
   additionalProperties: false,
   properties: {
     id: jobId,
@@ -251,13 +257,14 @@ export const jobResponseSchema = {
     created_at: time,
     targets: targetsResponseSchema,
     ...jobAttributesResponseProperties,
+    ...jobAttribution,
   },
 } as const;
 
 export const jobSummaryResponseSchema = {
   type: 'object',
   description: 'a job without its node list, with its tasks counted by status',
-  required: ['id', 'task', 'created_at', 'node_count', 'summary'],
+  required: ['id', 'task', 'created_at', 'node_count', 'summary', 'created_by', 'cancelled_by'],
   additionalProperties: false,
   properties: {
     id: jobId,
@@ -267,6 +274,7 @@ export const jobSummaryResponseSchema = {
     ...jobAttributesResponseProperties,
     summary: statusCountsSchema,
     targets: targetsResponseSchema,
+    ...jobAttribution,
   },
 } as const;
 
@@ -350,7 +358,7 @@ export const jobDetailResponseSchema = {
     job: {
       ...jobResponseSchema,
       description: 'with limit or cursor, the job leaves out its node list and gives node_count instead',
-      required: ['id', 'task', 'created_at'],
+      required: ['id', 'task', 'created_at', 'created_by', 'cancelled_by'],
       properties: { ...jobResponseSchema.properties, node_count: { type: 'integer', minimum: 1 } },
     },
     summary: statusCountsSchema,

@@ -46,6 +46,8 @@ Options:
     facts.push(
       ['Provider', task.provider],
       ['Created', job.created_at],
+      ['Created by', job.created_by ?? 'unknown'],
+      ...(job.cancelled_by ? ([['Cancelled by', job.cancelled_by]] as Array<[string, string]>) : []),
       ['Window', `${task.window_start} to ${task.window_end}`],
       ['Timeout', task.timeout ?? 'none'],
       ['Nodes', String(job.node_count) + (job.never_checked_in ? ` (${job.never_checked_in} never checked in)` : '')],

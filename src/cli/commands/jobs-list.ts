@@ -52,11 +52,12 @@ Options:
     const named = page.jobs.some((job) => job.name);
     context.write(
       `${renderTable(
-        ['ID', ...(named ? ['NAME'] : []), 'CREATED', 'PROVIDER', 'NODES', 'DONE', 'STATUSES'],
+        ['ID', ...(named ? ['NAME'] : []), 'CREATED', 'BY', 'PROVIDER', 'NODES', 'DONE', 'STATUSES'],
         page.jobs.map((job) => [
           job.id,
           ...(named ? [truncate(visible(job.name ?? ''), 30)] : []),
           job.created_at,
+          job.created_by ?? '',
           job.task.provider,
           String(job.node_count),
           `${Math.floor((100 * finishedCount(job.summary)) / Math.max(job.node_count, 1))}%`,

@@ -60,12 +60,14 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const now = new Date();
     const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
     if (!parsed.ok) throw badRequest(parsed.message);
-    const job = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
+    const resolved = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
+    const job = request.adminName ? { ...resolved, createdBy: request.adminName } : resolved;
     const id = await store.createJob(job, now);
+    request.auditDetail = { job_id: id };
     options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(job.nodes.length);
-    request.log.info({ job_id: id, nodes: job.nodes.length, provider: job.task.provider }, 'job created');
+    request.log.info({ job_id: id, nodes: job.nodes.length, provider: job.task.provider, created_by: request.adminName }, 'job created');
     return { id, node_count: job.nodes.length };
   });
 
@@ -95,11 +97,14 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const original = isJobId(jobId) ? await store.getJobSummary(jobId, now) : undefined;
     if (!original) throw notFound(JOB_NOT_FOUND);
     const job = await rerunOf(store, original, request.body, now);
+    // The new job is the rerunning admin's, not the original's creator's.
+    if (request.adminName) job.createdBy = request.adminName;
     const id = await store.createJob(job, now);
+    request.auditDetail = { job_id: id, rerun_of: jobId };
     options.delivery.noteJob(id, job, now);
     metrics.jobsCreated.inc();
     metrics.tasksCreated.inc(job.nodes.length);
-    request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length }, 'job re-run');
+    request.log.info({ job_id: id, rerun_of: jobId, nodes: job.nodes.length, created_by: request.adminName }, 'job re-run');
     return { id };
   });
 
@@ -161,12 +166,12 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
   app.post<{ Params: JobParams; Querystring: { node?: string } }>('/admin/jobs/:job_id/cancel', async (request) => {
     const { job_id: jobId } = request.params;
     const node = request.query.node === undefined ? undefined : readNodeName(request.query.node);
-    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date(), node) : undefined;
+    const outcome = isJobId(jobId) ? await store.cancelJob(jobId, new Date(), node, request.adminName) : undefined;
     if (!outcome) throw notFound(JOB_NOT_FOUND);
     if (!outcome.nodeTargeted) throw notFound(`job ${jobId} does not target node ${request.query.node}`);
     metrics.tasksCancelled.inc(outcome.cancelled);
     request.log.info(
-      { job_id: jobId, node: request.query.node, cancelled: outcome.cancelled, stopping: outcome.stopping },
+      { job_id: jobId, node: request.query.node, cancelled: outcome.cancelled, stopping: outcome.stopping, cancelled_by: request.adminName },
       'job cancelled',
     );
     return { id: jobId, cancelled: outcome.cancelled, stopping: outcome.stopping, summary: outcome.summary };

@@ -41,7 +41,7 @@ export async function adminNodeKeyRoutes(app: FastifyInstance, options: AdminNod
     const record = nodeKeyRecord(node, key, 'admin', new Date());
     await store.setNodeKey(record);
     nodeKeys.forget(node);
-    request.log.info({ audit: 'node key set', node: `${node.org}/${node.name}`, fingerprint: key.fingerprint }, 'admin write');
+    request.auditDetail = { fingerprint: key.fingerprint };
     return nodeKeyJson(record, key.fingerprint);
   });
 
@@ -49,7 +49,7 @@ export async function adminNodeKeyRoutes(app: FastifyInstance, options: AdminNod
     const node = nodeFromPath(request.params);
     const removed = await store.resetNodeKey(node);
     nodeKeys.forget(node);
-    request.log.info({ audit: 'node key reset', node: `${node.org}/${node.name}`, removed }, 'admin write');
+    request.auditDetail = { removed };
     return { node_name: `${node.org}/${node.name}`, removed };
   });
 }

@@ -47,6 +47,7 @@ import {
   type FedJob,
   type JobFeedPage,
   type EnrollOutcome,
+  type JobAttribution,
   type ForgetOutcome,
   type JobListEntry,
   type JobListQuery,
@@ -134,6 +135,10 @@ interface JobDocument {
   errorLimit?: number;
   stopped?: JobStop;
   rerunOf?: string;
+  /** The admin key's name that created it; absent when unknown. */
+  createdBy?: string;
+  /** The admin key's name of its latest cancel. */
+  cancelledBy?: string;
   /**
    * When the job document was written, by the writer's clock: the job feed's order. Later than
    * `createdAt` by the time its tasks took to write (seconds for 100,000 nodes). Absent on jobs
@@ -361,6 +366,7 @@ export class MongoStore implements Store {
         document.errorLimit = errorLimitOf(job.maxErrors, nodes.length);
       }
       if (job.rerunOf !== undefined) document.rerunOf = job.rerunOf;
+      if (job.createdBy !== undefined) document.createdBy = job.createdBy;
       await this.#jobs.insertOne(document);
       return jobId.toHexString();
     });
@@ -376,7 +382,7 @@ export class MongoStore implements Store {
         .map((task) => ({ org: task.org, name: task.name }))
         .toArray();
       return {
-        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...targetsOf(job) },
+        job: { id, task: taskOf(job), nodes, createdAt: job.createdAt, ...attributesOf(job), ...targetsOf(job), ...attributionOf(job) },
         summary: counts,
       };
     });
@@ -510,7 +516,7 @@ export class MongoStore implements Store {
         if (found.timeout !== undefined) task.timeout = found.timeout;
         const pageCounts = effectiveCounts(withEndedLeases(counts.get(id) as StatusCounts, ended.get(id) ?? []), found.windowEnd, now);
         const { job, counts: summary } = await this.#stopIfFailed(found, now, pageCounts);
-        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...targetsOf(job) });
+        entries.push({ id, task, createdAt: job.createdAt, nodeCount: job.nodeCount, summary, ...attributesOf(job), ...targetsOf(job), ...attributionOf(job) });
       }
       return entries;
   }
@@ -743,7 +749,7 @@ export class MongoStore implements Store {
     });
   }
 
-  cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined> {
+  cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     return this.#guard(async () => {
       const job = await this.#findJob(id);
       if (!job) return undefined;
@@ -751,6 +757,8 @@ export class MongoStore implements Store {
       if (node && !(await this.#tasks.findOne(scope, { projection: { _id: 1 } }))) {
         return { cancelled: 0, stopping: 0, summary: await this.#countsOf(job, now), nodeTargeted: false };
       }
+      // Before the tasks: a cancel that stops part-way still says who asked for it.
+      if (cancelledBy !== undefined) await this.#jobs.updateOne({ _id: job._id }, { $set: { cancelledBy } });
       // Each task changes on its own, atomically: a concurrent claim either took it before, and it
       // stays handed out (and is asked to stop below), or finds it cancelled.
       const cancelled = await this.#tasks.updateMany(
@@ -1205,6 +1213,7 @@ export class MongoStore implements Store {
       summary: counts,
       ...attributesOf(job),
       ...targetsOf(job),
+      ...attributionOf(job),
     };
   }
 
@@ -1312,6 +1321,13 @@ function attributesOf(job: JobDocument): JobAttributes {
   if (job.stopped) attributes.stopped = { reason: job.stopped.reason, at: job.stopped.at };
   if (job.rerunOf !== undefined) attributes.rerunOf = job.rerunOf;
   return attributes;
+}
+
+function attributionOf(job: Pick<JobDocument, 'createdBy' | 'cancelledBy'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (job.createdBy !== undefined) attribution.createdBy = job.createdBy;
+  if (job.cancelledBy !== undefined) attribution.cancelledBy = job.cancelledBy;
+  return attribution;
 }
 
 /** Stored counts by status, split by the given groups of ended leases, as effectiveCounts takes them. */

@@ -92,6 +92,14 @@ const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    description: 'which admin key created and cancelled each job',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN created_by TEXT;
+      ALTER TABLE jobs ADD COLUMN cancelled_by TEXT;
+    `,
+  },
+  {
     // 6 is identity's (created_by/cancelled_by), 8 to 10 other branches': numbers fixed between them.
     version: 7,
     description: 'node facts, and the selector a job was created with',

@@ -17,6 +17,7 @@ import {
   type ListedTask,
   type ClaimedTask,
   type EnrollOutcome,
+  type JobAttribution,
   type ForgetOutcome,
   type Job,
   type JobListEntry,
@@ -90,6 +91,8 @@ interface JobRow {
   stopped_reason: string | null;
   stopped_at: number | null;
   rerun_of: string | null;
+  created_by: string | null;
+  cancelled_by: string | null;
 }
 
 /** A job as listed: its spec only when small, else null. */
@@ -164,8 +167,8 @@ export class SqliteStore implements Store {
     this.#statements = {
       insertJob: db.prepare(
         `INSERT INTO jobs (id, provider, spec, timeout, window_start, window_end, created_at, node_count,
-           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, targets)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           name, max_concurrency, max_errors, concurrency_limit, error_limit, rerun_of, targets, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       liveTasksOfJob: db.prepare<[number, number], number>(
         `SELECT count(*) FROM tasks WHERE job_seq = ? AND status IN ('pending', 'running') AND lease_expires_at >= ?`,
@@ -223,6 +226,7 @@ export class SqliteStore implements Store {
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND status = 'queued' AND window_end >= ?`,
       ),
+      recordCancelledBy: db.prepare('UPDATE jobs SET cancelled_by = ? WHERE seq = ?'),
       cancelQueuedOfNode: db.prepare(
         `UPDATE tasks SET status = 'cancelled', updated_at = ?
          WHERE job_seq = ? AND org = ? AND name = ? AND status = 'queued' AND window_end >= ?`,
@@ -325,6 +329,7 @@ export class SqliteStore implements Store {
         errorLimit,
         job.rerunOf ?? null,
         job.targets ? selectorText(job.targets) : null,
+        job.createdBy ?? null,
       );
       for (const [index, node] of nodes.entries()) {
         insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
@@ -346,6 +351,7 @@ export class SqliteStore implements Store {
       createdAt: new Date(row.created_at),
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
+      ...attributionOf(row),
     };
     if (row.targets !== null) job.targets = selectorOf(row.targets);
     return { job, summary: counts };
@@ -427,7 +433,7 @@ export class SqliteStore implements Store {
     // octet_length() reads a text's size from its record header: a large spec is neither read
     // nor sent.
     const columns = `seq, id, provider, timeout, window_start, window_end, created_at, node_count, name, max_concurrency,
-      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets,
+      max_errors, concurrency_limit, error_limit, stopped_reason, stopped_at, rerun_of, targets, created_by, cancelled_by,
       CASE WHEN octet_length(spec) <= ${LISTED_SPEC_MAX_BYTES} THEN spec END AS spec`;
     const select = this.#db.prepare<unknown[], ListedJobRow>(`SELECT ${columns} FROM jobs ${where} ORDER BY seq DESC LIMIT ?`);
     if (query.state === undefined) {
@@ -477,6 +483,7 @@ export class SqliteStore implements Store {
         ...attributesOf(row),
         ...(stopped ? { stopped } : {}),
         ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
+        ...attributionOf(row),
       };
     });
   }
@@ -593,7 +600,7 @@ export class SqliteStore implements Store {
     }).immediate();
   }
 
-  async cancelJob(id: string, now: Date, node?: NodeRef): Promise<CancelOutcome | undefined> {
+  async cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
     const row = this.#statements.jobById.get(id);
     if (!row) return undefined;
     const at = now.getTime();
@@ -602,6 +609,7 @@ export class SqliteStore implements Store {
       if (node && isTargeted.get(row.seq, node.org, node.name) === undefined) {
         return { cancelled: 0, stopping: 0, summary: this.#countsOf(row, now), nodeTargeted: false };
       }
+      if (cancelledBy !== undefined) this.#statements.recordCancelledBy.run(cancelledBy, row.seq);
       const cancelled = node
         ? cancelQueuedOfNode.run(at, row.seq, node.org, node.name, at).changes
         : cancelQueued.run(at, row.seq, at).changes;
@@ -845,6 +853,7 @@ export class SqliteStore implements Store {
       ...attributesOf(row),
       ...(stopped ? { stopped } : {}),
       ...(row.targets === null ? {} : { targets: selectorOf(row.targets) }),
+      ...attributionOf(row),
     };
   }
 
@@ -885,6 +894,13 @@ function attributesOf(row: Omit<JobRow, 'spec'>): JobAttributes {
   if (row.max_errors !== null) attributes.maxErrors = JSON.parse(row.max_errors) as RateLimit;
   if (row.rerun_of !== null) attributes.rerunOf = row.rerun_of;
   return attributes;
+}
+
+function attributionOf(row: Pick<JobRow, 'created_by' | 'cancelled_by'>): JobAttribution {
+  const attribution: JobAttribution = {};
+  if (row.created_by !== null) attribution.createdBy = row.created_by;
+  if (row.cancelled_by !== null) attribution.cancelledBy = row.cancelled_by;
+  return attribution;
 }
 
 /** UNFINISHED_STORED_STATES as SQL over the tasks aliased `alias`, at `at` (ms). */

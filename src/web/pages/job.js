@@ -98,6 +98,8 @@ export function showJob(id, shownGeneration) {
         job.rerun_of ? ['Rerun of', el('a', { href: `#/jobs/${job.rerun_of}`, class: 'mono', id: 'rerun-of' }, job.rerun_of)] : null,
         ['Provider', task.provider],
         ['Created', formatTime(job.created_at)],
+        ['Created by', job.created_by ?? 'unknown'],
+        ...(job.cancelled_by ? [['Cancelled by', job.cancelled_by]] : []),
         ['Window start', formatTime(task.window_start)],
         ['Window end', formatTime(task.window_end)],
         ['Timeout', task.timeout ?? 'none'],

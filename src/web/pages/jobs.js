@@ -19,7 +19,7 @@ export function showJobs(shownGeneration) {
     el(
       'table',
       { id: 'jobs' },
-      el('thead', {}, el('tr', {}, ['Created', 'Job', 'Provider', 'Nodes', 'Progress', 'Window ends'].map((h) => el('th', {}, h)))),
+      el('thead', {}, el('tr', {}, ['Created', 'Job', 'By', 'Provider', 'Nodes', 'Progress', 'Window ends'].map((h) => el('th', {}, h)))),
       body,
     ),
     el('div', { class: 'toolbar' }, newer, older),
@@ -31,7 +31,7 @@ export function showJobs(shownGeneration) {
     if (!isShown(shownGeneration)) return;
     replaceChildren(
       body,
-      answer.jobs.length === 0 ? el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No jobs yet.')) : null,
+      answer.jobs.length === 0 ? el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No jobs yet.')) : null,
       answer.jobs.map((job) =>
         el(
           'tr',
@@ -44,6 +44,8 @@ export function showJobs(shownGeneration) {
             el('a', { href: `#/jobs/${job.id}`, class: job.name ? 'mono muted job-id' : 'mono job-id' }, job.id),
             job.rerun_of ? el('span', { class: 'muted' }, ' rerun') : null,
           ),
+          // The admin key's name that created it (ADMIN_API_KEY's is "admin"); empty when unknown.
+          el('td', { class: 'created-by' }, job.created_by ?? ''),
           el('td', {}, job.task.provider),
           el('td', {}, String(job.node_count)),
           el(
