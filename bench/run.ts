@@ -11,6 +11,7 @@ import { startServer as startTestServer, type ServerProcess, type ServerProcessO
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
+import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       console.log(`\n## store: ${driver.name}: ${prepared.description}`);
       console.log(`load average at start: ${loadAverage()}`);
       if (!ONLY_DELIVERY) await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      if (!ONLY_DELIVERY) await benchRateControl(prepared.serverEnv, rateControlNodes(driver.name));
       await benchDelivery(prepared.serverEnv, prepared.sizes, driver.name !== 'sqlite');
       console.log(`load average at end:   ${loadAverage()}`);
     } finally {
