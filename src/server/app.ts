@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onResponseHookHandler } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onResponseHookHandler,
+} from 'fastify';
 import type { Store } from '../store/store.js';
 import type { NodeRef } from '../wire/job-request.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
@@ -22,6 +29,7 @@ import { nodeFactRoutes } from './routes/node-facts.js';
 import { TASKS_NEXT_ROUTE, emptyPollAnswer, nodeTaskRoutes } from './routes/node-tasks.js';
 import { createEmptyPollFastPath, type EmptyPollFastPath } from './empty-poll-fast-path.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { methodsServedAt } from './method-not-allowed.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
 import { webPageRoutes } from './routes/web-page.js';
 import { TaskDelivery } from './task-delivery.js';
@@ -166,14 +174,27 @@ export async function buildApp(
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJson);
 
   app.setErrorHandler((error, request, reply) => {
+    // A request no route matches can still fail before the not-found handler (a body method
+    // without a Content-Type): it answers what the not-found handler would.
+    if (request.is404) return answerUnrouted(request, reply);
     const answer = answerFor(error, request.routeOptions.bodyLimit);
     if (answer.serverFault) request.log.error({ err: error }, 'request failed');
     if (answer.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(answer.statusCode).send({ message: answer.message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  const servedAt = methodsServedAt(routes);
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] as string;
+    const allowed = servedAt(path);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ message: `method ${request.method} is not allowed on ${path}: use ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ message: `no route for ${request.method} ${path}` });
+  };
+  app.setNotFoundHandler(answerUnrouted);
 
   // A routine answer (an empty poll: the fleet's steady state) is logged at debug, not info:
   // 100,000 nodes polling every 5 s would write 20,000 lines a second that say nothing. The
@@ -240,7 +261,7 @@ export async function buildApp(
     requireEnrollmentSecret: requireEnrollmentSecret(options.enrollmentSecret),
   });
   await app.register(nodeFactRoutes, { store: options.store, nodeAuth });
-  await app.register(openApiRoutes, { version: packageVersion() });
+  await app.register(openApiRoutes, { version: packageVersion(), limits: { maxJobNodes: options.maxJobNodes } });
   await app.register(webPageRoutes);
   return { app, metrics, routes, delivery };
 }
