@@ -198,7 +198,7 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
     const size = sizes.handOutFleet;
     const format = (figures: HandOutFigures) =>
       `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.received.toLocaleString('en')} of ${figures.nodes.toLocaleString('en')} received` +
-      `${figures.errors > 0 ? `, ${figures.errors} poll errors` : ''})`;
+      `${figures.errors > 0 ? `, ${figures.errors} poll errors, first: ${figures.firstErrors.join('; ')}` : ''})`;
     const held = await measureHandOut(servers, { prefix: 'lp-', count: size, mode: 'hold', timeoutMs: 120_000 });
     console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes holding long polls, ${where}  ${format(held)}`);
     const interval = await measureHandOut(servers, { prefix: 'iv-', count: size, mode: 'interval', intervalMs: 5_000, timeoutMs: 60_000 });
