@@ -11,6 +11,8 @@ import { makeTempDir } from './support/temp-dir.js';
 /** The default server selection timeout is 5 s; a request must be answered well before a client gives up. */
 const ANSWER_BOUND_MS = 10_000;
 const FROZEN_BOUND_MS = 25_000;
+/** The server's shutdown grace (10 s), and room for a loaded machine. */
+const STOP_BOUND_MS = 20_000;
 
 const own = await startOwnFerretDb();
 
@@ -118,6 +120,32 @@ if ('ferret' in own) {
       } finally {
         ferret.resume();
         await server.stop();
+        server.cleanup();
+      }
+    });
+
+    it('exits within its shutdown bound on SIGTERM while every pool connection waits on a frozen database', async () => {
+      const server = await startServer({
+        env: { MONGODB_CONNECTION_STRING: `${ferret.connectionString}?maxPoolSize=2`, MONGODB_DATABASE_NAME: 'exhausted' },
+      });
+      try {
+        const created = await call(`${server.url}/admin/jobs`, { key: server.adminKey, json: jobBody([{ org: 'org', name: 'pool' }]) });
+        assert.equal(created.status, 200);
+        ferret.pause();
+        // Two connections, thirty requests: the pool is taken and the rest wait for it.
+        const waiting = Array.from({ length: 30 }, (_, index) =>
+          call(index % 2 ? `${server.url}/admin/jobs?limit=1000` : `${server.url}/admin/nodes`, { key: server.adminKey }).catch(() => undefined),
+        );
+        await sleep(1_500);
+        const started = Date.now();
+        const code = await server.stop();
+        const took = Date.now() - started;
+        assert.notEqual(code, null, 'it exited by itself');
+        assert.ok(took < STOP_BOUND_MS, `stopped after ${took} ms`);
+        await Promise.all(waiting);
+      } finally {
+        ferret.resume();
+        await server.kill();
         server.cleanup();
       }
     });

@@ -6,7 +6,7 @@ import { Ajv } from 'ajv';
 import { buildApp } from '../src/server/app.js';
 import { OPERATIONS, openApiPath } from '../src/server/openapi.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { createJobRequestDocumentSchema, nodeFactsSchema, statusReportSchema } from '../src/wire/schemas.js';
+import { documentedCreateJobRequestSchema, documentedNodeFactsSchema, documentedStatusReportSchema } from '../src/wire/schemas.js';
 import { call, jobBody } from './support/api-client.js';
 import { startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
@@ -48,16 +48,37 @@ describe('OpenAPI document', () => {
     assert.equal(document.openapi, '3.1.0');
   });
 
-  it('describes request bodies with the very schemas that validate them', () => {
+  it('describes request bodies with every field the server requires and every pattern it enforces', () => {
     const body = (path: string) =>
       (document.paths[path]?.post as unknown as { requestBody: { content: Record<string, { schema: object }> } }).requestBody
         .content['application/json']?.schema;
-    assert.deepEqual(body('/admin/jobs'), createJobRequestDocumentSchema);
-    assert.deepEqual(body('/organizations/{org}/foodtruck/nodes/{name}/tasks/status'), statusReportSchema);
+    // The test server runs with the default FOODTRUCK_MAX_JOB_NODES.
+    assert.deepEqual(body('/admin/jobs'), documentedCreateJobRequestSchema(100_000));
+    assert.deepEqual(body('/organizations/{org}/foodtruck/nodes/{name}/tasks/status'), documentedStatusReportSchema);
     const facts = (document.paths['/organizations/{org}/foodtruck/nodes/{name}/facts']?.put as unknown as {
       requestBody: { content: Record<string, { schema: object }> };
     }).requestBody.content['application/json']?.schema;
-    assert.deepEqual(facts, nodeFactsSchema);
+    assert.deepEqual(facts, documentedNodeFactsSchema);
+  });
+
+  it('answers 405 with an Allow header and a JSON message for a method a path does not serve, 404 for no path', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['PUT', '/admin/jobs', 'GET, HEAD, POST'],
+      ['DELETE', '/admin/jobs/5ff7686a91072739255a4a35', 'GET, HEAD'],
+      ['GET', '/admin/jobs/5ff7686a91072739255a4a35/cancel', 'POST'],
+      ['GET', '/organizations/org/foodtruck/nodes/n1/tasks/next', 'POST'],
+      ['POST', '/healthz/', 'GET, HEAD'],
+      ['PATCH', '/openapi.json', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const answer = await call(`${server.url}${path}?x=1`, { method, key: server.adminKey });
+      assert.equal(answer.status, 405, `${method} ${path}`);
+      assert.equal(answer.headers.get('allow'), allow, `${method} ${path}`);
+      assert.equal(answer.body.message, `method ${method} is not allowed on ${path}: use ${allow}`);
+    }
+    const missing = await call(`${server.url}/admin/nothing-here`, { method: 'PUT' });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.message, 'no route for PUT /admin/nothing-here');
   });
 
   it('lists every route the server registers, and nothing it does not', async () => {
@@ -146,5 +167,8 @@ describe('OpenAPI document', () => {
     assertDescribed('GET', '/admin/jobs/:job_id', await admin(`/admin/jobs/${targeted.body.id}`));
     assertDescribed('GET', '/admin/jobs', await admin('/admin/jobs?limit=1'));
     assertDescribed('GET', '/healthz', await call(`${server.url}/healthz`));
+    assertDescribed('GET', '/openapi.json', await call(`${server.url}/openapi.json`));
+    assertDescribed('GET', '/admin/jobs', await admin('/admin/jobs?cursor=a&cursor=b'));
+    assertDescribed('POST', '/admin/jobs', await admin('/admin/jobs', { body: 'x', headers: { 'content-type': 'text/plain' } }));
   });
 });

@@ -403,6 +403,25 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.deepEqual((await store.getJob(id, at(6)))?.job.stopped, summary.stopped);
       });
 
+      it('a max_errors stop and concurrent claims: each task ends handed out or cancelled, never both', async () => {
+        for (let round = 0; round < 4; round++) {
+          const [first, ...others] = Array.from({ length: 31 }, () => fresh('stoprace'));
+          const id = await store.createJob({ ...job([first as NodeRef, ...others], 0, 1_000_000), maxErrors: 0 }, at(0));
+          assert.equal((await store.claimNextTask(first as NodeRef, at(1)))?.jobId, id);
+          const failure = store.reportStatus(first as NodeRef, { jobId: id, status: 'failed', result: { exitCode: 1, reason: 'exit error' } }, at(2));
+          const answers = await Promise.all([failure, ...others.map((n) => store.claimNextTask(n, at(2)))]);
+          const handedOut = new Set(others.filter((_, i) => answers[i + 1] !== undefined).map((n) => n.name));
+          const summary = await store.getJobSummary(id, at(3));
+          assert.ok(summary?.stopped, 'stopped');
+          for (const status of (await store.listTaskStatuses(id, {}, at(3)))?.items ?? []) {
+            if (status.node.name === first?.name) continue;
+            assert.equal(status.status, handedOut.has(status.node.name) ? 'pending' : 'cancelled', `${status.node.name} in round ${round}`);
+          }
+          assert.deepEqual([summary.summary.failed, summary.summary.pending, summary.summary.cancelled], [1, handedOut.size, others.length - handedOut.size]);
+          assert.equal(await claimAll(others, at(4)), 0);
+        }
+      });
+
       it('counts timed-out tasks as failures, and max_errors 0 stops at the first', async () => {
         const nodes = Array.from({ length: 3 }, () => fresh('silent'));
         const id = await store.createJob({ ...job(nodes, 0, 1_000_000), maxConcurrency: 1, maxErrors: 0 }, at(0));
@@ -516,6 +535,31 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
           stopRequested: false,
         });
         assert.equal(await statusOf(id, at(5)), 'success');
+      });
+
+      // FerretDB applies an update's filter and its write in two steps: a cancel's "queued ->
+      // cancelled" and a claim's "queued -> pending" could both apply to one task. Cancels go
+      // through the task's hand-out record, as claims do, so exactly one of them gets each task.
+      it('gives each task to exactly one of a cancel and concurrent claims: handed out and asked to stop, or cancelled', async () => {
+        for (let round = 0; round < 4; round++) {
+          const nodes = Array.from({ length: 30 }, () => fresh('race'));
+          const id = await store.createJob(job(nodes, 0, 1_000_000), at(0));
+          const claims = nodes.map((n) => store.claimNextTask(n, at(1)));
+          const [outcome, ...answers] = await Promise.all([store.cancelJob(id, at(1)), ...claims]);
+          const handedOut = new Set(nodes.filter((_, i) => answers[i] !== undefined).map((n) => n.name));
+          const statuses = (await store.listTaskStatuses(id, {}, at(2)))?.items ?? [];
+          for (const status of statuses) {
+            assert.equal(status.status, handedOut.has(status.node.name) ? 'pending' : 'cancelled', `${status.node.name} in round ${round}`);
+          }
+          assert.equal(outcome?.cancelled, nodes.length - handedOut.size);
+          assert.equal(outcome?.stopping, handedOut.size);
+          for (const n of nodes.filter((n) => handedOut.has(n.name))) {
+            assert.deepEqual(await store.reportStatus(n, { jobId: id, status: 'running', heartbeatIntervalMs: 30_000 }, at(3)), {
+              kind: 'updated',
+              stopRequested: true,
+            });
+          }
+        }
       });
 
       it('cancels one node\'s task only, and says when the job does not target the node', async () => {

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onResponseHookHandler } from 'fastify';
+import http from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onResponseHookHandler,
+} from 'fastify';
 import type { Store } from '../store/store.js';
+import type { NodeRef } from '../wire/job-request.js';
 import { INVALID_REQUEST_JSON } from '../wire/job-request.js';
 import type { ApiKeys } from './api-keys.js';
 import { AdminKeys } from './admin-keys.js';
@@ -17,8 +26,10 @@ import { adminJobRoutes } from './routes/admin-jobs.js';
 import { adminNodeRoutes } from './routes/admin-nodes.js';
 import { healthRoutes } from './routes/health.js';
 import { nodeFactRoutes } from './routes/node-facts.js';
-import { nodeTaskRoutes } from './routes/node-tasks.js';
+import { TASKS_NEXT_ROUTE, emptyPollAnswer, nodeTaskRoutes } from './routes/node-tasks.js';
+import { createEmptyPollFastPath, type EmptyPollFastPath } from './empty-poll-fast-path.js';
 import { openApiRoutes } from './routes/openapi.js';
+import { methodsServedAt } from './method-not-allowed.js';
 import { rejectRepeatedQueryParameters } from './query-parameters.js';
 import { webPageRoutes } from './routes/web-page.js';
 import { TaskDelivery } from './task-delivery.js';
@@ -65,6 +76,11 @@ export interface RegisteredRoute {
 /** pino's levels, to skip building a line it would not write. */
 const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+/** Fastify's default, stated: the empty-poll fast path leaves longer path parameters to the router. */
+const MAX_PARAM_LENGTH = 100;
+
 /** Bodies of routes that take none, or of anything but JSON. */
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
@@ -72,15 +88,26 @@ const JSON_CONTENT_TYPE = /^application\/([\w.+-]+\+)?json\s*(;.*)?$/i;
 export async function buildApp(
   options: AppOptions,
 ): Promise<{ app: FastifyInstance; metrics: ServerMetrics; routes: RegisteredRoute[]; delivery: TaskDelivery }> {
+  // Set once the routes exist (below): until then every request goes to Fastify.
+  const emptyPolls: { fastPath?: EmptyPollFastPath | undefined } = {};
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // One line per request, written below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    // Polls are small and frequent; give clients time to reuse connections.
-    keepAliveTimeout: 65_000,
-    requestTimeout: 120_000,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's own server, as it would make it, with one addition: an empty poll of a node with
+    // nothing due is answered before Fastify's life cycle (empty-poll-fast-path.ts), everything
+    // else goes to Fastify.
+    serverFactory: (handler) => {
+      const server = http.createServer((request, response) => {
+        if (emptyPolls.fastPath?.(request, response) !== true) handler(request, response);
+      });
+      // Polls are small and frequent; give clients time to reuse connections.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      return server;
+    },
   });
   const metrics = new ServerMetrics();
   registerAuditLog(app);
@@ -122,7 +149,7 @@ export async function buildApp(
       pruneAfterMs: options.nodePruneAfterMs,
       beforeRound: () => checkIns.flush(),
       onPruned: (nodes) =>
-        app.log.info({ audit: 'nodes pruned', count: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
+        app.log.info({ pruned: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
       onError: (error) => app.log.warn({ err: error }, 'could not prune nodes; will try again'),
     });
     pruner.start();
@@ -147,14 +174,27 @@ export async function buildApp(
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJson);
 
   app.setErrorHandler((error, request, reply) => {
+    // A request no route matches can still fail before the not-found handler (a body method
+    // without a Content-Type): it answers what the not-found handler would.
+    if (request.is404) return answerUnrouted(request, reply);
     const answer = answerFor(error, request.routeOptions.bodyLimit);
     if (answer.serverFault) request.log.error({ err: error }, 'request failed');
     if (answer.statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return reply.code(answer.statusCode).send({ message: answer.message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
-  );
+  const servedAt = methodsServedAt(routes);
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0] as string;
+    const allowed = servedAt(path);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ message: `method ${request.method} is not allowed on ${path}: use ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ message: `no route for ${request.method} ${path}` });
+  };
+  app.setNotFoundHandler(answerUnrouted);
 
   // A routine answer (an empty poll: the fleet's steady state) is logged at debug, not info:
   // 100,000 nodes polling every 5 s would write 20,000 lines a second that say nothing. The
@@ -201,12 +241,19 @@ export async function buildApp(
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
-  await app.register(nodeTaskRoutes, {
-    store: options.store,
-    metrics,
-    nodeAuth,
+  const onPoll = (node: NodeRef, now: Date) => checkIns.note(node, now);
+  await app.register(nodeTaskRoutes, { store: options.store, metrics, nodeAuth, delivery, onPoll });
+  const logger = app.log;
+  emptyPolls.fastPath = createEmptyPollFastPath({
+    auth: nodeAuth,
     delivery,
-    onPoll: (node, now) => checkIns.note(node, now),
+    metrics,
+    routePattern: TASKS_NEXT_ROUTE,
+    ...emptyPollAnswer(delivery),
+    maxParamLength: MAX_PARAM_LENGTH,
+    onPoll,
+    // The route logs an empty poll at debug (see onResponse above).
+    logsEmptyPolls: () => (LEVEL_VALUES.debug as number) >= (LEVEL_VALUES[logger.level] ?? 0),
   });
   await app.register(nodeEnrollmentRoutes, {
     store: options.store,
@@ -214,7 +261,7 @@ export async function buildApp(
     requireEnrollmentSecret: requireEnrollmentSecret(options.enrollmentSecret),
   });
   await app.register(nodeFactRoutes, { store: options.store, nodeAuth });
-  await app.register(openApiRoutes, { version: packageVersion() });
+  await app.register(openApiRoutes, { version: packageVersion(), limits: { maxJobNodes: options.maxJobNodes } });
   await app.register(webPageRoutes);
   return { app, metrics, routes, delivery };
 }

@@ -9,8 +9,12 @@ import { resolveApiKeys } from './api-keys.js';
 import { buildApp } from './app.js';
 import { ConfigError, readServerConfig, type ServerConfig } from './config.js';
 
-/** How long in-flight requests get to finish after SIGTERM or SIGINT. */
-const SHUTDOWN_GRACE_MS = 30_000;
+/**
+ * How long in-flight requests and the store get to finish after SIGTERM or SIGINT before the
+ * process exits anyway (code 1). It holds whatever the store is doing: requests waiting on a frozen
+ * database, or on a pool whose every connection is taken, do not hold the process.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   let config: ServerConfig;

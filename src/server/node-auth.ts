@@ -18,7 +18,7 @@ import type {
   HookHandlerDoneFunction,
   preParsingHookHandler,
 } from 'fastify';
-import { requireBearerKey, type BearerCheck } from './auth.js';
+import { bearerKeyTest, requireBearerKey, type BearerCheck } from './auth.js';
 import { unauthorized } from './errors.js';
 import type { NodeKeyCache } from './node-key-cache.js';
 import {
@@ -57,6 +57,13 @@ export interface NodeAuth {
   preParsing?: PreParsingHook;
   /** Signed requests only: the body's hash and the replay check, once the body is read. */
   preValidation?: PreValidationHook;
+  /**
+   * Whether a request passes on its headers alone, exactly as `onRequest` decides, for a mode
+   * whose whole check is the shared key (`shared-key`). Absent when a request may need more
+   * (signatures, their body hash and replay check). The empty-poll fast path uses it: a request
+   * it refuses goes through the hooks above.
+   */
+  acceptsHeaders?: (headers: IncomingHttpHeaders) => boolean;
 }
 
 /**
@@ -89,7 +96,9 @@ export function createNodeAuth(options: NodeAuthOptions): NodeAuth {
   const { mode, keys } = options;
   if (mode === 'shared-key') {
     // The seed's behaviour, byte for byte: nothing else runs on a poll.
-    return { mode, onRequest: requireBearerKey(requiredSharedKey(options)) };
+    const sharedKey = requiredSharedKey(options);
+    const matches = bearerKeyTest(sharedKey);
+    return { mode, onRequest: requireBearerKey(sharedKey), acceptsHeaders: (headers) => matches(headers.authorization) };
   }
   const clock = options.clock ?? Date.now;
   const replays = options.replays ?? new ReplayGuard();

@@ -7,8 +7,12 @@ import { WEB_PAGE_FILES, webPageContentType, webPageRoute } from './routes/web-p
 import {
   cancelJobResponseSchema,
   claimedTaskResponseSchema,
-  createJobRequestDocumentSchema,
+  NODE_PART_PATTERN,
+  NON_NEGATIVE_GO_DURATION_PATTERN,
+  POSITIVE_GO_DURATION_PATTERN,
   createJobResponseSchema,
+  documentedCreateJobRequestSchema,
+  documentedStatusReportSchema,
   statusReportResponseSchema,
   emptyResponseSchema,
   errorResponseSchema,
@@ -16,7 +20,7 @@ import {
   jobDetailResponseSchema,
   jobListResponseSchema,
   jobSummaryRouteResponseSchema,
-  nodeFactsSchema,
+  documentedNodeFactsSchema,
   rerunJobRequestSchema,
   rerunJobResponseSchema,
   nodeKeyRequestSchema,
@@ -24,10 +28,9 @@ import {
   nodeKeyResponseSchema,
   nodeForgetResponseSchema,
   nodeListResponseSchema,
-  nodeSelectionRequestSchema,
+  documentedNodeSelectionRequestSchema,
   nodeSelectionResponseSchema,
   statusPageResponseSchema,
-  statusReportSchema,
 } from '../wire/schemas.js';
 import { REPORTABLE_STATUSES, TASK_STATUSES } from '../wire/task-status.js';
 import { MAX_PAGE_LIMIT } from './page-query.js';
@@ -39,6 +42,10 @@ interface Answer {
   /** A JSON Schema for an application/json body, or a media type for anything else. */
   json?: object;
   mediaType?: string;
+  /** No body at all (Node's own 431). */
+  empty?: boolean;
+  /** Response headers, by name, with their description. */
+  headers?: Record<string, string>;
 }
 
 interface Parameter {
@@ -58,8 +65,14 @@ export interface Operation {
   tag: string;
   auth: Auth;
   parameters?: Parameter[];
-  requestBody?: { description: string; json: object };
+  /** The documented schema; `maxJobNodes` is the server's FOODTRUCK_MAX_JOB_NODES. */
+  requestBody?: { description: string; json: object | ((limits: DocumentLimits) => object) };
   answers: Record<number, Answer>;
+}
+
+/** What the document depends on in the server's configuration. */
+export interface DocumentLimits {
+  maxJobNodes: number;
 }
 
 const error = (description: string): Answer => ({ description, json: errorResponseSchema });
@@ -71,8 +84,8 @@ const jobIdParameter: Parameter = {
   schema: { type: 'string' },
 };
 const nodeParameters: Parameter[] = [
-  { name: 'org', in: 'path', description: 'the node\'s organization', schema: { type: 'string' } },
-  { name: 'name', in: 'path', description: 'the node\'s name', schema: { type: 'string' } },
+  { name: 'org', in: 'path', description: 'the node\'s organization', schema: { type: 'string', pattern: NODE_PART_PATTERN } },
+  { name: 'name', in: 'path', description: 'the node\'s name', schema: { type: 'string', pattern: NODE_PART_PATTERN } },
 ];
 const limitParameter = (what: string, fallback: string): Parameter => ({
   name: 'limit',
@@ -80,12 +93,19 @@ const limitParameter = (what: string, fallback: string): Parameter => ({
   description: `${what} per page (${fallback})`,
   schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT },
 });
-const cursorParameter: Parameter = {
+/** Each list's cursor has the shape the server makes: any value of that shape is a place to continue from. */
+const cursorParameter = (pattern: string, what: string): Parameter => ({
   name: 'cursor',
   in: 'query',
-  description: 'the previous page\'s next_cursor',
-  schema: { type: 'string' },
-};
+  description: `the previous page's next_cursor: ${what}`,
+  schema: { type: 'string', pattern },
+});
+const jobCursor = cursorParameter('^[0-9a-f]{24}$', 'the id of its last job (404 when no job has it)');
+const statusCursor = cursorParameter('^[0-9]{1,9}$', 'the position of its last node in the job');
+const nodeCursor = cursorParameter(
+  `^${NODE_PART_PATTERN.slice(1, -1).replace('(?!\\.\\.?$)', '(?!\\.\\.?/)')}/${NODE_PART_PATTERN.slice(1)}`,
+  'the org/name of its last node; the list goes on after it, whether or not that node exists',
+);
 
 const statusFilters: Parameter[] = [
   { name: 'status', in: 'query', description: 'only statuses in this state', schema: { type: 'string', enum: [...TASK_STATUSES] } },
@@ -99,9 +119,11 @@ const statusFilters: Parameter[] = [
 
 const word = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' };
 const repeated = (items: object) => ({ type: 'array', items, maxItems: 64 });
+/** os, os_version, arch: as a node reports them (node-facts.ts), and not empty. */
+const factTerm = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]*$' };
 /** The selector as query terms: the same terms as the CLI's --target. */
 const selectorParameters: Parameter[] = [
-  { name: 'org', in: 'query', description: 'selector: the organization, exactly', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:@-]{1,255}$' } },
+  { name: 'org', in: 'query', description: 'selector: the organization, exactly', schema: { type: 'string', pattern: NODE_PART_PATTERN } },
   {
     name: 'name',
     in: 'query',
@@ -117,10 +139,15 @@ const selectorParameters: Parameter[] = [
     schema: repeated({ type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}=[^\\u0000-\\u001f\\u007f]{0,255}$' }),
     explode: true,
   },
-  { name: 'os', in: 'query', description: 'selector: the node\'s os or platform', schema: { type: 'string', minLength: 1, maxLength: 255 } },
-  { name: 'os_version', in: 'query', description: 'selector: the node\'s os_version', schema: { type: 'string', minLength: 1, maxLength: 255 } },
-  { name: 'arch', in: 'query', description: 'selector: the node\'s arch', schema: { type: 'string', minLength: 1, maxLength: 255 } },
-  { name: 'seen_within', in: 'query', description: 'selector: a Go duration; polled or reported facts within it', schema: { type: 'string' } },
+  { name: 'os', in: 'query', description: 'selector: the node\'s os or platform', schema: factTerm },
+  { name: 'os_version', in: 'query', description: 'selector: the node\'s os_version', schema: factTerm },
+  { name: 'arch', in: 'query', description: 'selector: the node\'s arch', schema: factTerm },
+  {
+    name: 'seen_within',
+    in: 'query',
+    description: 'selector: a positive Go duration; polled or reported facts within it',
+    schema: { type: 'string', pattern: POSITIVE_GO_DURATION_PATTERN },
+  },
 ];
 
 /** The node list's own filters, beside the selector terms. */
@@ -154,7 +181,7 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     requestBody: {
       description: 'the task, and the nodes to run it on (nodes, targets, or both)',
-      json: createJobRequestDocumentSchema,
+      json: (limits) => documentedCreateJobRequestSchema(limits.maxJobNodes),
     },
     answers: {
       200: { description: 'the new job\'s id and how many nodes it targets', json: createJobResponseSchema },
@@ -170,7 +197,7 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     parameters: [
       limitParameter('jobs', 'default 50'),
-      cursorParameter,
+      jobCursor,
       {
         name: 'state',
         in: 'query',
@@ -196,6 +223,7 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'a page of jobs', json: jobListResponseSchema },
       400: error('bad limit, cursor, state, provider or name'),
       401: unauthorized,
+      404: error('the cursor names no job'),
     },
   },
   {
@@ -206,10 +234,10 @@ export const OPERATIONS: readonly Operation[] = [
     auth: 'admin',
     parameters: [
       jobIdParameter,
-      { name: 'fetchStatuses', in: 'query', description: '"true" to include statuses', schema: { type: 'string', enum: ['true', 'false'] } },
+      { name: 'fetchStatuses', in: 'query', description: '"true" includes statuses; any other value does not', schema: { type: 'string' } },
       ...statusFilters,
       limitParameter('statuses', 'default: all of them'),
-      cursorParameter,
+      statusCursor,
     ],
     answers: {
       200: { description: 'the job', json: jobDetailResponseSchema },
@@ -237,7 +265,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'One page of a job\'s node statuses, without its node list: cheap for a job of any size',
     tag: 'jobs',
     auth: 'admin',
-    parameters: [jobIdParameter, ...statusFilters, limitParameter('statuses', 'default 100'), cursorParameter],
+    parameters: [jobIdParameter, ...statusFilters, limitParameter('statuses', 'default 100'), statusCursor],
     answers: {
       200: { description: 'a page of statuses, in the order of the job\'s nodes', json: statusPageResponseSchema },
       400: error('bad status, node, limit or cursor'),
@@ -291,7 +319,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Nodes, by org and name: when each last polled and its tasks by status, so silent nodes show',
     tag: 'nodes',
     auth: 'admin',
-    parameters: [limitParameter('nodes', 'default 100'), cursorParameter, ...nodeListFilterParameters, ...selectorParameters],
+    parameters: [limitParameter('nodes', 'default 100'), nodeCursor, ...nodeListFilterParameters, ...selectorParameters],
     answers: {
       200: { description: 'a page of nodes; with filters or selector terms, only the nodes they pick', json: nodeListResponseSchema },
       400: error('bad limit, cursor, filter or selector term, or never_seen=true with selector terms'),
@@ -304,8 +332,8 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Preview a selector: how many nodes it picks, and the first page of them',
     tag: 'nodes',
     auth: 'admin',
-    parameters: [limitParameter('nodes', 'default 100'), cursorParameter],
-    requestBody: { description: 'the selector, as a job\'s targets', json: nodeSelectionRequestSchema },
+    parameters: [limitParameter('nodes', 'default 100'), nodeCursor],
+    requestBody: { description: 'the selector, as a job\'s targets', json: documentedNodeSelectionRequestSchema },
     answers: {
       200: { description: 'the count and a page of the nodes', json: nodeSelectionResponseSchema },
       400: error('a malformed selector, limit or cursor'),
@@ -319,7 +347,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'node client',
     auth: 'node',
     parameters: nodeParameters,
-    requestBody: { description: 'every field optional; the report replaces the previous one whole', json: nodeFactsSchema },
+    requestBody: { description: 'every field optional (null counts as absent); the report replaces the previous one whole', json: documentedNodeFactsSchema },
     answers: {
       200: { description: 'recorded', json: emptyResponseSchema },
       400: error('invalid node name, or a fact too long, malformed or unknown'),
@@ -413,9 +441,9 @@ export const OPERATIONS: readonly Operation[] = [
         name: 'wait',
         in: 'query',
         description:
-          'long poll: with nothing for the node now, hold the answer up to this long (a Go duration from 0s to 1m) ' +
-          'and answer as soon as a task is available; ignored by a server with long polls turned off',
-        schema: { type: 'string' },
+          'long poll: with nothing for the node now, hold the answer up to this long (a Go duration from 0s to 1m; ' +
+          'longer answers 400) and answer as soon as a task is available; ignored by a server with long polls turned off',
+        schema: { type: 'string', pattern: NON_NEGATIVE_GO_DURATION_PATTERN },
       },
     ],
     answers: {
@@ -437,7 +465,7 @@ export const OPERATIONS: readonly Operation[] = [
       description:
         `status is one of ${REPORTABLE_STATUSES.join(', ')}, or cancelled for a task an administrator asked to stop; ` +
         'result is optional',
-      json: statusReportSchema,
+      json: () => documentedStatusReportSchema,
     },
     answers: {
       200: { description: 'recorded: {}, or {"cancel": true} when the node should stop the task', json: statusReportResponseSchema },
@@ -472,7 +500,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'This document',
     tag: 'operations',
     auth: 'none',
-    answers: { 200: { description: 'the OpenAPI document', mediaType: 'application/json' } },
+    answers: { 200: { description: 'the OpenAPI document', json: { type: 'object', required: ['openapi', 'info', 'paths'] } } },
   },
   ...WEB_PAGE_FILES.map(
     (file): Operation => ({
@@ -493,11 +521,32 @@ export function openApiPath(fastifyPath: string): string {
   return fastifyPath.replace(/:(\w+)/g, '{$1}');
 }
 
-export function buildOpenApiDocument(version: string): Record<string, unknown> {
+/**
+ * Answers every route can give besides its own: a repeated query parameter (400), headers too
+ * large for Node's HTTP server (431, which Node answers itself, without a body), and on the routes
+ * that read the store, an unreachable database (503 with Retry-After). A method a path does not
+ * serve answers 405 with an Allow header; OpenAPI describes methods that exist, so it is said here.
+ */
+function commonAnswers(operation: Operation): Record<number, Answer> {
+  const answers: Record<number, Answer> = {
+    400: error('a query parameter given more than once, or (see each route) a malformed request'),
+    431: { description: 'request headers too large (answered by Node\'s HTTP server, without a body)', empty: true },
+  };
+  if (operation.method === 'POST') answers[415] = error('a body that is not JSON (Content-Type other than application/json)');
+  if (operation.auth !== 'none' || operation.path === '/healthz') {
+    answers[503] = {
+      ...error('the database cannot be reached or did not answer in time; try again later'),
+      headers: { 'Retry-After': 'seconds to wait before trying again' },
+    };
+  }
+  return answers;
+}
+
+export function buildOpenApiDocument(version: string, limits: DocumentLimits): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const operation of OPERATIONS) {
     const item = (paths[openApiPath(operation.path)] ??= {});
-    item[operation.method.toLowerCase()] = operationObject(operation);
+    item[operation.method.toLowerCase()] = operationObject(operation, limits);
   }
   return {
     openapi: '3.1.0',
@@ -545,7 +594,7 @@ const SECURITY: Record<Auth, Array<Record<string, never[]>>> = {
   none: [],
 };
 
-function operationObject(operation: Operation): Record<string, unknown> {
+function operationObject(operation: Operation, limits: DocumentLimits): Record<string, unknown> {
   const object: Record<string, unknown> = {
     operationId: `${operation.method.toLowerCase()}${openApiPath(operation.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c?: string) => (c ?? '').toUpperCase())}`,
     summary: operation.summary,
@@ -562,19 +611,32 @@ function operationObject(operation: Operation): Record<string, unknown> {
   if (operation.requestBody) {
     object.requestBody = {
       description: operation.requestBody.description,
-      content: { 'application/json': { schema: operation.requestBody.json } },
+      required: true,
+      content: {
+        'application/json': {
+          schema: typeof operation.requestBody.json === 'function' ? operation.requestBody.json(limits) : operation.requestBody.json,
+        },
+      },
     };
   }
+  // The route's own answers win over the common ones (a 400 that says more, a 503 of /healthz).
+  const answers = { ...commonAnswers(operation), ...operation.answers };
   object.responses = Object.fromEntries(
-    Object.entries(operation.answers).map(([code, answer]) => [
-      code,
-      {
-        description: answer.description,
-        content: answer.json
+    Object.entries(answers).map(([code, answer]) => {
+      const response: Record<string, unknown> = { description: answer.description };
+      if (!answer.empty) {
+        response.content = answer.json
           ? { 'application/json': { schema: answer.json } }
-          : { [answer.mediaType ?? 'application/octet-stream']: { schema: { type: 'string' } } },
-      },
-    ]),
+          : { [answer.mediaType ?? 'application/octet-stream']: { schema: { type: 'string' } } };
+      }
+      const headers = answer.headers ?? (Number(code) === 503 ? { 'Retry-After': 'seconds to wait before trying again' } : undefined);
+      if (headers) {
+        response.headers = Object.fromEntries(
+          Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+        );
+      }
+      return [code, response];
+    }),
   );
   return object;
 }

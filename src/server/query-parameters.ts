@@ -17,9 +17,9 @@ declare module 'fastify' {
 export function rejectRepeatedQueryParameters(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   const query = request.query as Record<string, unknown> | undefined;
   if (query && typeof query === 'object') {
-    const repeatable = request.routeOptions.config?.repeatableQueryParameters;
     for (const [name, value] of Object.entries(query)) {
-      if (Array.isArray(value) && !repeatable?.includes(name)) {
+      // The route's config only for a repeated parameter: `routeOptions` builds an object per read.
+      if (Array.isArray(value) && !request.routeOptions.config?.repeatableQueryParameters?.includes(name)) {
         return done(badRequest(`query parameter "${name}" is given more than once: give it once`));
       }
     }

@@ -7,7 +7,10 @@
 // - max_errors: once more tasks than this are `failed` or `timed_out`, the job stops: no more
 //   tasks are handed out, its queued tasks become `cancelled`, and it carries
 //   `stopped: {reason, at}`. 0 stops it at the first failure. A percentage rounds down ("10%" of
-//   25 nodes is 2: the third failure stops it).
+//   25 nodes is 2: the third failure stops it). Exactly: no task is handed out after the failure
+//   report that crosses the limit. The embedded store writes the stop in that report's
+//   transaction; MongoDB, without transactions, has each claim count the failures after taking
+//   its task's unique hand-out record, so the claim is ordered before or after the failure.
 
 import { percentageOf, type RateLimit } from '../wire/job-options.js';
 import type { StatusCounts, TaskStatus } from '../wire/task-status.js';

@@ -274,15 +274,17 @@ export interface Store {
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
    * Hands out the node's queued task whose window contains `now` with the earliest window start,
-   * marking it `pending` with a lease of `leaseAtHandOut(now, policy)` (task-lease.ts). A task is handed
-   * out at most once, whatever the concurrency. An empty poll must not write.
+   * marking it `pending` with a lease of `leaseAtHandOut(now, policy)` (task-lease.ts). A task is
+   * handed out at most once, whatever the concurrency. An empty poll must not write.
    *
    * Rate control (rate-control.ts): a task of a job with `maxConcurrency` is handed out only while
    * fewer of the job's tasks than its limit are pending or running, exactly, whatever the number
    * of server processes; a task waiting for a slot stays queued, and the node gets its next task
    * or none, without a write. A job with `maxErrors` whose failures exceed it hands nothing more
    * out: the poll that notices records `stopped` and cancels its queued tasks (as does the report
-   * or read that notices first).
+   * or read that notices first). Exactly: no task is handed out after the failure report that
+   * crosses the limit (that report writes the stop in the same atomic step, or every hand-out
+   * decides after an atomic step of its own that orders it before or after that report).
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined>;
   /**
@@ -332,7 +334,9 @@ export interface Store {
    * tasks (pending or running at `now`) to stop them: the answer to their next report says so,
    * and a stop-requested task whose lease then ends reads `cancelled`. With `node`, only that
    * node's task. Undefined for an unknown job. With `cancelledBy` (an admin key's name), the job
-   * records it as its `cancelledBy`: the latest cancel's name wins.
+   * records it as its `cancelledBy`: the latest cancel's name wins. Against concurrent claims (and
+   * likewise a `maxErrors` stop), each task ends either handed out (and asked to stop) or
+   * cancelled, never both: `cancelled` + `stopping` counts each task once.
    */
   cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined>;
   /**

@@ -3,8 +3,8 @@
 // those are made in the request parsers. The OpenAPI document is built from these same objects.
 
 import { MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_FACT_LENGTH, MAX_TAGS } from './node-facts.js';
-import { LISTED_SPEC_MAX_BYTES } from './spec-limits.js';
-import { TASK_STATUSES } from './task-status.js';
+import { LISTED_SPEC_MAX_BYTES, MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from './spec-limits.js';
+import { REPORTABLE_STATUSES, TASK_STATUSES } from './task-status.js';
 import { ADMIN_KEY_NAME_PATTERN } from './admin-key-name.js';
 
 export const nodeRefSchema = {
@@ -98,22 +98,6 @@ export const createJobRequestSchema = {
   },
 } as const;
 
-/** The job body as the OpenAPI document describes it, the selector in full. */
-export const createJobRequestDocumentSchema = {
-  ...createJobRequestSchema,
-  properties: {
-    ...createJobRequestSchema.properties,
-    nodes: {
-      ...createJobRequestSchema.properties.nodes,
-      description: 'the nodes to run it on; may be empty or absent when targets is given',
-    },
-    targets: {
-      ...nodeSelectorSchema,
-      description: 'resolved once, at creation, into nodes (added to nodes, without duplicates)',
-    },
-  },
-} as const;
-
 /** What a node reports about itself; every field is optional. */
 export const nodeFactsSchema = {
   type: 'object',
@@ -159,6 +143,142 @@ export const statusReportSchema = {
         'Go duration ("30s", at most 1h): the node re-reports running this often while the provider runs; ' +
         'its task then times out when no report came for max(2m, 4 x interval)',
     },
+  },
+} as const;
+
+// The request bodies as the OpenAPI document describes them: every field the server requires and
+// every pattern it enforces, so that a request valid by the document is one the server accepts
+// (rules across fields, such as a window that ends in the future, are said in descriptions). The
+// shape schemas above stay loose on purpose: the contract answers "missing" with its own messages.
+
+/** `nodes[i].org`, `nodes[i].name` and the node routes' path parameters: see names.ts. */
+export const NODE_PART_PATTERN = '^(?!\\.\\.?$)[A-Za-z0-9_.:@-]{1,255}$';
+/** A provider name: see names.ts. */
+export const PROVIDER_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_+-](?:[A-Za-z0-9_.+-]{0,126}[A-Za-z0-9_+-])?$';
+/** A positive Go duration ("30m", "1h30m", "1.5s"): at least one non-zero digit. */
+export const POSITIVE_GO_DURATION_PATTERN = '^(?=.*[1-9])\\+?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$';
+/**
+ * A Go duration that is not negative, in go-duration.ts's syntax: "0", "30s", "1m0s", "+1.5s", and
+ * "-0s" (minus zero). The long-poll `wait` takes it; its upper bound (1m) is said in the parameter's
+ * description, because no pattern can bound a sum of terms such as "20s20s20s".
+ */
+export const NON_NEGATIVE_GO_DURATION_PATTERN =
+  '^(?:\\+?(?:0|(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)|-(?:0|(?:(?:0+(?:\\.0*)?|\\.0+)(?:ns|us|µs|μs|ms|s|m|h))+))$';
+
+const documentedNodeRefSchema = {
+  type: 'object',
+  required: ['org', 'name'],
+  properties: {
+    org: { type: 'string', pattern: NODE_PART_PATTERN },
+    name: { type: 'string', pattern: NODE_PART_PATTERN },
+  },
+} as const;
+
+/**
+ * A selector as the server checks it (node-selector.ts): `org` a node part (not "." or ".."),
+ * `seen_within` a positive Go duration.
+ */
+const documentedSelectorProperties = {
+  ...nodeSelectorSchema.properties,
+  org: { ...nodeSelectorSchema.properties.org, pattern: NODE_PART_PATTERN },
+  seen_within: { ...nodeSelectorSchema.properties.seen_within, pattern: POSITIVE_GO_DURATION_PATTERN },
+};
+/** What makes a field of a selector a criterion: present, and for lists and maps, not empty. */
+const SELECTOR_CRITERIA: Record<keyof typeof documentedSelectorProperties, object> = {
+  org: {},
+  name: {},
+  tags_all: { minItems: 1 },
+  tags_any: { minItems: 1 },
+  attributes: { minProperties: 1 },
+  os: {},
+  os_version: {},
+  arch: {},
+  seen_within: {},
+};
+/**
+ * At least one criterion: one complete branch per field that can be it (each a whole selector,
+ * so that a generator reading one branch alone still sees every rule).
+ */
+export const documentedNodeSelectorSchema = {
+  type: 'object',
+  description: nodeSelectorSchema.description,
+  anyOf: Object.entries(SELECTOR_CRITERIA).map(([field, criterion]) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: [field],
+    properties: {
+      ...documentedSelectorProperties,
+      [field]: { ...documentedSelectorProperties[field as keyof typeof documentedSelectorProperties], ...criterion },
+    },
+  })),
+} as const;
+
+/** PUT .../facts as documented: a fact given as null counts as not given. */
+export const documentedNodeFactsSchema = {
+  ...nodeFactsSchema,
+  properties: Object.fromEntries(
+    Object.entries(nodeFactsSchema.properties).map(([name, schema]) => [name, { ...schema, type: [schema.type, 'null'] }]),
+  ),
+} as const;
+
+/** POST /admin/nodes/resolve as documented. */
+export const documentedNodeSelectionRequestSchema = {
+  ...nodeSelectionRequestSchema,
+  properties: { targets: documentedNodeSelectorSchema },
+} as const;
+
+/** POST /admin/jobs as documented; `maxNodes` is the server's FOODTRUCK_MAX_JOB_NODES. */
+export function documentedCreateJobRequestSchema(maxNodes: number) {
+  const properties = {
+    task: {
+      type: 'object',
+      required: ['window_start', 'window_end', 'provider'],
+      properties: {
+        window_start: { ...taskDefinitionSchema.properties.window_start },
+        window_end: { ...taskDefinitionSchema.properties.window_end, description: 'RFC 3339, any offset; in the future, and not before window_start' },
+        provider: { ...taskDefinitionSchema.properties.provider, pattern: PROVIDER_PATTERN },
+        spec: {
+          description: `any JSON value, written to the provider on stdin; at most ${MAX_SPEC_DEPTH} levels of arrays and objects and ${MAX_SPEC_BYTES} bytes of JSON`,
+        },
+        timeout: { ...taskDefinitionSchema.properties.timeout, pattern: POSITIVE_GO_DURATION_PATTERN },
+      },
+    },
+    nodes: {
+      type: 'array',
+      maxItems: maxNodes,
+      uniqueItems: true,
+      description: `each org/name pair at most once; may be empty or absent when targets is given; with the nodes targets picks, at most ${maxNodes}`,
+      items: documentedNodeRefSchema,
+    },
+    targets: {
+      ...documentedNodeSelectorSchema,
+      description: 'resolved once, at creation, into nodes (added to nodes, without duplicates); it must pick at least one node (400 otherwise)',
+    },
+    ...jobOptionsSchemaProperties,
+  };
+  // At least one node, in nodes or picked by targets: one complete branch for each.
+  return {
+    type: 'object',
+    anyOf: [
+      { type: 'object', required: ['task', 'nodes'], properties: { ...properties, nodes: { ...properties.nodes, minItems: 1 } } },
+      { type: 'object', required: ['task', 'targets'], properties },
+    ],
+  } as const;
+}
+
+/** POST .../tasks/status as documented. */
+export const documentedStatusReportSchema = {
+  type: 'object',
+  required: ['job_id', 'status'],
+  properties: {
+    ...statusReportSchema.properties,
+    job_id: { type: 'string', minLength: 1 },
+    status: {
+      type: 'string',
+      enum: [...REPORTABLE_STATUSES, 'cancelled'],
+      description: 'cancelled only for a task an administrator asked to stop',
+    },
+    heartbeat_interval: { ...statusReportSchema.properties.heartbeat_interval, pattern: POSITIVE_GO_DURATION_PATTERN },
   },
 } as const;
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Job, JobListQuery, Store, TaskStatusQuery } from '../../store/store.js';
+import { InvalidCursorError, type Job, type JobListQuery, type Store, type TaskStatusQuery } from '../../store/store.js';
 import { MAX_JOB_NAME_LENGTH } from '../../wire/job-options.js';
 import { rerunOf } from '../job-rerun.js';
 import { isJobId } from '../../wire/job-id.js';
@@ -74,7 +74,10 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
   app.get<{ Querystring: JobListQueryString }>('/admin/jobs', async (request) => {
     const { query } = request;
     const limit = readLimit(query.limit) ?? DEFAULT_JOB_LIST_LIMIT;
-    const listQuery: JobListQuery = { limit, ...optionalCursor(query.cursor) };
+    const cursor = optionalCursor(query.cursor);
+    // A job list's cursor is the id of the last job of the previous page.
+    if (cursor.cursor !== undefined && !isJobId(cursor.cursor)) throw badRequest('invalid cursor');
+    const listQuery: JobListQuery = { limit, ...cursor };
     if (query.state !== undefined) {
       if (query.state !== 'active' && query.state !== 'finished') throw badRequest('state must be active or finished');
       listQuery.state = query.state;
@@ -87,7 +90,13 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
       if ([...query.name].length > MAX_JOB_NAME_LENGTH) throw badRequest(`name must be at most ${MAX_JOB_NAME_LENGTH} characters`);
       listQuery.nameContains = query.name;
     }
-    const page = await store.listJobs(listQuery, new Date());
+    let page;
+    try {
+      page = await store.listJobs(listQuery, new Date());
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw notFound('no job has the id this cursor names');
+      throw error;
+    }
     return { jobs: page.items.map(jobListEntryJson), next_cursor: page.nextCursor ?? null };
   });
 
@@ -113,8 +122,10 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     if (!isJobId(jobId)) throw notFound(JOB_NOT_FOUND);
     const now = new Date();
     const { query } = request;
-    // Checked before any read, so a bad query never costs a 100,000-node fetch.
-    const statusQuery = query.fetchStatuses === 'true' ? readStatusQuery(query) : undefined;
+    // Checked before any read, so a bad query never costs a 100,000-node fetch; checked even
+    // without fetchStatuses, so that a malformed filter is never silently ignored.
+    const filters = readStatusQuery(query);
+    const statusQuery = query.fetchStatuses === 'true' ? filters : undefined;
     // A paged read is for jobs too large to answer whole: its job leaves out the node list
     // (node_count stands in for it), which for 100,000 nodes would dwarf the page itself.
     const paged = statusQuery !== undefined && (statusQuery.limit !== undefined || statusQuery.cursor !== undefined);
@@ -205,6 +216,9 @@ function readStatusQuery(query: StatusesQuery) {
   }
   const limit = readLimit(query.limit);
   if (limit !== undefined) statusQuery.limit = limit;
-  Object.assign(statusQuery, optionalCursor(query.cursor));
+  const cursor = optionalCursor(query.cursor);
+  // A status page's cursor is the position of its last node in the job.
+  if (cursor.cursor !== undefined && !/^[0-9]{1,9}$/.test(cursor.cursor)) throw badRequest('invalid cursor');
+  Object.assign(statusQuery, cursor);
   return statusQuery;
 }

@@ -30,6 +30,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const STOP_ANSWER = { cancel: true } as const;
 
 const NODE_ROUTE = '/organizations/:org/foodtruck/nodes/:name/tasks';
+/** The poll's route pattern, as metrics name it. */
+export const TASKS_NEXT_ROUTE = `${NODE_ROUTE}/next`;
 
 /** On every `tasks/next` answer of a server that holds polls: the longest `wait` it accepts. */
 export const LONG_POLL_HEADER = 'x-foodtruck-long-poll';
@@ -38,6 +40,21 @@ const WAIT_MESSAGE = `wait must be a duration from 0s to ${MAX_WAIT_TEXT}, such 
 /** When the held-poll limit is reached: come back after this many seconds. */
 const HELD_POLLS_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * The empty poll's answer as this route writes it, body and headers in the order the route sets
+ * them, for the fast path in front of Fastify (empty-poll-fast-path.ts), which must answer the same.
+ */
+export function emptyPollAnswer(delivery: TaskDelivery): { body: string; headers: Record<string, string> } {
+  return {
+    body: NO_TASKS_AVAILABLE,
+    headers: {
+      ...(delivery.longPollEnabled ? { [LONG_POLL_HEADER]: MAX_WAIT_TEXT } : {}),
+      'content-type': JSON_TYPE,
+      'content-length': String(Buffer.byteLength(NO_TASKS_AVAILABLE)),
+    },
+  };
+}
+
 export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRoutesOptions): Promise<void> {
   const { store, metrics } = options;
   applyNodeAuth(app, options.nodeAuth);
@@ -45,7 +62,7 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
   const { delivery } = options;
   const tooManyHeld = `too many polls held on this server (${delivery.held.limit}): poll again in ${HELD_POLLS_RETRY_AFTER_SECONDS} s`;
 
-  app.post<{ Params: NodeParams; Querystring: { wait?: unknown } }>(`${NODE_ROUTE}/next`, async (request, reply) => {
+  app.post<{ Params: NodeParams; Querystring: { wait?: unknown } }>(TASKS_NEXT_ROUTE, async (request, reply) => {
     const node = nodeOf(request);
     // The original server ignored query parameters: with long polls off, so does this one.
     const waitMs = delivery.longPollEnabled ? readWait(request.query.wait) : 0;

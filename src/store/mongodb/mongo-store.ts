@@ -98,6 +98,7 @@ import {
   TASKS_COLLECTION,
   setUpCollections,
 } from './collection-setup.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isUnavailableError, toStoreError } from './unavailable.js';
 
 export interface MongoStoreOptions {
@@ -185,14 +186,24 @@ interface TaskDocument {
   forgottenAt?: Date | null;
 }
 
+/**
+ * Who decided a queued task's fate: a claim (the task is handed out) or a cancel (it is
+ * cancelled). Whoever inserts it first owns the task; every other writer leaves the task alone or
+ * completes the owner's decision.
+ */
 interface HandOutDocument {
-  /** `<job id>:<org>/<name>`: the unique key that lets one poll, and one only, take the task. */
+  /** `<job id>:<org>/<name>`: the unique key that lets one poll, or one cancel, and one only, take the task. */
   _id: string;
   node: string;
   jobId: ObjectId;
   at: Date;
   /** Which poll wrote it, so that a poll that fails after writing it removes its own record only. */
   claim?: string;
+  /**
+   * The task is cancelled, not handed out: written by a cancel or a max_errors stop, or by a claim
+   * that took the record and then found its job stopped (before it writes the task).
+   */
+  cancel?: boolean;
 }
 
 interface CheckInDocument {
@@ -255,6 +266,12 @@ const LIST_MAX_TIME_MS = 15_000;
 const TARGETED_NODES_BATCH = 1_000;
 /** Nodes per `$in` when looking check-ins up. */
 const NODE_LOOKUP_BATCH = 1_000;
+/**
+ * How long a cancel waits for claims that hold the hand-out records of its job's tasks to mark
+ * them pending, before asking their nodes to stop. A claim takes milliseconds between its record
+ * and its mark; only a stalled or crashed one takes longer.
+ */
+const CLAIM_SETTLE_MS = 10_000;
 /** Inserts a poll tries for a concurrency slot before leaving the job to its next poll. */
 const SLOT_ATTEMPTS = 5;
 
@@ -574,7 +591,7 @@ export class MongoStore implements Store {
             continue;
           }
           let slot: SlotDocument | undefined;
-          if (job.stopped || (job.errorLimit !== undefined && (await this.#stopIfFailed(job, now)).job.stopped)) {
+          if (job.stopped) {
             skipped.push(jobId);
             continue;
           }
@@ -587,7 +604,26 @@ export class MongoStore implements Store {
           }
           const claim = await this.#recordHandOut(node, jobId, now);
           if (claim !== undefined) {
-            // Ours. `pending` too: a poll that lost the race may have finished this step for us.
+            // Ours. With max_errors, the failures are counted now, after the record: a failure
+            // written before this count stops the hand-out, one written after it comes after the
+            // hand-out. So no task goes out after the failure that crosses the limit (rate-control.ts).
+            if (job.errorLimit !== undefined) {
+              let stopped: boolean;
+              try {
+                stopped = (await this.#stopIfFailed(job, now)).job.stopped !== undefined;
+              } catch (error) {
+                await this.#giveBack(node, jobId, claim);
+                if (slot) await this.#releaseSlot(slot).catch(() => undefined);
+                throw error;
+              }
+              if (stopped) {
+                await this.#cancelOwnHandOut(node, jobId, claim, now);
+                if (slot) await this.#releaseSlot(slot);
+                skipped.push(jobId);
+                continue;
+              }
+            }
+            // `pending` too: a poll that lost the race may have finished this step for us.
             let matchedCount: number;
             try {
               ({ matchedCount } = await this.#tasks.updateOne(
@@ -606,16 +642,7 @@ export class MongoStore implements Store {
             if (slot) await this.#releaseSlot(slot);
           } else {
             if (slot) await this.#releaseSlot(slot);
-            // Another poll took it. Should that one have stopped (crashed, lost the database)
-            // before marking it pending, mark it now: a task with a hand-out record is pending,
-            // with the lease its hand-out gave it, so that a hand-out no node received ends
-            // visibly as timed_out rather than staying pending.
-            const handOut = await this.#handOuts.findOne({ _id: handOutId(node, jobId) });
-            const handedOutAt = handOut?.at ?? now;
-            await this.#tasks.updateOne(
-              { node: key, jobId, status: 'queued' },
-              { $set: { status: 'pending', updatedAt: handedOutAt, leaseExpiresAt: leaseAtHandOut(handedOutAt, this.#leasePolicy) } },
-            );
+            await this.#completeHandOut(node, jobId, now);
           }
           // The next candidate is the earliest one left.
         }
@@ -759,22 +786,27 @@ export class MongoStore implements Store {
       }
       // Before the tasks: a cancel that stops part-way still says who asked for it.
       if (cancelledBy !== undefined) await this.#jobs.updateOne({ _id: job._id }, { $set: { cancelledBy } });
-      // Each task changes on its own, atomically: a concurrent claim either took it before, and it
-      // stays handed out (and is asked to stop below), or finds it cancelled.
-      const cancelled = await this.#tasks.updateMany(
-        { ...scope, status: 'queued', windowEnd: { $gte: now } },
-        { $set: { status: 'cancelled', updatedAt: now } },
-      );
-      const stopping = await this.#tasks.updateMany(
+      // Queued tasks through their hand-out records: a concurrent claim either took the record
+      // first, and the task is handed out (and asked to stop here), or finds it cancelled.
+      const { cancelled, claimed } = await this.#cancelQueued(job._id, now, node);
+      let stopping = 0;
+      if (claimed.length > 0) {
+        // Being handed out right now. FerretDB writes an updated document back whole, so asking
+        // to stop while the claim marks the task pending could undo either write: wait for the
+        // claims to finish first (milliseconds; a stalled one at most CLAIM_SETTLE_MS).
+        await this.#waitWhileQueued(job._id, claimed);
+        const taken = await this.#tasks.updateMany(
+          { jobId: job._id, node: { $in: claimed }, status: { $in: ['queued', 'pending'] }, stopRequested: { $ne: true } },
+          { $set: { stopRequested: true } },
+        );
+        stopping += taken.modifiedCount;
+      }
+      const handedOut = await this.#tasks.updateMany(
         { ...scope, status: { $in: ['pending', 'running'] }, leaseExpiresAt: { $gte: now }, stopRequested: { $ne: true } },
         { $set: { stopRequested: true } },
       );
-      return {
-        cancelled: cancelled.modifiedCount,
-        stopping: stopping.modifiedCount,
-        summary: await this.#countsOf(job, now),
-        nodeTargeted: true,
-      };
+      stopping += handedOut.modifiedCount;
+      return { cancelled, stopping, summary: await this.#countsOf(job, now), nodeTargeted: true };
     });
   }
 
@@ -1135,6 +1167,108 @@ export class MongoStore implements Store {
   }
 
   /**
+   * Cancels the job's queued tasks (or `node`'s) whose window has not ended, each through its
+   * hand-out record, as claims take them: this call cancels exactly the tasks whose record it
+   * inserted, and answers the nodes whose record a claim holds (handed out, or being handed out).
+   * FerretDB applies a filtered update in two steps, so "queued -> cancelled" as one updateMany
+   * could land on a task a claim marked pending a moment before; the unique record cannot.
+   */
+  async #cancelQueued(jobId: ObjectId, now: Date, node?: NodeRef): Promise<{ cancelled: number; claimed: string[] }> {
+    const queued = await this.#tasks
+      .find(
+        { jobId, ...(node ? { node: nodeKey(node) } : {}), status: 'queued', windowEnd: { $gte: now } },
+        { projection: { _id: 0, node: 1 } },
+      )
+      .map((task) => task.node)
+      .toArray();
+    let cancelled = 0;
+    const claimed: string[] = [];
+    for (let start = 0; start < queued.length; start += TASK_BATCH_SIZE) {
+      const batch = queued.slice(start, start + TASK_BATCH_SIZE);
+      const records: HandOutDocument[] = batch.map((key) => ({ _id: `${jobId.toHexString()}:${key}`, node: key, jobId, at: now, cancel: true }));
+      const answer = await this.#db.command({ insert: HAND_OUTS_COLLECTION, documents: records, ordered: false });
+      const taken = new Set<number>();
+      for (const writeError of (answer.writeErrors ?? []) as Array<{ index: number; code?: number; errmsg?: string }>) {
+        if (writeError.code !== DUPLICATE_KEY) throw new Error(`cannot record a cancel: ${writeError.errmsg} (code ${writeError.code})`);
+        taken.add(writeError.index);
+      }
+      const ours = batch.filter((_, index) => !taken.has(index));
+      for (const [index, key] of batch.entries()) if (taken.has(index)) claimed.push(key);
+      if (ours.length === 0) continue;
+      // Ours, all of them: a poll that meets one of these records may write the same `cancelled`
+      // first (#completeHandOut), so the update's own count can fall short.
+      await this.#tasks.updateMany({ jobId, node: { $in: ours }, status: 'queued' }, { $set: { status: 'cancelled', updatedAt: now } });
+      cancelled += ours.length;
+    }
+    // A record that another cancel holds is that cancel's task, not a claim's.
+    if (claimed.length > 0) {
+      const cancels = await this.#handOuts
+        .find({ _id: { $in: claimed.map((key) => `${jobId.toHexString()}:${key}`) }, cancel: true }, { projection: { node: 1 } })
+        .map((record) => record.node)
+        .toArray();
+      const byCancel = new Set(cancels);
+      return { cancelled, claimed: claimed.filter((key) => !byCancel.has(key)) };
+    }
+    return { cancelled, claimed };
+  }
+
+  /** Waits until none of these tasks of the job is queued any more, for at most CLAIM_SETTLE_MS. */
+  async #waitWhileQueued(jobId: ObjectId, nodes: string[]): Promise<void> {
+    const deadline = Date.now() + CLAIM_SETTLE_MS;
+    let waiting = nodes;
+    for (;;) {
+      waiting = await this.#tasks
+        .find({ jobId, node: { $in: waiting }, status: 'queued' }, { projection: { _id: 0, node: 1 } })
+        .map((task) => task.node)
+        .toArray();
+      if (waiting.length === 0 || Date.now() > deadline) return;
+      await sleep(20);
+    }
+  }
+
+  /**
+   * A claim that holds the task's record but found the job stopped: it records the cancel on the
+   * record first, then cancels the task, so that a poll completing the record (#completeHandOut)
+   * reads which it is.
+   */
+  async #cancelOwnHandOut(node: NodeRef, jobId: ObjectId, claim: string, now: Date): Promise<void> {
+    await this.#handOuts.updateOne({ _id: handOutId(node, jobId), claim }, { $set: { cancel: true } });
+    await this.#tasks.updateOne(
+      { node: nodeKey(node), jobId, status: { $in: ['queued', 'pending'] } },
+      { $set: { status: 'cancelled', updatedAt: now }, $unset: { leaseExpiresAt: '' } },
+    );
+  }
+
+  /**
+   * The task's record was written by someone else. Should its writer have stopped (crashed, lost
+   * the database) before writing the task, write it now as the record says: a claim's task is
+   * pending, with the lease its hand-out gave it, so that a hand-out no node received ends visibly
+   * as timed_out rather than staying queued; a cancel's task is cancelled. The record is read
+   * again after a `pending` write: a claim that turned its record into a cancel meanwhile wrote
+   * `cancelled` before or after ours (FerretDB may apply both), and the cancel must stand.
+   */
+  async #completeHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<void> {
+    const key = nodeKey(node);
+    const handOut = await this.#handOuts.findOne({ _id: handOutId(node, jobId) });
+    if (!handOut) return;
+    const cancelTask = () =>
+      this.#tasks.updateOne(
+        { node: key, jobId, status: { $in: ['queued', 'pending'] } },
+        { $set: { status: 'cancelled', updatedAt: now }, $unset: { leaseExpiresAt: '' } },
+      );
+    if (handOut.cancel) {
+      await cancelTask();
+      return;
+    }
+    const handedOutAt = handOut.at;
+    const { modifiedCount } = await this.#tasks.updateOne(
+      { node: key, jobId, status: 'queued' },
+      { $set: { status: 'pending', updatedAt: handedOutAt, leaseExpiresAt: leaseAtHandOut(handedOutAt, this.#leasePolicy) } },
+    );
+    if (modifiedCount === 1 && (await this.#handOuts.findOne({ _id: handOutId(node, jobId) }))?.cancel) await cancelTask();
+  }
+
+  /**
    * The plain `insert` command, unordered, in batches: `insertMany` would wrap a lost connection
    * in a bulk write error that no longer says the database went away.
    */
@@ -1235,10 +1369,9 @@ export class MongoStore implements Store {
       at: now,
     };
     await this.#jobs.updateOne({ _id: job._id, stopped: { $exists: false } }, { $set: { stopped } });
-    await this.#tasks.updateMany(
-      { jobId: job._id, status: 'queued', windowEnd: { $gte: now } },
-      { $set: { status: 'cancelled', updatedAt: now } },
-    );
+    // Tasks a claim holds the record of are left to it: it counts after its record, sees the
+    // stop, and cancels its task itself.
+    await this.#cancelQueued(job._id, now);
     const current = (await this.#jobs.findOne({ _id: job._id }, { projection: { spec: 0 } })) ?? { ...job, stopped };
     if (job.spec !== undefined) current.spec = job.spec;
     return { job: current, counts: await this.#countsOf(current, now) };
