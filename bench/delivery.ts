@@ -14,6 +14,8 @@ export interface HandOutFigures {
   p99Ms: number;
   maxMs: number;
   errors: number;
+  /** The fleet's first error lines (node and status or socket error), to say what failed. */
+  firstErrors: string[];
 }
 
 /** Sockets one fleet process opens at most: below the per-process file limit (20,000 here). */
@@ -145,6 +147,7 @@ export async function measureHandOut(
       p99Ms: quantile(0.99),
       maxMs: latencies[latencies.length - 1] ?? NaN,
       errors: fleets.reduce((sum, fleet) => sum + fleet.errors.length, 0),
+      firstErrors: fleets.flatMap((fleet) => fleet.errors.slice(0, 3)),
     };
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.stop()));

@@ -11,6 +11,7 @@ import { startServer as startTestServer, type ServerProcess, type ServerProcessO
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
+import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       console.log(`\n## store: ${driver.name}: ${prepared.description}`);
       console.log(`load average at start: ${loadAverage()}`);
       if (!ONLY_DELIVERY) await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      if (!ONLY_DELIVERY) await benchRateControl(prepared.serverEnv, rateControlNodes(driver.name));
       await benchDelivery(prepared.serverEnv, prepared.sizes, driver.name !== 'sqlite');
       console.log(`load average at end:   ${loadAverage()}`);
     } finally {
@@ -196,7 +198,7 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
     const size = sizes.handOutFleet;
     const format = (figures: HandOutFigures) =>
       `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.received.toLocaleString('en')} of ${figures.nodes.toLocaleString('en')} received` +
-      `${figures.errors > 0 ? `, ${figures.errors} poll errors` : ''})`;
+      `${figures.errors > 0 ? `, ${figures.errors} poll errors, first: ${figures.firstErrors.join('; ')}` : ''})`;
     const held = await measureHandOut(servers, { prefix: 'lp-', count: size, mode: 'hold', timeoutMs: 120_000 });
     console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes holding long polls, ${where}  ${format(held)}`);
     const interval = await measureHandOut(servers, { prefix: 'iv-', count: size, mode: 'interval', intervalMs: 5_000, timeoutMs: 60_000 });

@@ -66,6 +66,9 @@ export function defineNodeForgetSuite(driver: string, storeEnvironment: () => Pr
         (job.body.statuses as Array<{ node_name: string; status: string }>).map((s) => [s.node_name, s.status]),
         [['api/done', 'success'], ['api/waiting', 'queued']],
       );
+      const audit = /"action":"DELETE \/admin\/nodes\/:org\/:name","node":"api\/done","finished_tasks":1,"key_kept":false,"status":200/;
+      for (let i = 0; i < 50 && !audit.test(server.output()); i++) await sleep(100);
+      assert.match(server.output(), audit, 'the admin-write audit line');
       const again = await admin('/admin/nodes/api/done', 'DELETE');
       assert.deepEqual([again.status, again.body], [404, { message: 'node api/done not found' }], 'forgotten already');
     });

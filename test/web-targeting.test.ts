@@ -140,4 +140,27 @@ describe('web page targeting in a real browser', { skip: browserMissing }, () =>
     await waitForText('#node-filter-feedback', /seen_within must be a positive Go duration/);
     assert.deepEqual(pageErrors, []);
   });
+
+  it('forgets a node with no unfinished task from the Nodes page, and offers no Forget for one with work', async () => {
+    const created = await call(`${server.url}/admin/jobs`, {
+      key: server.adminKey,
+      json: jobBody([{ org: 'gone', name: 'old' }, { org: 'gone', name: 'busy' }]),
+    });
+    assert.equal(created.status, 200);
+    const cancel = await call(`${server.url}/admin/jobs/${created.body.id}/cancel?node=gone%2Fold`, { method: 'POST', key: server.adminKey });
+    assert.equal(cancel.status, 200);
+    await page.click('nav >> text=Jobs');
+    await page.waitForSelector('#jobs');
+    await page.click('nav >> text=Nodes');
+    await page.waitForSelector('#node-list tr[data-node="gone/old"] button.forget-node');
+    assert.equal(await page.locator('#node-list tr[data-node="gone/busy"] button.forget-node').count(), 0, 'it has a queued task');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#node-list tr[data-node="gone/old"] button.forget-node');
+    await waitForText('#node-filter-feedback', /^Forgot gone\/old\.$/);
+    assert.equal(await page.locator('#node-list tr[data-node="gone/old"]').count(), 0);
+    assert.equal(await page.locator('#node-list tr[data-node="gone/busy"]').count(), 1);
+    const again = await call(`${server.url}/admin/nodes/gone/old`, { method: 'DELETE', key: server.adminKey });
+    assert.equal(again.status, 404);
+    assert.deepEqual(pageErrors, []);
+  });
 });

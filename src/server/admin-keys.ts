@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import type { FastifyRequest } from 'fastify';
 import { requireBearerKey, type BearerCheck } from './auth.js';
 import { unauthorized } from './errors.js';
+import { isAdminKeyName } from '../wire/admin-key-name.js';
 
 /** The name ADMIN_API_KEY's holder goes by. */
 export const ADMIN_API_KEY_NAME = 'admin';
-const NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -41,7 +41,7 @@ export function parseAdminKeysFile(file: string, text: string): Map<string, stri
     const colon = line.lastIndexOf(':');
     const name = line.slice(0, colon).trim();
     const hash = line.slice(colon + 1).trim().toLowerCase();
-    if (colon === -1 || !NAME.test(name) || !HASH.test(hash)) {
+    if (colon === -1 || !isAdminKeyName(name) || !HASH.test(hash)) {
       throw new AdminKeysFileError(file, `${at}: expected NAME:SHA256-HEX (a name of 1 to 64 letters, digits, ".", "_", "-" or "@", then the key's 64-hex SHA-256)`);
     }
     if (name === ADMIN_API_KEY_NAME) throw new AdminKeysFileError(file, `${at}: the name "${ADMIN_API_KEY_NAME}" is ADMIN_API_KEY's`);

@@ -149,7 +149,7 @@ export async function buildApp(
       pruneAfterMs: options.nodePruneAfterMs,
       beforeRound: () => checkIns.flush(),
       onPruned: (nodes) =>
-        app.log.info({ audit: 'nodes pruned', count: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
+        app.log.info({ pruned: nodes.length, nodes: nodes.slice(0, 20).map((n) => `${n.org}/${n.name}`) }, 'nodes pruned'),
       onError: (error) => app.log.warn({ err: error }, 'could not prune nodes; will try again'),
     });
     pruner.start();

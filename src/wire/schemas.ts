@@ -5,6 +5,7 @@
 import { MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_FACT_LENGTH, MAX_TAGS } from './node-facts.js';
 import { LISTED_SPEC_MAX_BYTES, MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from './spec-limits.js';
 import { REPORTABLE_STATUSES, TASK_STATUSES } from './task-status.js';
+import { ADMIN_KEY_NAME_PATTERN } from './admin-key-name.js';
 
 export const nodeRefSchema = {
   type: 'object',
@@ -349,8 +350,16 @@ const nodeResponseSchema = {
 
 /** Who acted on a job: the names of admin keys (ADMIN_API_KEY is "admin"). */
 const jobAttribution = {
-  created_by: { type: ['string', 'null'], description: 'the name of the admin key that created the job; null when unknown (jobs from before names)' },
-  cancelled_by: { type: ['string', 'null'], description: 'the name of the admin key of the job\'s latest cancel; null when never cancelled' },
+  created_by: {
+    type: ['string', 'null'],
+    pattern: ADMIN_KEY_NAME_PATTERN,
+    description: 'the name of the admin key that created the job (ADMIN_API_KEY\'s is "admin"); null when unknown (jobs from before names)',
+  },
+  cancelled_by: {
+    type: ['string', 'null'],
+    pattern: ADMIN_KEY_NAME_PATTERN,
+    description: 'the name of the admin key of the job\'s latest cancel (of the whole job or of one node); null when never cancelled',
+  },
 } as const;
 
 /** The optional job fields as answered: each only when set. */

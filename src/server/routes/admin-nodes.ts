@@ -68,10 +68,7 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
       case 'active':
         throw new Error('forgetNode answered "active" without idleSince');
       case 'forgotten':
-        request.log.info(
-          { audit: 'node forgotten', node: nodeName, finished_tasks: outcome.finishedTasks, key_kept: outcome.keyKept },
-          'admin write',
-        );
+        request.auditDetail = { finished_tasks: outcome.finishedTasks, key_kept: outcome.keyKept };
         return forgottenNodeJson(node, outcome);
     }
   });

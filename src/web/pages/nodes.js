@@ -1,6 +1,6 @@
 // Every node a job targets or that has polled, with its last check-in and its tasks.
 import { api } from '../widgets/api.js';
-import { el, replaceChildren } from '../widgets/dom.js';
+import { el, message, replaceChildren } from '../widgets/dom.js';
 import { countChips } from '../widgets/progress.js';
 import { appendTargetTerms, factsSummary } from '../widgets/targets.js';
 import { ago } from '../widgets/time.js';
@@ -45,7 +45,8 @@ export function showNodes(shownGeneration) {
       'Every node a job targets or that has polled. A node with waiting tasks that has not polled for 10 minutes is marked silent. ' +
         'Search by org/name, show nodes never seen, seen within a duration (90s, 10m, 1h) or with unfinished tasks, ' +
         'and target by what nodes reported: org, name (web-*), tag, any_tag, attr=KEY=VALUE, os, os_version, arch, seen_within. ' +
-        'Every filter given must hold.',
+        'Every filter given must hold. Forget drops a node with no unfinished task from this list (its jobs keep its tasks); ' +
+        'it comes back when it polls or a new job targets it.',
     ),
     filterForm,
     feedback,
@@ -82,11 +83,19 @@ export function showNodes(shownGeneration) {
         : null,
       answer.nodes.map((node) => {
         const waiting = node.tasks.queued > 0;
+        const unfinished = node.tasks.queued + node.tasks.pending + node.tasks.running > 0;
         const quiet = !node.last_check_in || Date.now() - new Date(node.last_check_in).getTime() > SILENT_AFTER_MS;
         return el(
           'tr',
           { class: waiting && quiet ? 'silent' : undefined, 'data-node': node.node_name },
-          el('td', { class: 'mono' }, node.node_name),
+          el(
+            'td',
+            { class: 'mono' },
+            node.node_name,
+            unfinished
+              ? null
+              : [' ', el('button', { type: 'button', class: 'link forget-node', onclick: () => forget(node.node_name) }, 'Forget')],
+          ),
           el('td', { title: node.last_check_in ?? 'never polled' }, ago(node.last_check_in)),
           el('td', {}, countChips(node.tasks)),
           el('td', { title: node.facts?.hostname ?? 'never reported facts' }, factsSummary(node.facts)),
@@ -105,6 +114,20 @@ export function showNodes(shownGeneration) {
       load().catch(showError);
     };
   };
+  async function forget(nodeName) {
+    if (!window.confirm(`Forget ${nodeName}? It leaves this list until it polls or a new job targets it; its jobs keep its tasks.`)) return;
+    const [org, name] = nodeName.split('/');
+    try {
+      const answer = await api(`/admin/nodes/${encodeURIComponent(org)}/${encodeURIComponent(name)}`, { method: 'DELETE' });
+      await load();
+      replaceChildren(
+        feedback,
+        message(`Forgot ${answer.node_name}.` + (answer.key_kept ? ' Its key stays (foodtruck nodes key reset removes it).' : '')),
+      );
+    } catch (error) {
+      replaceChildren(feedback, message(error.message, 'error'));
+    }
+  }
   filterForm.addEventListener('submit', (event) => {
     event.preventDefault();
     cursors.length = 1;
