@@ -8,6 +8,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { startServer, type ServerProcess } from '../test/support/server-process.js';
 import { benchDrivers } from './drivers.js';
+import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 /** Nodes polling at once, each as soon as its previous poll was answered. */
 const POLLERS = Number(process.env.BENCH_RATE_CONTROL_POLLERS ?? 20);
@@ -59,6 +60,58 @@ export async function benchRateControl(serverEnv: () => Record<string, string | 
       await server.stop();
       server.cleanup();
     }
+  }
+}
+
+/** Nodes of the empty-poll comparison, and how long each side is polled. */
+const EMPTY_POLL_FLEET = Number(process.env.BENCH_RATE_CONTROL_FLEET ?? 1_000);
+const EMPTY_POLL_SECONDS = Number(process.env.BENCH_RATE_CONTROL_POLL_SECONDS ?? 10);
+
+/**
+ * Issue 8 asks that rate control leave the empty poll's cost unchanged. One fleet is polled by wrk
+ * twice on one server: with nothing queued (the fleet's steady state), then with a task each in a
+ * job whose only slot another node holds (`max_concurrency: 1`), so that every poll is turned away
+ * with the same 404. The first never reaches the store; the second must read it.
+ */
+export async function benchRateControlEmptyPolls(serverEnv: () => Record<string, string | undefined>, print = console.log): Promise<void> {
+  if (!wrkAvailable()) {
+    print('empty polls beside a full rate-controlled job: skipped (no wrk)');
+    return;
+  }
+  const server = await startServer({ env: serverEnv() });
+  try {
+    const poll = () =>
+      wrkPolls({ url: server.url, nodesKey: server.nodesKey, fleet: EMPTY_POLL_FLEET, connections: 50, seconds: EMPTY_POLL_SECONDS, scriptDir: server.dataDir });
+    // First with nothing queued for them: the server knows these nodes have nothing due.
+    const idle = await poll();
+    print(
+      `  ${EMPTY_POLL_FLEET.toLocaleString('en')} nodes with nothing queued: ` +
+        `${idle.requestsPerSecond.toFixed(0)} polls/s, p50 ${idle.p50Ms} ms, p99 ${idle.p99Ms} ms, ${idle.notFound} answered 404`,
+    );
+    const now = Date.now();
+    // wrk's script polls bench/fleet-N; the slot holder is a node outside that fleet.
+    const fleet = Array.from({ length: EMPTY_POLL_FLEET }, (_, i) => ({ org: 'bench', name: `fleet-${i}` }));
+    const created = await post(server, '/admin/jobs', server.adminKey, {
+      task: {
+        window_start: new Date(now - 60_000).toISOString(),
+        window_end: new Date(now + 86_400_000).toISOString(),
+        provider: 'infra',
+        spec: {},
+      },
+      nodes: [{ org: 'bench', name: 'slot-holder' }, ...fleet],
+      max_concurrency: 1,
+    });
+    if (created.status !== 200) throw new Error(`create: ${created.status} ${created.text}`);
+    const held = await post(server, '/organizations/bench/foodtruck/nodes/slot-holder/tasks/next', server.nodesKey);
+    if (held.status !== 200) throw new Error(`the slot holder's claim: ${held.status} ${held.text}`);
+    const waiting = await poll();
+    print(
+      `  the same nodes, each with a task waiting for the job's only slot (max_concurrency 1, held): ` +
+        `${waiting.requestsPerSecond.toFixed(0)} polls/s, p50 ${waiting.p50Ms} ms, p99 ${waiting.p99Ms} ms, ${waiting.notFound} answered 404`,
+    );
+  } finally {
+    await server.stop();
+    server.cleanup();
   }
 }
 
@@ -130,6 +183,7 @@ async function main(): Promise<void> {
       console.log(`\n## store: ${driver.name}: ${prepared.description}`);
       console.log(`load average at start: ${loadAverage()}`);
       await benchRateControl(prepared.serverEnv, rateControlNodes(driver.name));
+      await benchRateControlEmptyPolls(prepared.serverEnv);
       console.log(`load average at end:   ${loadAverage()}`);
     } finally {
       await prepared.dispose();
