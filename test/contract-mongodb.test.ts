@@ -1,23 +1,13 @@
 import { after } from 'node:test';
 import { defineContractSuite } from './contract-suite.js';
-import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
+import { freshMongoDatabase, reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
 
 const mongo = await setUpMongoForTests();
 
 if ('target' in mongo) {
   const { target } = mongo;
   after(() => target.stop());
-  defineContractSuite('mongodb', async () => {
-    const databaseName = target.uniqueDatabaseName();
-    return {
-      env: {
-        MONGODB_CONNECTION_STRING: target.connectionString,
-        MONGODB_DATABASE_NAME: databaseName,
-        FOODTRUCK_COSMOS_DB: String(target.cosmos),
-      },
-      dispose: () => target.dropDatabase(databaseName),
-    };
-  });
+  defineContractSuite('mongodb', () => freshMongoDatabase(target));
 } else {
   reportMongoUnavailable('wire contract over TCP: mongodb', mongo.unavailable);
 }

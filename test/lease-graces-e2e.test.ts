@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { call, jobBody } from './support/api-client.js';
 import { waitForStatus, type NodeStatus } from './support/client-process.js';
-import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
+import { reportMongoUnavailable, serverDrivers, setUpMongoForTests } from './support/mongodb-server.js';
 import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
 
 const DELIVERY_GRACE_MS = 2000;
@@ -20,29 +20,7 @@ const GRACES_ENV = { FOODTRUCK_DELIVERY_GRACE: '2s', FOODTRUCK_TIMEOUT_GRACE: '3
 
 const mongo = await setUpMongoForTests();
 
-interface Driver {
-  name: string;
-  env: () => Record<string, string>;
-  done: () => Promise<void>;
-}
-
-const drivers: Driver[] = [{ name: 'SQLite', env: () => ({}), done: async () => undefined }];
-if ('target' in mongo) {
-  const { target } = mongo;
-  const databaseName = target.uniqueDatabaseName();
-  drivers.push({
-    name: 'MongoDB',
-    env: () => ({
-      MONGODB_CONNECTION_STRING: target.connectionString,
-      MONGODB_DATABASE_NAME: databaseName,
-      FOODTRUCK_COSMOS_DB: String(target.cosmos),
-    }),
-    done: async () => {
-      await target.dropDatabase(databaseName);
-      await target.stop();
-    },
-  });
-}
+const drivers = serverDrivers(mongo);
 
 for (const driver of drivers) {
   describe(`lease graces as settings (${driver.name})`, () => {

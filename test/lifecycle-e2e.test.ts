@@ -18,7 +18,7 @@ import {
   type ClientProcess,
   type NodeStatus,
 } from './support/client-process.js';
-import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
+import { reportMongoUnavailable, serverDrivers, setUpMongoForTests } from './support/mongodb-server.js';
 import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
@@ -33,29 +33,7 @@ const HEARTBEAT = '300ms';
 
 const mongo = await setUpMongoForTests();
 
-interface Driver {
-  name: string;
-  env: () => Record<string, string>;
-  done: () => Promise<void>;
-}
-
-const drivers: Driver[] = [{ name: 'SQLite', env: () => ({}), done: async () => undefined }];
-if ('target' in mongo) {
-  const { target } = mongo;
-  const databaseName = target.uniqueDatabaseName();
-  drivers.push({
-    name: 'MongoDB',
-    env: () => ({
-      MONGODB_CONNECTION_STRING: target.connectionString,
-      MONGODB_DATABASE_NAME: databaseName,
-      FOODTRUCK_COSMOS_DB: String(target.cosmos),
-    }),
-    done: async () => {
-      await target.dropDatabase(databaseName);
-      await target.stop();
-    },
-  });
-}
+const drivers = serverDrivers(mongo);
 
 for (const driver of drivers) {
   describe(`a task's life with the real client (${driver.name})`, () => {

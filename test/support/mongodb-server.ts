@@ -181,6 +181,50 @@ export async function setUpMongoForTests(): Promise<MongoTestSetup> {
   };
 }
 
+/** The server's environment for a MongoDB database of `target`. */
+export function mongoServerEnv(target: MongoTestTarget, databaseName: string): Record<string, string> {
+  return {
+    MONGODB_CONNECTION_STRING: target.connectionString,
+    MONGODB_DATABASE_NAME: databaseName,
+    FOODTRUCK_COSMOS_DB: String(target.cosmos),
+  };
+}
+
+/** A database of its own on `target` for one suite's server, and how to drop it afterwards. */
+export async function freshMongoDatabase(target: MongoTestTarget): Promise<{ env: Record<string, string>; dispose: () => Promise<void> }> {
+  const databaseName = target.uniqueDatabaseName();
+  return { env: mongoServerEnv(target, databaseName), dispose: () => target.dropDatabase(databaseName) };
+}
+
+/** A store the real server can run on, as the environment that selects it. */
+export interface ServerDriver {
+  name: string;
+  env: () => Record<string, string>;
+  /** Drops what the driver's server stored and stops its database, once the tests are done. */
+  done: () => Promise<void>;
+}
+
+/**
+ * The drivers a test of the whole server runs on: SQLite always, MongoDB when `mongo` has one
+ * (a database of its own, dropped by `done`).
+ */
+export function serverDrivers(mongo: MongoTestSetup): ServerDriver[] {
+  const drivers: ServerDriver[] = [{ name: 'SQLite', env: () => ({}), done: async () => undefined }];
+  if ('target' in mongo) {
+    const { target } = mongo;
+    const databaseName = target.uniqueDatabaseName();
+    drivers.push({
+      name: 'MongoDB',
+      env: () => mongoServerEnv(target, databaseName),
+      done: async () => {
+        await target.dropDatabase(databaseName);
+        await target.stop();
+      },
+    });
+  }
+  return drivers;
+}
+
 /**
  * Stands in for tests that need MongoDB when there is none: skipped with the reason, or failed
  * when FOODTRUCK_REQUIRE_MONGODB=1 (CI), so that a missing database never passes silently.
