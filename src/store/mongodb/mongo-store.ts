@@ -862,14 +862,7 @@ export class MongoStore implements Store {
           })),
           { ordered: false },
         );
-      try {
-        await upserts();
-      } catch (error) {
-        // Two processes upserting the same new node: one insert loses; the document exists now,
-        // so the same batch applies cleanly as updates.
-        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
-        await upserts();
-      }
+      await upsertNodeDocuments(upserts);
     });
   }
 
@@ -971,13 +964,7 @@ export class MongoStore implements Store {
           })),
           { ordered: false },
         );
-      try {
-        await upserts();
-      } catch (error) {
-        // As in recordCheckIns: a lost race to insert a new node's document; it exists now.
-        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
-        await upserts();
-      }
+      await upsertNodeDocuments(upserts);
     });
   }
 
@@ -1667,4 +1654,18 @@ function parseJobFeedCursor(text: string): JobFeedCursor {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs a batch of upserts of per-node documents. Two processes upserting the same new node race to
+ * insert it and one loses with a duplicate key; the document exists then, so the same batch applies
+ * cleanly as updates the second time.
+ */
+async function upsertNodeDocuments(upserts: () => Promise<unknown>): Promise<void> {
+  try {
+    await upserts();
+  } catch (error) {
+    if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error;
+    await upserts();
+  }
 }
