@@ -2,6 +2,7 @@
 // verified with (FOODTRUCK_NODE_AUTH=node-keys or both).
 
 import { readFile } from 'node:fs/promises';
+import { text as readText } from 'node:stream/consumers';
 import { printJson, stringFlag, type Command } from '../command.js';
 import { connectFromFlags } from '../connection.js';
 import { CommandError, EXIT_OK, UsageError } from '../errors.js';
@@ -47,7 +48,7 @@ Example:
     if (file === undefined) throw new UsageError('missing --public-key FILE');
     let pem: string;
     try {
-      pem = file === '-' ? await readStream(context.stdin) : await readFile(file, 'utf8');
+      pem = file === '-' ? await readText(context.stdin) : await readFile(file, 'utf8');
     } catch (error) {
       throw new CommandError(`cannot read ${file}: ${(error as Error).message}`);
     }
@@ -75,9 +76,3 @@ export const nodesKeyReset: Command = {
     return EXIT_OK;
   },
 };
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
