@@ -15,8 +15,8 @@ import { reportMongoUnavailable, startOwnFerretDb } from './support/mongodb-serv
 import { startServerGroup, type ServerProcess } from './support/server-process.js';
 
 const NODES = 80;
-/** Longer than FerretDB's own wait for its SQLite lock (20 s), so that its writes fail meanwhile. */
-const LOCK_MS = 25_000;
+/** Twice FerretDB's own wait for its SQLite lock (20 s) and more: its writes fail meanwhile, twice over. */
+const LOCK_MS = 45_000;
 /** From the lock's end to every node holding its task: generous for a loaded 2-core machine. */
 const DELIVERY_BOUND_MS = 90_000;
 const DATABASE = 'locked';
@@ -32,7 +32,7 @@ if ('ferret' in own) {
       // The driver waits longer than FerretDB does for its lock, so that a write FerretDB gave up
       // on is answered "database is locked" (it did not happen), not cut off by the socket
       // timeout with its fate unknown (the default 20 s equals FerretDB's wait: see docs/benchmarks.md).
-      const connectionString = `${ferret.connectionString}?socketTimeoutMS=${LOCK_MS * 3}`;
+      const connectionString = `${ferret.connectionString}?socketTimeoutMS=${LOCK_MS * 2}`;
       const group = await startServerGroup(2, { env: { MONGODB_CONNECTION_STRING: connectionString, MONGODB_DATABASE_NAME: DATABASE } });
       const [a] = group.servers as [ServerProcess, ServerProcess];
       const stop = new AbortController();
