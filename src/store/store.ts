@@ -268,8 +268,14 @@ export interface Store {
    */
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
-   * How many of the job's targeted nodes have no check-in (see recordCheckIns); undefined for an
-   * unknown job. Only nodes whose task was never handed out are looked up: the others polled.
+   * How many of the job's targeted nodes have no check-in (see recordCheckIns; recordNodeFacts
+   * writes one too, forgetNode removes it, so a forgotten node counts again); undefined for an
+   * unknown job. Only the job's tasks still queued or cancelled count: a handed-out task's node
+   * polled. The answer reflects the check-ins as they are now, not as they were when the job was
+   * created. Cheap for a job of any size: the drivers keep, per task, whether its node has no
+   * check-in (set when the task is stored, cleared by the node's first check-in, set again when
+   * the check-in is removed), so the count reads only the tasks that count, never one probe of
+   * the check-ins per task.
    */
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
