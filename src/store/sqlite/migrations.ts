@@ -146,14 +146,16 @@ const MIGRATIONS: readonly Migration[] = [
     // task carries the answer for its node, kept by the triggers: set from the check-ins when the
     // task is stored (createJob), cleared on the node's first check-in (an insert; a later poll is
     // an update and costs nothing more), set again when the check-in row goes (forget, prune). The
-    // count then reads only the partial index of flagged queued or cancelled tasks.
+    // count then reads only the partial index of flagged queued or cancelled tasks, which holds
+    // every column the count tests (without them SQLite reads each task's row to test them again).
     version: 9,
     description: 'each task knows whether its node never checked in',
     sql: `
       ALTER TABLE tasks ADD COLUMN never_checked_in INTEGER NOT NULL DEFAULT 0;
       UPDATE tasks SET never_checked_in = 1
         WHERE NOT EXISTS (SELECT 1 FROM node_check_ins c WHERE c.org = tasks.org AND c.name = tasks.name);
-      CREATE INDEX tasks_never_checked_in ON tasks (job_seq) WHERE never_checked_in = 1 AND status IN ('queued', 'cancelled');
+      CREATE INDEX tasks_never_checked_in ON tasks (job_seq, status, never_checked_in)
+        WHERE never_checked_in = 1 AND status IN ('queued', 'cancelled');
       CREATE TRIGGER node_check_in_added AFTER INSERT ON node_check_ins BEGIN
         UPDATE tasks SET never_checked_in = 0 WHERE org = NEW.org AND name = NEW.name AND never_checked_in = 1;
       END;
