@@ -272,10 +272,8 @@ export interface Store {
    * writes one too, forgetNode removes it, so a forgotten node counts again); undefined for an
    * unknown job. Only the job's tasks still queued or cancelled count: a handed-out task's node
    * polled. The answer reflects the check-ins as they are now, not as they were when the job was
-   * created. Cheap for a job of any size: the drivers keep, per task, whether its node has no
-   * check-in (set when the task is stored, cleared by the node's first check-in, set again when
-   * the check-in is removed), so the count reads only the tasks that count, never one probe of
-   * the check-ins per task.
+   * created. A summary reads it on every refresh: a driver should not probe the check-ins once
+   * per task to answer it (SQLite keeps the answer on each task, see migration 9).
    */
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
