@@ -268,8 +268,12 @@ export interface Store {
    */
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
-   * How many of the job's targeted nodes have no check-in (see recordCheckIns); undefined for an
-   * unknown job. Only nodes whose task was never handed out are looked up: the others polled.
+   * How many of the job's targeted nodes have no check-in (see recordCheckIns; recordNodeFacts
+   * writes one too, forgetNode removes it, so a forgotten node counts again); undefined for an
+   * unknown job. Only the job's tasks still queued or cancelled count: a handed-out task's node
+   * polled. The answer reflects the check-ins as they are now, not as they were when the job was
+   * created. A summary reads it on every refresh: a driver should not probe the check-ins once
+   * per task to answer it (SQLite keeps the answer on each task, see migration 9).
    */
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
