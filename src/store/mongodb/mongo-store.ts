@@ -717,9 +717,14 @@ export class MongoStore implements Store {
     }
   }
 
+  /**
+   * The first entry of each node is claimed together with the others' (#claimTogether): a few
+   * commands for the whole batch instead of a few per node, since FerretDB answers each query
+   * with a scan of the collection. What that step leaves (jobs with rate control or a stop, lost
+   * races, a failure) and every further entry of the same node are claimed one by one, in order.
+   */
   async claimNextTasks(nodes: NodeRef[], now: Date): Promise<ClaimAnswer[]> {
     const answers: ClaimAnswer[] = new Array(nodes.length);
-    // Different nodes at once; the entries of one node in order, each taking the next task.
     const byNode = new Map<string, number[]>();
     nodes.forEach((node, index) => {
       const key = nodeKey(node);
@@ -727,7 +732,23 @@ export class MongoStore implements Store {
       if (entries) entries.push(index);
       else byNode.set(key, [index]);
     });
-    const queue = [...byNode.values()];
+    const firsts = [...byNode.values()].map((entries) => entries[0] as number);
+    let decided = new Map<number, ClaimAnswer>();
+    try {
+      decided = await this.#guard(() => this.#claimTogether(firsts.map((index) => nodes[index] as NodeRef), now, firsts));
+    } catch {
+      // Each entry is tried again on its own below, where a failure stays that entry's.
+    }
+    const queue: number[][] = [];
+    for (const entries of byNode.values()) {
+      const first = entries[0] as number;
+      if (decided.has(first)) {
+        answers[first] = decided.get(first);
+        if (entries.length > 1) queue.push(entries.slice(1));
+      } else {
+        queue.push(entries);
+      }
+    }
     let next = 0;
     const worker = async () => {
       while (next < queue.length) {
@@ -739,6 +760,129 @@ export class MongoStore implements Store {
     };
     await Promise.all(Array.from({ length: Math.min(CLAIMS_IN_FLIGHT, queue.length) }, worker));
     return answers;
+  }
+
+  /**
+   * Claims the earliest due task of each of these distinct nodes at once, when it is a plain one
+   * (its job stored, not stopped, without rate control): one read of the candidates, one of their
+   * jobs, one insert of all hand-out records (each unique record still decides its task alone),
+   * and one update per job marking its won tasks pending. Answers, by entry index, what it
+   * decided: a task, or nothing due. An entry it leaves out is for claimNextTask: a node whose
+   * record someone else holds, whose task is of another kind, or whose write failed (its task
+   * given back first).
+   */
+  async #claimTogether(nodes: NodeRef[], now: Date, indexes: number[]): Promise<Map<number, ClaimAnswer>> {
+    const decided = new Map<number, ClaimAnswer>();
+    const keys = nodes.map(nodeKey);
+    const firstOf = new Map<string, ObjectId>();
+    const candidates = this.#tasks.find(
+      { node: { $in: keys }, status: 'queued', windowStart: { $lte: now }, windowEnd: { $gte: now } },
+      { projection: { _id: 0, node: 1, jobId: 1 }, sort: CLAIM_ORDER },
+    );
+    for await (const task of candidates) if (!firstOf.has(task.node)) firstOf.set(task.node, task.jobId);
+    const jobIds = [...new Map([...firstOf.values()].map((id) => [id.toHexString(), id])).values()];
+    const jobs = jobIds.length === 0 ? [] : await this.#jobs.find({ _id: { $in: jobIds } }).toArray();
+    const jobById = new Map(jobs.map((job) => [job._id.toHexString(), job]));
+    const claim = new ObjectId().toHexString();
+    /** Entry positions (in `nodes`) whose plain task this call tries to take. */
+    const tried: number[] = [];
+    keys.forEach((key, position) => {
+      const jobId = firstOf.get(key);
+      if (!jobId) {
+        decided.set(indexes[position] as number, undefined);
+        return;
+      }
+      const job = jobById.get(jobId.toHexString());
+      if (job && !job.stopped && job.concurrencyLimit === undefined && job.errorLimit === undefined) tried.push(position);
+    });
+    if (tried.length === 0) return decided;
+
+    const recordOf = (position: number): HandOutDocument => {
+      const jobId = firstOf.get(keys[position] as string) as ObjectId;
+      return { _id: handOutId(nodes[position] as NodeRef, jobId), node: keys[position] as string, jobId, at: now, claim };
+    };
+    const records = tried.map(recordOf);
+    const ours = await this.#insertHandOuts(records, claim);
+    const won = tried.filter((_, i) => ours.has(i));
+
+    const byJob = new Map<string, number[]>();
+    for (const position of won) {
+      const id = (firstOf.get(keys[position] as string) as ObjectId).toHexString();
+      const positions = byJob.get(id);
+      if (positions) positions.push(position);
+      else byJob.set(id, [position]);
+    }
+    for (const [id, positions] of byJob) {
+      const job = jobById.get(id) as JobDocument;
+      const wonKeys = positions.map((position) => keys[position] as string);
+      let pending: Set<string>;
+      try {
+        // `pending` too: a poll that met one of these records may have finished this step for us.
+        await this.#whileBusy(() =>
+          this.#tasks.updateMany(
+            { jobId: job._id, node: { $in: wonKeys }, status: { $in: ['queued', 'pending'] } },
+            { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now, this.#leasePolicy) } },
+          ),
+        );
+        // Ours by the record, so pending now, unless it ceased to be queued meanwhile (as when
+        // claimNextTask's update matches nothing): those entries are left to claimNextTask.
+        pending = new Set(
+          await this.#tasks
+            .find({ jobId: job._id, node: { $in: wonKeys }, status: 'pending' }, { projection: { _id: 0, node: 1 } })
+            .map((task) => task.node)
+            .toArray(),
+        );
+      } catch {
+        // These polls get nothing from this step: give the tasks back so that they are claimable
+        // again at once (their entries are tried again on their own).
+        await this.#giveBackMany(job._id, wonKeys, claim);
+        continue;
+      }
+      for (const position of positions) {
+        if (pending.has(keys[position] as string)) decided.set(indexes[position] as number, { jobId: id, task: taskOf(job) });
+      }
+    }
+    return decided;
+  }
+
+  /**
+   * Inserts the hand-out records in one unordered command; answers which of them (by index)
+   * this claim holds now: inserted, or found holding `claim` after an attempt whose answer was
+   * lost. Should it fail, the records it may have written are removed before it throws.
+   */
+  async #insertHandOuts(records: HandOutDocument[], claim: string): Promise<Set<number>> {
+    try {
+      const answer = await this.#whileBusy(() => this.#db.command({ insert: HAND_OUTS_COLLECTION, documents: records, ordered: false }));
+      const refused = new Set<number>();
+      const duplicates: number[] = [];
+      for (const writeError of (answer.writeErrors ?? []) as Array<{ index: number; code?: number }>) {
+        refused.add(writeError.index);
+        if (writeError.code === DUPLICATE_KEY) duplicates.push(writeError.index);
+      }
+      if (duplicates.length > 0) {
+        const holders = await this.#handOuts
+          .find({ _id: { $in: duplicates.map((i) => (records[i] as HandOutDocument)._id) }, claim }, { projection: { cancel: 1 } })
+          .toArray();
+        const held = new Set(holders.filter((holder) => holder.cancel !== true).map((holder) => holder._id));
+        for (const i of duplicates) if (held.has((records[i] as HandOutDocument)._id)) refused.delete(i);
+      }
+      return new Set(records.map((_, i) => i).filter((i) => !refused.has(i)));
+    } catch (error) {
+      await this.#whileBusy(() => this.#handOuts.deleteMany({ _id: { $in: records.map((record) => record._id) }, claim })).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** #giveBack for several nodes' tasks of one job whose records carry `claim`. */
+  async #giveBackMany(jobId: ObjectId, keys: string[], claim: string): Promise<void> {
+    try {
+      await this.#whileBusy(() =>
+        this.#tasks.updateMany({ jobId, node: { $in: keys }, status: 'pending' }, { $set: { status: 'queued' }, $unset: { leaseExpiresAt: '' } }),
+      );
+      await this.#whileBusy(() => this.#handOuts.deleteMany({ _id: { $in: keys.map((key) => `${jobId.toHexString()}:${key}`) }, claim }));
+    } catch {
+      // As #giveBack: the tasks left pending end by their delivery lease.
+    }
   }
 
   earliestQueuedWindow(node: NodeRef, now: Date): Promise<Date | undefined> {
