@@ -776,7 +776,7 @@ export class MongoStore implements Store {
     const keys = nodes.map(nodeKey);
     const firstOf = new Map<string, ObjectId>();
     const candidates = this.#tasks.find(
-      { node: { $in: keys }, status: 'queued', windowStart: { $lte: now }, windowEnd: { $gte: now } },
+      { node: oneOrAny(keys), status: 'queued', windowStart: { $lte: now }, windowEnd: { $gte: now } },
       { projection: { _id: 0, node: 1, jobId: 1 }, sort: CLAIM_ORDER },
     );
     for await (const task of candidates) if (!firstOf.has(task.node)) firstOf.set(task.node, task.jobId);
@@ -818,20 +818,24 @@ export class MongoStore implements Store {
       let pending: Set<string>;
       try {
         // `pending` too: a poll that met one of these records may have finished this step for us.
-        await this.#whileBusy(() =>
+        const { matchedCount } = await this.#whileBusy(() =>
           this.#tasks.updateMany(
-            { jobId: job._id, node: { $in: wonKeys }, status: { $in: ['queued', 'pending'] } },
+            { jobId: job._id, node: oneOrAny(wonKeys), status: { $in: ['queued', 'pending'] } },
             { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now, this.#leasePolicy) } },
           ),
         );
         // Ours by the record, so pending now, unless it ceased to be queued meanwhile (as when
-        // claimNextTask's update matches nothing): those entries are left to claimNextTask.
-        pending = new Set(
-          await this.#tasks
-            .find({ jobId: job._id, node: { $in: wonKeys }, status: 'pending' }, { projection: { _id: 0, node: 1 } })
-            .map((task) => task.node)
-            .toArray(),
-        );
+        // claimNextTask's update matches nothing): only then is it read which, and those entries
+        // are left to claimNextTask.
+        pending =
+          matchedCount === wonKeys.length
+            ? new Set(wonKeys)
+            : new Set(
+                await this.#tasks
+                  .find({ jobId: job._id, node: { $in: wonKeys }, status: 'pending' }, { projection: { _id: 0, node: 1 } })
+                  .map((task) => task.node)
+                  .toArray(),
+              );
       } catch {
         // These polls get nothing from this step: give the tasks back so that they are claimable
         // again at once (their entries are tried again on their own).
@@ -1739,6 +1743,14 @@ function filterOf(condition: StoredCondition, now: Date): Filter<TaskDocument> {
   if (condition.lease !== undefined) filter.leaseExpiresAt = condition.lease === 'live' ? { $gte: now } : { $lt: now };
   if (condition.stopRequested !== undefined) filter.stopRequested = condition.stopRequested ? true : { $ne: true };
   return filter;
+}
+
+/**
+ * A filter on one value or any of several: FerretDB runs an equality in its backend's SQL but an
+ * `$in` only after reading every document of the collection, so a single value stays an equality.
+ */
+function oneOrAny(values: string[]): string | { $in: string[] } {
+  return values.length === 1 ? (values[0] as string) : { $in: values };
 }
 
 function handOutId(node: NodeRef, jobId: ObjectId): string {
