@@ -18,7 +18,7 @@ import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './no
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
 import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
-import { CheckInRecorder } from './check-in-recorder.js';
+import { CheckInRecorder, DEFAULT_CHECK_IN_RESOLUTION_MS } from './check-in-recorder.js';
 import { NodePruner } from './node-pruner.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -56,6 +56,8 @@ export interface AppOptions {
   enrollmentSecret?: string;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
+  /** FOODTRUCK_CHECK_IN_RESOLUTION: how stale a polling node's stored check-in may be; 1 min when absent. */
+  checkInResolutionMs?: number;
   /** Long polls held at once, at most (`FOODTRUCK_MAX_HELD_POLLS`); 0 turns long polls off. */
   maxHeldPolls?: number;
   /** How often the jobs other processes stored are read; 1 s when absent. */
@@ -139,6 +141,7 @@ export async function buildApp(
     options.store,
     (error, nodes) => app.log.warn({ err: error, nodes }, 'could not record node check-ins; will retry'),
     options.checkInFlushIntervalMs,
+    checkInResolution(options),
   );
   checkIns.start();
   // Before the store closes (main.ts closes it after the app), the last check-ins are written.
@@ -274,4 +277,13 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * The check-in resolution, at most a quarter of the prune time: a node that keeps polling is then
+ * written well before it could look idle for that long to any server process.
+ */
+function checkInResolution(options: Pick<AppOptions, 'checkInResolutionMs' | 'nodePruneAfterMs'>): number {
+  const resolution = options.checkInResolutionMs ?? DEFAULT_CHECK_IN_RESOLUTION_MS;
+  return options.nodePruneAfterMs ? Math.min(resolution, options.nodePruneAfterMs / 4) : resolution;
 }
