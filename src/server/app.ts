@@ -131,8 +131,10 @@ export async function buildApp(
     // Each route counts its own answers, its pattern known here once: looking it up per request
     // (`request.routeOptions`) builds an object of a dozen fields on every poll.
     const pattern = route.url;
+    const answersByMethod = new Map([route.method].flat().map((method) => [method, metrics.routeAnswers(method, pattern)]));
     const countAnswer: onResponseHookHandler = (request, reply, done) => {
-      metrics.observeRequest(request.method, pattern, reply.statusCode, reply.elapsedTime / 1000);
+      const answers = answersByMethod.get(request.method) ?? metrics.routeAnswers(request.method, pattern);
+      answers.record(reply.statusCode, reply.elapsedTime / 1000);
       done();
     };
     route.onResponse = [...[route.onResponse ?? []].flat(), countAnswer];
@@ -244,7 +246,7 @@ export async function buildApp(
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
-  const onPoll = (node: NodeRef, now: Date) => checkIns.note(node, now);
+  const onPoll = (node: NodeRef, now: Date, key?: string) => checkIns.note(node, now, key);
   await app.register(nodeTaskRoutes, { store: options.store, metrics, nodeAuth, delivery, onPoll });
   const logger = app.log;
   emptyPolls.fastPath = createEmptyPollFastPath({

@@ -14,6 +14,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NodeCheckIn, Store } from '../store/store.js';
 import type { NodeRef } from '../wire/job-request.js';
+import { nodeKey } from './due-index.js';
 
 export const DEFAULT_CHECK_IN_FLUSH_INTERVAL_MS = 5_000;
 /** FOODTRUCK_CHECK_IN_RESOLUTION when not set. */
@@ -43,9 +44,8 @@ export class CheckInRecorder {
     private readonly resolutionMs = DEFAULT_CHECK_IN_RESOLUTION_MS,
   ) {}
 
-  /** Called on every poll: a map write, nothing more. */
-  note(node: NodeRef, at: Date): void {
-    const key = `${node.org}/${node.name}`;
+  /** Called on every poll: a map write, nothing more. `key` is `nodeKey(node)`, when the caller has it already. */
+  note(node: NodeRef, at: Date, key = nodeKey(node)): void {
     const known = this.#noted.get(key);
     if (known) known.at = at;
     else this.#noted.set(key, { node, at, writtenAt: undefined });
@@ -53,12 +53,12 @@ export class CheckInRecorder {
 
   /** The node's latest poll this process noted, written or not; undefined when it noted none lately. */
   latest(node: NodeRef): Date | undefined {
-    return this.#noted.get(`${node.org}/${node.name}`)?.at;
+    return this.#noted.get(nodeKey(node))?.at;
   }
 
   /** Forgets what was noted of the node (it was forgotten): its next poll is written as a first one. */
   drop(node: NodeRef): void {
-    this.#noted.delete(`${node.org}/${node.name}`);
+    this.#noted.delete(nodeKey(node));
   }
 
   start(): void {
@@ -127,7 +127,7 @@ export class CheckInRecorder {
         const unwritten = batch.slice(start);
         this.onFlushError(error, unwritten.length);
         for (const checkIn of unwritten) {
-          const key = `${checkIn.node.org}/${checkIn.node.name}`;
+          const key = nodeKey(checkIn.node);
           const entry = this.#noted.get(key);
           // Due again at the next flush; a newer poll noted meanwhile is kept.
           if (entry) entry.writtenAt = undefined;
