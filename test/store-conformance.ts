@@ -482,6 +482,72 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.equal(await store.countNeverCheckedIn(id), 1);
         assert.equal(await store.countNeverCheckedIn('5ff7686a91072739255a4a35'), undefined);
       });
+    });
+
+    describe('never_checked_in as check-ins come and go', () => {
+      // Long before the other tests' jobs, so that the job lists they read are not changed.
+      const ago = (seconds: number) => at(seconds - 100_000);
+      const early = (nodes: NodeRef[], startSeconds: number, endSeconds: number) => job(nodes, startSeconds - 100_000, endSeconds - 100_000);
+      it('leaves out the nodes that checked in before the job was created, and those that do after', async () => {
+        const [before, reported, later, twice, silent] = [fresh('nci'), fresh('nci'), fresh('nci'), fresh('nci'), fresh('nci')];
+        await store.recordCheckIns([{ node: before, at: ago(0) }]);
+        await store.recordNodeFacts([{ node: reported, facts: facts({ tags: ['web'] }), at: ago(0) }]);
+        const first = await store.createJob(early([before, reported, later, twice, silent], 0, 1000), ago(1));
+        assert.equal(await store.countNeverCheckedIn(first), 3, 'a check-in or a facts report before creation counts as seen');
+        const second = await store.createJob(early([later, twice], 0, 1000), ago(2));
+        assert.equal(await store.countNeverCheckedIn(second), 2);
+
+        await store.recordCheckIns([{ node: later, at: ago(3) }, { node: twice, at: ago(3) }]);
+        assert.equal(await store.countNeverCheckedIn(first), 1, 'a first check-in after creation');
+        assert.equal(await store.countNeverCheckedIn(second), 0, 'a first check-in counts for every job of the node');
+        await store.recordCheckIns([{ node: twice, at: ago(4) }, { node: later, at: ago(2) }]);
+        assert.equal(await store.countNeverCheckedIn(first), 1, 'later check-ins change nothing');
+        await store.recordNodeFacts([{ node: silent, facts: facts(), at: ago(5) }]);
+        assert.equal(await store.countNeverCheckedIn(first), 0, 'a first facts report is a check-in');
+      });
+
+      it('counts queued and cancelled tasks, never a handed-out one, whatever became of it', async () => {
+        const [queued, cancelled, pending, running, done, failed] = [fresh('nci'), fresh('nci'), fresh('nci'), fresh('nci'), fresh('nci'), fresh('nci')];
+        const id = await store.createJob(early([queued, cancelled, pending, running, done, failed], 0, 1000), ago(0));
+        assert.equal(await store.countNeverCheckedIn(id), 6);
+        for (const n of [pending, running, done, failed]) assert.ok(await store.claimNextTask(n, ago(1)));
+        await store.reportStatus(running, { jobId: id, status: 'running' }, ago(2));
+        await store.reportStatus(done, { jobId: id, status: 'success', result: { exitCode: 0, reason: '' } }, ago(2));
+        await store.reportStatus(failed, { jobId: id, status: 'failed', result: { exitCode: 1, reason: 'exit error' } }, ago(2));
+        assert.equal(await store.countNeverCheckedIn(id), 2);
+        await store.cancelJob(id, ago(3), cancelled);
+        assert.equal(await store.countNeverCheckedIn(id), 2, 'a cancelled task whose node never checked in still counts');
+        await store.cancelJob(id, ago(4));
+        assert.equal(await store.countNeverCheckedIn(id), 2, 'cancelling the handed-out tasks adds none');
+        await store.recordCheckIns([{ node: cancelled, at: ago(5) }]);
+        assert.equal(await store.countNeverCheckedIn(id), 1);
+      });
+
+      it('counts a forgotten node again, and not once it polls again', async () => {
+        const [gone, stays] = [fresh('nci-gone'), fresh('nci-stays')];
+        const id = await store.createJob(early([gone, stays], 0, 100), ago(0));
+        await store.recordCheckIns([{ node: gone, at: ago(1) }, { node: stays, at: ago(1) }]);
+        await store.cancelJob(id, ago(2));
+        assert.equal(await store.countNeverCheckedIn(id), 0);
+        assert.equal((await store.forgetNode(gone, ago(10))).kind, 'forgotten');
+        assert.equal(await store.countNeverCheckedIn(id), 1, 'its check-in is gone with it');
+        const after = await store.createJob(early([gone, stays], 20, 100), ago(20));
+        assert.equal(await store.countNeverCheckedIn(after), 1, 'a job created after the forget');
+        await store.recordCheckIns([{ node: gone, at: ago(21) }]);
+        assert.equal(await store.countNeverCheckedIn(id), 0);
+        assert.equal(await store.countNeverCheckedIn(after), 0);
+      });
+
+      it('counts a forgotten node whose queued task expired, as it counted before the forget', async () => {
+        const [expired, silent] = [fresh('nci-expired'), fresh('nci-silent')];
+        const id = await store.createJob(early([expired, silent], 0, 10), ago(0));
+        assert.equal(await store.countNeverCheckedIn(id), 2);
+        await store.recordCheckIns([{ node: expired, at: ago(1) }]);
+        assert.equal(await store.countNeverCheckedIn(id), 1);
+        // Its window ended at 10 s: the queued task is expired, so the node may be forgotten.
+        assert.equal((await store.forgetNode(expired, ago(20))).kind, 'forgotten');
+        assert.equal(await store.countNeverCheckedIn(id), 2);
+      });
 
       it('records the job a rerun re-runs', async () => {
         const original = await store.createJob(job([fresh('rerun')], 0, 100), at(-60));

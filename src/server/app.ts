@@ -119,6 +119,7 @@ export async function buildApp(
     ...(options.jobFeedIntervalMs === undefined ? {} : { jobFeedIntervalMs: options.jobFeedIntervalMs }),
     onHeldPolls: (count) => metrics.heldPolls.set(count),
     onFeedError: (error) => app.log.warn({ err: error }, 'could not read the jobs stored by other server processes; will retry'),
+    onHeldClaimError: (error) => app.log.warn({ err: error }, 'a held poll could not claim; it looks again while it waits'),
   });
   metrics.watchDueNodes(() => delivery.index.size);
   delivery.start();

@@ -194,6 +194,18 @@ export interface ClaimedTask {
   task: TaskDefinition;
 }
 
+/** An entry of `claimNextTasks` that failed, and handed nothing out. */
+export interface ClaimFailure {
+  error: unknown;
+}
+
+/** What `claimNextTasks` answers for one node: its task, nothing, or why that entry failed. */
+export type ClaimAnswer = ClaimedTask | undefined | ClaimFailure;
+
+export function isClaimFailure(answer: ClaimAnswer): answer is ClaimFailure {
+  return answer !== undefined && 'error' in answer;
+}
+
 export type ReportOutcome =
   /** `stopRequested`: an administrator asked to stop this task; the node is told so in the answer. */
   | { kind: 'updated'; stopRequested: boolean }
@@ -268,8 +280,12 @@ export interface Store {
    */
   listJobs(query: JobListQuery, now: Date): Promise<Page<JobListEntry>>;
   /**
-   * How many of the job's targeted nodes have no check-in (see recordCheckIns); undefined for an
-   * unknown job. Only nodes whose task was never handed out are looked up: the others polled.
+   * How many of the job's targeted nodes have no check-in (see recordCheckIns; recordNodeFacts
+   * writes one too, forgetNode removes it, so a forgotten node counts again); undefined for an
+   * unknown job. Only the job's tasks still queued or cancelled count: a handed-out task's node
+   * polled. The answer reflects the check-ins as they are now, not as they were when the job was
+   * created. A summary reads it on every refresh: a driver should not probe the check-ins once
+   * per task to answer it (SQLite keeps the answer on each task, see migration 9).
    */
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
@@ -292,8 +308,14 @@ export interface Store {
    * twice: each entry takes the next task). A driver may do the batch in one step: the embedded
    * store claims it in one transaction, so that 10,000 nodes woken by one job cost one disk sync,
    * not 10,000. Every entry keeps `claimNextTask`'s guarantees.
+   *
+   * A driver that claims entry by entry answers an entry that failed (the database unavailable
+   * for it) as a `ClaimFailure`, having handed nothing out for it, and the others as they went:
+   * one failure never takes away a task another entry was handed, which its caller then could
+   * not deliver. A driver that claims the batch atomically may reject the whole call instead,
+   * having handed nothing out.
    */
-  claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>>;
+  claimNextTasks(nodes: NodeRef[], now: Date): Promise<ClaimAnswer[]>;
   /**
    * The earliest window start among the node's queued tasks whose window has not ended at `now`
    * (it may lie in the past: a task due but not claimable now), or undefined when it has none.

@@ -178,13 +178,15 @@ export class SqliteStore implements Store {
            OR (status IN ('pending', 'running') AND lease_expires_at < ? AND stop_requested = 0))`,
       ).pluck(),
       stopJob: db.prepare(`UPDATE jobs SET stopped_reason = ?, stopped_at = ? WHERE seq = ? AND stopped_at IS NULL`),
+      // The flag is kept by migration 9's triggers on node_check_ins; the partial index holds
+      // only the flagged queued or cancelled tasks, so the count reads nothing else.
       neverCheckedIn: db.prepare<[number], number>(
-        `SELECT count(*) FROM tasks t WHERE t.job_seq = ? AND t.status IN ('queued', 'cancelled')
-           AND NOT EXISTS (SELECT 1 FROM node_check_ins c WHERE c.org = t.org AND c.name = t.name)`,
+        `SELECT count(*) FROM tasks INDEXED BY tasks_never_checked_in
+         WHERE job_seq = ? AND never_checked_in = 1 AND status IN ('queued', 'cancelled')`,
       ).pluck(),
-      insertTask: db.prepare(
-        `INSERT INTO tasks (job_seq, idx, org, name, status, window_start, window_end, updated_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+      insertTask: db.prepare<[number | bigint, number, string, string, number, number, number, string, string]>(
+        `INSERT INTO tasks (job_seq, idx, org, name, status, window_start, window_end, updated_at, never_checked_in)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, NOT EXISTS (SELECT 1 FROM node_check_ins WHERE org = ? AND name = ?))`,
       ),
       jobById: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       jobBySeq: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE seq = ?'),
@@ -332,7 +334,7 @@ export class SqliteStore implements Store {
         job.createdBy ?? null,
       );
       for (const [index, node] of nodes.entries()) {
-        insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created);
+        insertTask.run(lastInsertRowid, index, node.org, node.name, start, end, created, node.org, node.name);
       }
     }).immediate();
     return id;
