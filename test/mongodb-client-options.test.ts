@@ -9,6 +9,14 @@ describe('MongoDB client options', () => {
     assert.equal(options.connectTimeoutMS, DEFAULT_TIMEOUTS.connectTimeoutMS);
     assert.equal(options.socketTimeoutMS, DEFAULT_TIMEOUTS.socketTimeoutMS);
     assert.equal(options.heartbeatFrequencyMS, DEFAULT_TIMEOUTS.heartbeatFrequencyMS);
+    assert.equal(options.minHeartbeatFrequencyMS, 2 * DEFAULT_TIMEOUTS.heartbeatFrequencyMS);
+  });
+
+  it('re-checks a server at most every two heartbeats, whichever heartbeat is set', () => {
+    assert.equal(clientOptions('mongodb://h/?heartbeatFrequencyMS=8000').minHeartbeatFrequencyMS, 16_000);
+    assert.equal(clientOptions('mongodb://h/', { heartbeatFrequencyMS: 1_000 }).minHeartbeatFrequencyMS, 2_000);
+    assert.equal(clientOptions('mongodb://h/', { minHeartbeatFrequencyMS: 700 }).minHeartbeatFrequencyMS, 700);
+    assert.equal('minHeartbeatFrequencyMS' in clientOptions('mongodb://h/?minHeartbeatFrequencyMS=500'), false);
   });
 
   it('leaves a timeout written in the connection string to the connection string', () => {

@@ -1078,9 +1078,15 @@ export class MongoStore implements Store {
    * database was frozen and then restarted, one client of several kept its server "Unknown" with
    * the last pool error ("connection N to host closed") and failed every operation's server
    * selection after 5 s, for as long as the process ran, while fresh clients connected at once.
-   * So when every operation has failed for REPLACE_CLIENT_AFTER_MS, a fresh client is tried; if it
-   * reaches the database, it takes over and the old one is closed. While the database is really
-   * away the attempt fails like everything else, at most once per interval.
+   * The cause found: the driver's monitor started a check on its connection in the same turn of
+   * the event loop in which the database's FIN had destroyed that connection's socket (a retried
+   * read asked for the check), and the check waits for ever for a 'drain' of the destroyed socket;
+   * no check runs again (details in client-options.ts). The client options make that unlikely; this
+   * is the backstop for it and for any other state a client never leaves: when every operation has
+   * failed for REPLACE_CLIENT_AFTER_MS, a fresh client is tried; if it reaches the database, it
+   * takes over and the old one is closed. While the database is really away the attempt fails like
+   * everything else, at most once per interval. test/mongodb-monitor-fault-injection.test.ts gets
+   * the monitor stuck on purpose and fails without this.
    */
   #noteUnavailable(): void {
     const now = Date.now();
