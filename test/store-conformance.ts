@@ -543,6 +543,8 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         unique++;
         const id = await store.createJob(early(nodes, 0, 1000), ago(0));
         await store.recordCheckIns(nodes.slice(0, 300).map((n) => ({ node: n, at: ago(1) })));
+        const strangers = Array.from({ length: 50 }, (_, i) => node(`nci-stranger-${unique}-${i}`, 'many'));
+        await store.recordCheckIns(strangers.map((n) => ({ node: n, at: ago(1) })));
         await store.claimNextTask(nodes[1_199] as NodeRef, ago(2));
         assert.equal(await store.countNeverCheckedIn(id), 899);
       });
