@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -42,10 +42,14 @@ interface PollFigures {
 
 const logs = makeTempDir('foodtruck-bench-logs-');
 let serverCount = 0;
+/** Each bench server's log file. */
+const logFiles = new Map<ServerProcess, string>();
 
 /** The real server, logging at info to a file as it would in production, not into this process. */
 async function startServer(options: ServerProcessOptions): Promise<ServerProcess> {
-  const server = await startTestServer({ ...options, logFile: `${logs.dir}/server-${++serverCount}.log` });
+  const logFile = `${logs.dir}/server-${++serverCount}.log`;
+  const server = await startTestServer({ ...options, logFile });
+  logFiles.set(server, logFile);
   // Should the bench be interrupted, its servers must not outlive it.
   const killOnExit = () => {
     server.child.kill('SIGKILL');
@@ -199,10 +203,14 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
     const format = (figures: HandOutFigures) =>
       `p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, max ${figures.maxMs} ms (${figures.received.toLocaleString('en')} of ${figures.nodes.toLocaleString('en')} received` +
       `${figures.errors > 0 ? `, ${figures.errors} poll errors, first: ${figures.firstErrors.join('; ')}` : ''})`;
+    let logsFrom = servers.map(logSize);
     const held = await measureHandOut(servers, { prefix: 'lp-', count: size, mode: 'hold', timeoutMs: 120_000 });
     console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes holding long polls, ${where}  ${format(held)}`);
+    printLoggedProblems(servers, logsFrom);
+    logsFrom = servers.map(logSize);
     const interval = await measureHandOut(servers, { prefix: 'iv-', count: size, mode: 'interval', intervalMs: 5_000, timeoutMs: 60_000 });
     console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes polling every 5 s, ${where}  ${format(interval)}`);
+    printLoggedProblems(servers, logsFrom);
   } finally {
     for (const server of servers) {
       await server.stop();
@@ -234,6 +242,38 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
     await server.stop();
     server.cleanup();
   }
+}
+
+function logSize(server: ServerProcess): number {
+  const file = logFiles.get(server);
+  return file ? statSync(file).size : 0;
+}
+
+/**
+ * The servers' warning and error lines written since `from` (each server's log size then), by
+ * message and cause, most frequent first: what the fleet's error answers were about.
+ */
+function printLoggedProblems(servers: ServerProcess[], from: number[]): void {
+  const counts = new Map<string, number>();
+  servers.forEach((server, i) => {
+    const file = logFiles.get(server);
+    if (!file) return;
+    const text = readFileSync(file).subarray(from[i] ?? 0).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let entry: { level?: number; msg?: string; err?: { message?: string }; res?: { statusCode?: number } };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue;
+      }
+      if ((entry.level ?? 0) < 40) continue;
+      const what = `${entry.msg ?? '?'}${entry.err?.message ? `: ${entry.err.message.slice(0, 200)}` : ''}`;
+      counts.set(what, (counts.get(what) ?? 0) + 1);
+    }
+  });
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6);
+  for (const [what, count] of sorted) console.log(`  server log, ${count} x: ${what}`);
 }
 
 function futureWindow() {

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { call, jobBody } from './support/api-client.js';
-import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
-import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
+import { freshMongoDatabase, reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
+import { startServerGroup, type ServerProcess } from './support/server-process.js';
 
 const mongo = await setUpMongoForTests();
 
@@ -14,17 +14,11 @@ if ('target' in mongo) {
   const { target } = mongo;
   describe('long polls across two server processes on one MongoDB database', () => {
     it('answers a poll held by one server when a job for its node is created through the other', async () => {
-      const databaseName = target.uniqueDatabaseName();
-      const env = {
-        MONGODB_CONNECTION_STRING: target.connectionString,
-        MONGODB_DATABASE_NAME: databaseName,
-        FOODTRUCK_COSMOS_DB: String(target.cosmos),
-      };
-      const keys = { adminKey: randomKey(), nodesKey: randomKey() };
-      const servers: ServerProcess[] = [];
+      const database = await freshMongoDatabase(target);
+      const group = await startServerGroup(2, { env: database.env });
+      const keys = { adminKey: group.adminKey, nodesKey: group.nodesKey };
       try {
-        servers.push(...(await Promise.all([startServer({ env, ...keys }), startServer({ env, ...keys })])));
-        const [a, b] = servers as [ServerProcess, ServerProcess];
+        const [a, b] = group.servers as [ServerProcess, ServerProcess];
         const poll = (server: ServerProcess, name: string, query = '') =>
           call(`${server.url}/organizations/fleet/foodtruck/nodes/${name}/tasks/next${query}`, { method: 'POST', key: keys.nodesKey });
 
@@ -53,9 +47,8 @@ if ('target' in mongo) {
         assert.equal(found.status, 200, JSON.stringify(found.body));
         assert.equal(found.body.job_id, second.body.id);
       } finally {
-        await Promise.all(servers.map((server) => server.stop()));
-        for (const server of servers) server.cleanup();
-        await target.dropDatabase(databaseName);
+        await group.stop();
+        await database.dispose();
         await target.stop();
       }
     });

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { call, jobBody } from './support/api-client.js';
-import { reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
-import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
+import { freshMongoDatabase, reportMongoUnavailable, setUpMongoForTests } from './support/mongodb-server.js';
+import { startServerGroup, type ServerProcess } from './support/server-process.js';
 
 const mongo = await setUpMongoForTests();
 
@@ -12,17 +12,11 @@ if ('target' in mongo) {
   const { target } = mongo;
   describe('two server processes on one MongoDB database', () => {
     it('hands every task out exactly once when polls for the same nodes are spread over both', async () => {
-      const databaseName = target.uniqueDatabaseName();
-      const env = {
-        MONGODB_CONNECTION_STRING: target.connectionString,
-        MONGODB_DATABASE_NAME: databaseName,
-        FOODTRUCK_COSMOS_DB: String(target.cosmos),
-      };
-      const keys = { adminKey: randomKey(), nodesKey: randomKey() };
-      const servers: ServerProcess[] = [];
+      const database = await freshMongoDatabase(target);
+      const group = await startServerGroup(2, { env: database.env });
+      const keys = { adminKey: group.adminKey, nodesKey: group.nodesKey };
       try {
-        servers.push(...(await Promise.all([startServer({ env, ...keys }), startServer({ env, ...keys })])));
-        const [a, b] = servers as [ServerProcess, ServerProcess];
+        const [a, b] = group.servers as [ServerProcess, ServerProcess];
         const nodes = Array.from({ length: 5 }, (_, i) => ({ org: 'fleet', name: `node-${i}` }));
         const jobIds: string[] = [];
         for (let i = 0; i < 8; i++) {
@@ -68,9 +62,8 @@ if ('target' in mongo) {
           );
         }
       } finally {
-        await Promise.all(servers.map((server) => server.stop()));
-        for (const server of servers) server.cleanup();
-        await target.dropDatabase(databaseName);
+        await group.stop();
+        await database.dispose();
         await target.stop();
       }
     });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { TaskDelivery } from '../src/server/task-delivery.js';
-import type { Store } from '../src/store/store.js';
+import { isClaimFailure, type Store } from '../src/store/store.js';
 import type { NewJob, NodeRef } from '../src/wire/job-request.js';
 
 const T0 = new Date('2031-06-01T00:00:00Z').getTime();
@@ -35,7 +35,10 @@ export function defineDeliveryConformance(storeOf: () => Store, fresh: (label: s
       const [a, b, c] = [fresh('batch'), fresh('batch'), fresh('batch')] as [NodeRef, NodeRef, NodeRef];
       const first = await store.createJob(job([a, b], 0, 100), at(0));
       const second = await store.createJob(job([a], 5, 100), at(0));
-      const answers = await store.claimNextTasks([a, b, c, a, a], at(10));
+      const answers = (await store.claimNextTasks([a, b, c, a, a], at(10))).map((answer) => {
+        assert.ok(!isClaimFailure(answer), String(isClaimFailure(answer) && answer.error));
+        return answer;
+      });
       assert.deepEqual(
         answers.map((answer) => answer?.jobId),
         [first, first, undefined, second, undefined],

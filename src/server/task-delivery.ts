@@ -3,7 +3,7 @@
 // processes created. The route `tasks/next` asks this object; the store stays the only judge of
 // what is handed out.
 
-import type { ClaimedTask, Store } from '../store/store.js';
+import { isClaimFailure, StoreUnavailableError, type ClaimedTask, type Store } from '../store/store.js';
 import type { NewJob, NodeRef } from '../wire/job-request.js';
 import { DueIndex, nodeKey } from './due-index.js';
 import { HeldPolls } from './held-polls.js';
@@ -17,6 +17,13 @@ export const MAX_POLL_WAIT_MS = 60_000;
  * taken by another process) asks the store again this often while it waits, instead of busily.
  */
 const DUE_RECHECK_MS = 5_000;
+/**
+ * A held poll whose claim failed because the store was unavailable (on FerretDB's SQLite backend,
+ * mostly "database is locked" while other processes write) looks again after about this long,
+ * until its wait ends, instead of answering 503 at once: the node keeps its place and gets its
+ * task as soon as the store lets it.
+ */
+const STORE_RECHECK_MS = 1_000;
 /** Nodes per store call when many claims are waiting. */
 const CLAIM_BATCH = 1_000;
 
@@ -28,10 +35,19 @@ export interface TaskDeliveryOptions {
   onHeldPolls?: (count: number) => void;
   /** Told when reading the job feed failed (it is tried again at the next interval). */
   onFeedError?: (error: unknown) => void;
+  /** Told when a held poll's claim failed with the store unavailable (it looks again shortly). */
+  onHeldClaimError?: (error: StoreUnavailableError) => void;
 }
 
-/** What a held poll ended with. */
-export type HoldOutcome = { kind: 'task'; claimed: ClaimedTask } | { kind: 'none' } | { kind: 'closed' };
+/**
+ * What a held poll ended with. `failed`: its wait ended while the store was unavailable, which
+ * the poll answers (503) as it would have answered at once.
+ */
+export type HoldOutcome =
+  | { kind: 'task'; claimed: ClaimedTask }
+  | { kind: 'none' }
+  | { kind: 'closed' }
+  | { kind: 'failed'; error: StoreUnavailableError };
 
 interface PendingClaim {
   node: NodeRef;
@@ -146,22 +162,38 @@ export class TaskDelivery {
   /**
    * Holds a poll that found nothing for up to `waitMs`, claiming when a task may have become due.
    * The caller checked `held.hasRoom()`. `connection` emits 'close' when the client goes away.
+   * `failure`: the poll's first claim failed with the store unavailable; the held poll then looks
+   * again about every STORE_RECHECK_MS, as after any claim that fails so, until its wait ends.
    */
-  async hold(node: NodeRef, waitMs: number, connection: NodeJS.EventEmitter): Promise<HoldOutcome> {
+  async hold(node: NodeRef, waitMs: number, connection: NodeJS.EventEmitter, failure?: StoreUnavailableError): Promise<HoldOutcome> {
     const key = nodeKey(node);
     const deadline = Date.now() + waitMs;
+    let lastFailure = failure;
+    const ended = (): HoldOutcome => (lastFailure ? { kind: 'failed', error: lastFailure } : { kind: 'none' });
     for (;;) {
       const now = Date.now();
-      if (now >= deadline) return { kind: 'none' };
-      const earliest = this.index.earliestStart(key);
-      // Due already (but nothing claimable): look again later. Due in the future: at its start.
+      if (now >= deadline) return ended();
       let wakeAt = deadline;
-      if (earliest !== undefined) wakeAt = Math.min(deadline, earliest > now ? earliest : now + DUE_RECHECK_MS);
+      if (lastFailure) {
+        // Spread out, so that the polls the same failure met do not all come back at once.
+        wakeAt = Math.min(deadline, now + STORE_RECHECK_MS * (0.5 + Math.random()));
+      } else {
+        // Due already (but nothing claimable): look again later. Due in the future: at its start.
+        const earliest = this.index.earliestStart(key);
+        if (earliest !== undefined) wakeAt = Math.min(deadline, earliest > now ? earliest : now + DUE_RECHECK_MS);
+      }
       const reason = await this.held.wait(key, wakeAt - now, connection);
       if (reason === 'closed') return { kind: 'closed' };
-      const claimed = await this.claim(node, new Date());
-      if (claimed) return { kind: 'task', claimed };
-      if (reason === 'shutdown') return { kind: 'none' };
+      try {
+        const claimed = await this.claim(node, new Date());
+        lastFailure = undefined;
+        if (claimed) return { kind: 'task', claimed };
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        lastFailure = error;
+        this.options.onHeldClaimError?.(error);
+      }
+      if (reason === 'shutdown') return ended();
     }
   }
 
@@ -188,7 +220,11 @@ export class TaskDelivery {
           batch.map((claim) => claim.node),
           now,
         );
-        batch.forEach((claim, i) => claim.resolve(answers[i]));
+        batch.forEach((claim, i) => {
+          const answer = answers[i];
+          if (isClaimFailure(answer)) claim.reject(answer.error);
+          else claim.resolve(answer);
+        });
       } catch (error) {
         for (const claim of batch) claim.reject(error);
       }

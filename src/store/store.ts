@@ -194,6 +194,18 @@ export interface ClaimedTask {
   task: TaskDefinition;
 }
 
+/** An entry of `claimNextTasks` that failed, and handed nothing out. */
+export interface ClaimFailure {
+  error: unknown;
+}
+
+/** What `claimNextTasks` answers for one node: its task, nothing, or why that entry failed. */
+export type ClaimAnswer = ClaimedTask | undefined | ClaimFailure;
+
+export function isClaimFailure(answer: ClaimAnswer): answer is ClaimFailure {
+  return answer !== undefined && 'error' in answer;
+}
+
 export type ReportOutcome =
   /** `stopRequested`: an administrator asked to stop this task; the node is told so in the answer. */
   | { kind: 'updated'; stopRequested: boolean }
@@ -297,8 +309,14 @@ export interface Store {
    * twice: each entry takes the next task). A driver may do the batch in one step: the embedded
    * store claims it in one transaction, so that 10,000 nodes woken by one job cost one disk sync,
    * not 10,000. Every entry keeps `claimNextTask`'s guarantees.
+   *
+   * A driver that claims entry by entry answers an entry that failed (the database unavailable
+   * for it) as a `ClaimFailure`, having handed nothing out for it, and the others as they went:
+   * one failure never takes away a task another entry was handed, which its caller then could
+   * not deliver. A driver that claims the batch atomically may reject the whole call instead,
+   * having handed nothing out.
    */
-  claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>>;
+  claimNextTasks(nodes: NodeRef[], now: Date): Promise<ClaimAnswer[]>;
   /**
    * The earliest window start among the node's queued tasks whose window has not ended at `now`
    * (it may lie in the past: a task due but not claimable now), or undefined when it has none.

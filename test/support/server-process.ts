@@ -121,3 +121,32 @@ export async function runServerToExit(env: Record<string, string | undefined>): 
   clearTimeout(timer);
   return { code, output };
 }
+
+export interface ServerGroup {
+  servers: ServerProcess[];
+  adminKey: string;
+  nodesKey: string;
+  /** SIGTERM to every server, wait for their exits, remove their data directories. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * `count` server processes with the same keys and environment, e.g. several stateless servers
+ * sharing one MongoDB database, started at once.
+ */
+export async function startServerGroup(count: number, options: ServerProcessOptions = {}): Promise<ServerGroup> {
+  const adminKey = options.adminKey ?? randomKey();
+  const nodesKey = options.nodesKey ?? randomKey();
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startServer({ ...options, adminKey, nodesKey })));
+  const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    for (const server of servers) server.cleanup();
+  };
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { servers, adminKey, nodesKey, stop };
+}

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/store.js';
+import { StoreUnavailableError, type ClaimedTask, type Store } from '../../store/store.js';
 import { formatGoDuration, parseGoDuration } from '../../wire/go-duration.js';
 import type { NodeRef } from '../../wire/job-request.js';
 import { STATUS_MESSAGE, parseStatusReport } from '../../wire/status-report.js';
@@ -69,18 +69,30 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     const now = new Date();
     options.onPoll?.(node, now);
     if (delivery.longPollEnabled) reply.header(LONG_POLL_HEADER, MAX_WAIT_TEXT);
-    let claimed = await delivery.claim(node, now);
+    let claimed: ClaimedTask | undefined;
+    let failure: StoreUnavailableError | undefined;
+    try {
+      claimed = await delivery.claim(node, now);
+    } catch (error) {
+      // A poll that may wait looks again while it waits (TaskDelivery.hold) rather than
+      // answering 503 for what is often a passing refusal; a plain poll answers it at once.
+      if (waitMs === 0 || !(error instanceof StoreUnavailableError)) throw error;
+      failure = error;
+      request.log.warn({ err: error }, 'could not claim for a long poll; looking again while it waits');
+    }
     if (!claimed && waitMs > 0) {
       if (!delivery.held.hasRoom() && !delivery.held.closing) {
+        if (failure) throw failure;
         reply.header('retry-after', String(HELD_POLLS_RETRY_AFTER_SECONDS));
         throw new HttpError(429, tooManyHeld);
       }
-      const outcome = await delivery.hold(node, waitMs, reply.raw);
+      const outcome = await delivery.hold(node, waitMs, reply.raw, failure);
       if (outcome.kind === 'closed') {
         // Nobody to answer: the client went away while it waited.
         request.routineAnswer = true;
         return reply.code(404).type(JSON_TYPE).send(NO_TASKS_AVAILABLE);
       }
+      if (outcome.kind === 'failed') throw outcome.error;
       if (outcome.kind === 'task') claimed = outcome.claimed;
     }
     if (delivery.held.closing) reply.header('connection', 'close');

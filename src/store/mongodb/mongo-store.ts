@@ -43,6 +43,7 @@ import {
   type JobAttributes,
   type JobStop,
   type CancelOutcome,
+  type ClaimAnswer,
   type ClaimedTask,
   type FedJob,
   type JobFeedPage,
@@ -99,7 +100,7 @@ import {
   setUpCollections,
 } from './collection-setup.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isUnavailableError, toStoreError } from './unavailable.js';
+import { isBusyError, isUnavailableError, toStoreError } from './unavailable.js';
 
 export interface MongoStoreOptions {
   connectionString: string;
@@ -252,6 +253,15 @@ const DUPLICATE_KEY = 11000;
 const JOB_FEED_OVERLAP_MS = 30_000;
 /** Claims of one batch running at once: the driver's connection pool is 100 by default. */
 const CLAIMS_IN_FLIGHT = 16;
+/**
+ * Attempts of a claim, and of a failed claim's give-back, when the database answers that it is
+ * busy ("database is locked": FerretDB's SQLite backend lets one writer in at a time and gives up
+ * on a write that waited 20 s; serialization failures and deadlocks on PostgreSQL): such a write
+ * did not happen, and the next attempt, a moment later, usually goes through.
+ */
+const BUSY_ATTEMPTS = 3;
+/** The pause before the second attempt; doubled before each further one, with jitter. */
+const BUSY_BACKOFF_MS = 50;
 
 interface JobFeedCursor {
   /** Jobs stored at or after this time (ms) are read. */
@@ -619,95 +629,115 @@ export class MongoStore implements Store {
    * two steps, so two concurrent polls could both match. The winner then marks the task pending.
    */
   claimNextTask(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
-    return this.#guard(async () => {
-      const key = nodeKey(node);
-      const claimable: Filter<TaskDocument> = {
-        node: key,
-        status: 'queued',
-        windowStart: { $lte: now },
-        windowEnd: { $gte: now },
-      };
-      // Tasks of jobs whose job document does not exist (being created, or left by a crash), and
-      // of jobs that stopped or whose task waits for a concurrency slot.
-      const skipped: ObjectId[] = [];
-      for (;;) {
-        // Reads only: an empty poll, the fleet's steady state, writes nothing.
-        const filter = skipped.length === 0 ? claimable : { ...claimable, jobId: { $nin: skipped } };
-        const candidates = await this.#tasks
-          .find(filter, { projection: { _id: 0, jobId: 1 }, sort: CLAIM_ORDER, limit: CLAIM_CANDIDATES })
-          .toArray();
-        if (candidates.length === 0) return undefined;
-        const jobs = await this.#jobs.find({ _id: { $in: candidates.map((task) => task.jobId) } }).toArray();
-        const jobById = new Map(jobs.map((job) => [job._id.toHexString(), job]));
-        for (const { jobId } of candidates) {
-          if (skipped.some((id) => id.equals(jobId))) continue;
-          const job = jobById.get(jobId.toHexString());
-          if (!job) {
+    // One token for every attempt of this claim: a hand-out record an attempt wrote (even one
+    // whose answer was lost) is recognized by the next attempt as this claim's own.
+    const claim = new ObjectId().toHexString();
+    return this.#guard(() => this.#whileBusy(() => this.#claimOnce(node, now, claim)));
+  }
+
+  /**
+   * Runs `operation` again, up to BUSY_ATTEMPTS in all, while it fails because the database was
+   * busy: the operation must be safe to repeat after such a failure.
+   */
+  async #whileBusy<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (attempt >= BUSY_ATTEMPTS || !isBusyError(error)) throw error;
+        await sleep(BUSY_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      }
+    }
+  }
+
+  /** One attempt of claimNextTask, whose hand-out records carry `claim`. */
+  async #claimOnce(node: NodeRef, now: Date, claim: string): Promise<ClaimedTask | undefined> {
+    const key = nodeKey(node);
+    const claimable: Filter<TaskDocument> = {
+      node: key,
+      status: 'queued',
+      windowStart: { $lte: now },
+      windowEnd: { $gte: now },
+    };
+    // Tasks of jobs whose job document does not exist (being created, or left by a crash), and
+    // of jobs that stopped or whose task waits for a concurrency slot.
+    const skipped: ObjectId[] = [];
+    for (;;) {
+      // Reads only: an empty poll, the fleet's steady state, writes nothing.
+      const filter = skipped.length === 0 ? claimable : { ...claimable, jobId: { $nin: skipped } };
+      const candidates = await this.#tasks
+        .find(filter, { projection: { _id: 0, jobId: 1 }, sort: CLAIM_ORDER, limit: CLAIM_CANDIDATES })
+        .toArray();
+      if (candidates.length === 0) return undefined;
+      const jobs = await this.#jobs.find({ _id: { $in: candidates.map((task) => task.jobId) } }).toArray();
+      const jobById = new Map(jobs.map((job) => [job._id.toHexString(), job]));
+      for (const { jobId } of candidates) {
+        if (skipped.some((id) => id.equals(jobId))) continue;
+        const job = jobById.get(jobId.toHexString());
+        if (!job) {
+          skipped.push(jobId);
+          continue;
+        }
+        let slot: SlotDocument | undefined;
+        if (job.stopped) {
+          skipped.push(jobId);
+          continue;
+        }
+        if (job.concurrencyLimit !== undefined) {
+          slot = await this.#takeSlot(job, job.concurrencyLimit, key, now);
+          if (!slot) {
             skipped.push(jobId);
             continue;
           }
-          let slot: SlotDocument | undefined;
-          if (job.stopped) {
-            skipped.push(jobId);
-            continue;
-          }
-          if (job.concurrencyLimit !== undefined) {
-            slot = await this.#takeSlot(job, job.concurrencyLimit, key, now);
-            if (!slot) {
-              skipped.push(jobId);
-              continue;
-            }
-          }
-          const claim = await this.#recordHandOut(node, jobId, now);
-          if (claim !== undefined) {
-            // Ours. With max_errors, the failures are counted now, after the record: a failure
-            // written before this count stops the hand-out, one written after it comes after the
-            // hand-out. So no task goes out after the failure that crosses the limit (rate-control.ts).
-            if (job.errorLimit !== undefined) {
-              let stopped: boolean;
-              try {
-                stopped = (await this.#stopIfFailed(job, now)).job.stopped !== undefined;
-              } catch (error) {
-                await this.#giveBack(node, jobId, claim);
-                if (slot) await this.#releaseSlot(slot).catch(() => undefined);
-                throw error;
-              }
-              if (stopped) {
-                await this.#cancelOwnHandOut(node, jobId, claim, now);
-                if (slot) await this.#releaseSlot(slot);
-                skipped.push(jobId);
-                continue;
-              }
-            }
-            // `pending` too: a poll that lost the race may have finished this step for us.
-            let matchedCount: number;
+        }
+        if (await this.#recordHandOut(node, jobId, now, claim)) {
+          // Ours. With max_errors, the failures are counted now, after the record: a failure
+          // written before this count stops the hand-out, one written after it comes after the
+          // hand-out. So no task goes out after the failure that crosses the limit (rate-control.ts).
+          if (job.errorLimit !== undefined) {
+            let stopped: boolean;
             try {
-              ({ matchedCount } = await this.#tasks.updateOne(
-                { node: key, jobId, status: { $in: ['queued', 'pending'] } },
-                { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now, this.#leasePolicy) } },
-              ));
+              stopped = (await this.#stopIfFailed(job, now)).job.stopped !== undefined;
             } catch (error) {
-              // This poll answers an error, so the node never gets the task: give it back, so
-              // that a later poll hands it out (a failed claim must not use a task up).
               await this.#giveBack(node, jobId, claim);
               if (slot) await this.#releaseSlot(slot).catch(() => undefined);
               throw error;
             }
-            if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
-            // Cancelled since it was read: it is not handed out.
-            if (slot) await this.#releaseSlot(slot);
-          } else {
-            if (slot) await this.#releaseSlot(slot);
-            await this.#completeHandOut(node, jobId, now);
+            if (stopped) {
+              await this.#cancelOwnHandOut(node, jobId, claim, now);
+              if (slot) await this.#releaseSlot(slot);
+              skipped.push(jobId);
+              continue;
+            }
           }
-          // The next candidate is the earliest one left.
+          // `pending` too: a poll that lost the race may have finished this step for us.
+          let matchedCount: number;
+          try {
+            ({ matchedCount } = await this.#tasks.updateOne(
+              { node: key, jobId, status: { $in: ['queued', 'pending'] } },
+              { $set: { status: 'pending', updatedAt: now, leaseExpiresAt: leaseAtHandOut(now, this.#leasePolicy) } },
+            ));
+          } catch (error) {
+            // This poll answers an error, so the node never gets the task: give it back, so
+            // that a later poll hands it out (a failed claim must not use a task up).
+            await this.#giveBack(node, jobId, claim);
+            if (slot) await this.#releaseSlot(slot).catch(() => undefined);
+            throw error;
+          }
+          if (matchedCount === 1) return { jobId: jobId.toHexString(), task: taskOf(job) };
+          // Cancelled since it was read: it is not handed out.
+          if (slot) await this.#releaseSlot(slot);
+        } else {
+          if (slot) await this.#releaseSlot(slot);
+          await this.#completeHandOut(node, jobId, now);
         }
+        // The next candidate is the earliest one left.
       }
-    });
+    }
   }
 
-  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
-    const answers: Array<ClaimedTask | undefined> = new Array(nodes.length);
+  async claimNextTasks(nodes: NodeRef[], now: Date): Promise<ClaimAnswer[]> {
+    const answers: ClaimAnswer[] = new Array(nodes.length);
     // Different nodes at once; the entries of one node in order, each taking the next task.
     const byNode = new Map<string, number[]>();
     nodes.forEach((node, index) => {
@@ -720,7 +750,10 @@ export class MongoStore implements Store {
     let next = 0;
     const worker = async () => {
       while (next < queue.length) {
-        for (const index of queue[next++] as number[]) answers[index] = await this.claimNextTask(nodes[index] as NodeRef, now);
+        for (const index of queue[next++] as number[]) {
+          // Each entry on its own: a failed one hands nothing out and takes nothing from the others.
+          answers[index] = await this.claimNextTask(nodes[index] as NodeRef, now).catch((error: unknown) => ({ error }));
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(CLAIMS_IN_FLIGHT, queue.length) }, worker));
@@ -1230,17 +1263,22 @@ export class MongoStore implements Store {
     return nodes.filter((_node, index) => !seen.has(keys[index] as string));
   }
 
-  /** This call's claim token when it recorded the hand-out, undefined when another one already had. */
-  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date): Promise<string | undefined> {
+  /**
+   * Whether the hand-out record now holds `claim`: written by this call, or by an earlier attempt
+   * of the same claim (its token); false when another poll or a cancel holds it.
+   */
+  async #recordHandOut(node: NodeRef, jobId: ObjectId, now: Date, claim: string): Promise<boolean> {
     const key = nodeKey(node);
-    const claim = new ObjectId().toHexString();
     try {
       await this.#handOuts.insertOne({ _id: handOutId(node, jobId), node: key, jobId, at: now, claim });
-      return claim;
+      return true;
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return undefined;
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+        const holder = await this.#handOuts.findOne({ _id: handOutId(node, jobId) }, { projection: { claim: 1, cancel: 1 } });
+        return holder?.claim === claim && holder.cancel !== true;
+      }
       // The insert may have been written before the error: remove it, or the task is used up.
-      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim }).catch(() => undefined);
+      await this.#whileBusy(() => this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim })).catch(() => undefined);
       throw error;
     }
   }
@@ -1253,8 +1291,11 @@ export class MongoStore implements Store {
   async #giveBack(node: NodeRef, jobId: ObjectId, claim: string): Promise<void> {
     const key = nodeKey(node);
     try {
-      await this.#tasks.updateOne({ node: key, jobId, status: 'pending' }, { $set: { status: 'queued' }, $unset: { leaseExpiresAt: '' } });
-      await this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim });
+      // Each step retried while the database is busy, which is likely what failed the claim.
+      await this.#whileBusy(() =>
+        this.#tasks.updateOne({ node: key, jobId, status: 'pending' }, { $set: { status: 'queued' }, $unset: { leaseExpiresAt: '' } }),
+      );
+      await this.#whileBusy(() => this.#handOuts.deleteOne({ _id: handOutId(node, jobId), claim }));
     } catch {
       // The error that made this poll fail is the one answered.
     }

@@ -106,6 +106,20 @@ function meansUnreachable(error: Error): boolean {
   return typeof code === 'string' && UNAVAILABLE_SYSTEM_CODES.has(code);
 }
 
+/**
+ * A database that refused a write because others held it at that moment ("database is locked",
+ * a serialization failure, a deadlock): nothing was written, and the same operation a moment later
+ * may well succeed. A narrower kind of unavailable: worth a retry or two before giving up.
+ */
+export function isBusyError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
+    if (current instanceof MongoServerError && TRANSIENT_SERVER_MESSAGE.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** Rethrows `error` as StoreUnavailableError when it means the database cannot be reached. */
 export function toStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError || !isUnavailableError(error)) return error;
