@@ -1,9 +1,16 @@
-// `node dist/bench/poll-ab.js BEFORE_CHECKOUT [AFTER_CHECKOUT]`: compares the empty-poll cost of
-// two builds on one machine. Both servers run side by side with the same 100,000-node fleet and
-// are loaded in turn, in alternating order, round after round; the figure that matters is the
-// server's CPU time per poll (its flush of check-ins included), which a busy shared machine
-// disturbs far less than requests per second. AFTER_CHECKOUT defaults to this checkout.
+// `node dist/bench/poll-ab.js [OTHER_CHECKOUT...]`: the empty-poll cost of this build beside the
+// bare node:http server (bench/bare-server.ts), and beside other builds when named (each built,
+// named by its directory). All
+// servers run side by side, the built ones with the same 100,000-node fleet (each node with a task
+// whose window opens tomorrow), and are loaded in turn, in rotating order, round after round. The
+// figure that matters is each server's CPU time per poll (its flush of check-ins included), which
+// a busy shared machine disturbs far less than requests per second; "of bare" is the bare server's
+// CPU per poll over this one's, the share of the bare server's throughput it would reach on the
+// same CPU. Polls come from wrk when it is installed (a C load generator leaves the server more of
+// the machine), from autocannon otherwise.
 
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,60 +18,103 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServer, type ServerProcess } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
+import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const FLEET_SIZE = 100_000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
-const POLLS_PER_ROUND = Number(process.env.BENCH_POLLS ?? 30_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-/** BENCH_SECONDS=10 polls for that long per round instead of a fixed number of polls, as `npm run bench` does. */
-const SECONDS = process.env.BENCH_SECONDS === undefined ? undefined : Number(process.env.BENCH_SECONDS);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** Longer than the check-in flush interval, so each round's flush is counted in its own round. */
 const SETTLE_MS = 6_000;
+const USE_WRK = process.env.BENCH_LOAD_GENERATOR !== 'autocannon' && wrkAvailable();
 
 interface Round {
   requestsPerSecond: number;
   cpuMicrosecondsPerPoll: number;
 }
 
+interface Contender {
+  name: string;
+  url: string;
+  nodesKey: string;
+  child: ChildProcess;
+  stop: () => Promise<void>;
+}
+
 async function main(): Promise<void> {
-  const [before, after = fileURLToPath(new URL('../..', import.meta.url))] = process.argv.slice(2);
-  if (!before) throw new Error('usage: node dist/bench/poll-ab.js BEFORE_CHECKOUT [AFTER_CHECKOUT] (both built)');
+  const others = process.argv.slice(2).map((checkout): [string, string] => [path.basename(path.resolve(checkout)), path.resolve(checkout)]);
   const logs = makeTempDir('foodtruck-poll-ab-');
-  const builds = { before: path.resolve(before), after: path.resolve(after) };
-  const servers: Record<string, ServerProcess> = {};
+  const builds: Array<[string, string]> = [...others, ['this build', fileURLToPath(new URL('../..', import.meta.url))]];
+  const contenders: Contender[] = [];
   try {
-    for (const [name, checkout] of Object.entries(builds)) {
-      servers[name] = await startServer({ serverBin: path.join(checkout, 'bin/foodtruck-server'), logFile: `${logs.dir}/${name}.log` });
-      await createFleet(servers[name] as ServerProcess);
+    contenders.push(await startBare());
+    for (const [name, checkout] of builds) {
+      const server = await startServer({ serverBin: path.join(checkout, 'bin/foodtruck-server'), logFile: `${logs.dir}/${contenders.length}.log` });
+      contenders.push(builtContender(name, server));
+      await createFleet(server);
     }
-    const perRound = SECONDS === undefined ? `${POLLS_PER_ROUND} polls` : `${SECONDS} s of polls`;
-    console.log(`poll A/B: ${ROUNDS} rounds of ${perRound}, ${CONNECTIONS} connections, ${FLEET_SIZE} distinct nodes`);
-    console.log(`before: ${builds.before}\nafter:  ${builds.after}`);
-    const rounds: Record<string, Round[]> = { before: [], after: [] };
+    console.log(`empty polls: ${ROUNDS} rounds of ${SECONDS} s, ${USE_WRK ? 'wrk (1 thread)' : 'autocannon'}, ${CONNECTIONS} connections, ${FLEET_SIZE.toLocaleString('en')} distinct nodes`);
+    for (const [name, checkout] of builds) console.log(`${name}: ${checkout}`);
+    const rounds = new Map<string, Round[]>(contenders.map((contender) => [contender.name, []]));
     for (let i = 0; i < ROUNDS; i++) {
-      for (const name of i % 2 === 0 ? ['before', 'after'] : ['after', 'before']) {
-        rounds[name]?.push(await measureRound(servers[name] as ServerProcess));
-      }
-      const [b, a] = [rounds.before?.at(-1), rounds.after?.at(-1)] as [Round, Round];
+      // Rotate the order, so no server always follows the same one.
+      const order = contenders.map((_, k) => contenders[(k + i) % contenders.length] as Contender);
+      for (const contender of order) rounds.get(contender.name)?.push(await measureRound(contender, logs.dir));
       console.log(
-        `round ${i + 1}: before ${b.requestsPerSecond.toFixed(0)} req/s, ${b.cpuMicrosecondsPerPoll.toFixed(0)} µs CPU/poll | ` +
-          `after ${a.requestsPerSecond.toFixed(0)} req/s, ${a.cpuMicrosecondsPerPoll.toFixed(0)} µs CPU/poll`,
+        `round ${i + 1}: ` +
+          contenders
+            .map((contender) => {
+              const round = rounds.get(contender.name)?.at(-1) as Round;
+              return `${contender.name} ${round.requestsPerSecond.toFixed(0)} req/s, ${round.cpuMicrosecondsPerPoll.toFixed(1)} µs CPU/poll`;
+            })
+            .join(' | '),
       );
     }
-    const figure = (name: string, key: keyof Round) => median((rounds[name] ?? []).map((round) => round[key]));
-    const cpuBefore = figure('before', 'cpuMicrosecondsPerPoll');
-    const cpuAfter = figure('after', 'cpuMicrosecondsPerPoll');
-    const rpsBefore = figure('before', 'requestsPerSecond');
-    const rpsAfter = figure('after', 'requestsPerSecond');
-    console.log(`median CPU per poll: before ${cpuBefore.toFixed(1)} µs, after ${cpuAfter.toFixed(1)} µs (${((cpuAfter / cpuBefore) * 100).toFixed(1)}%)`);
-    console.log(`median throughput:   before ${rpsBefore.toFixed(0)} req/s, after ${rpsAfter.toFixed(0)} req/s (${((rpsAfter / rpsBefore) * 100).toFixed(1)}%)`);
-  } finally {
-    for (const server of Object.values(servers)) {
-      await server.stop();
-      server.cleanup();
+    const figure = (name: string, key: keyof Round) => median((rounds.get(name) ?? []).map((round) => round[key]));
+    const bareCpu = figure('bare', 'cpuMicrosecondsPerPoll');
+    const bareRps = figure('bare', 'requestsPerSecond');
+    console.log('median of the rounds:');
+    for (const { name } of contenders) {
+      const cpu = figure(name, 'cpuMicrosecondsPerPoll');
+      const rps = figure(name, 'requestsPerSecond');
+      console.log(
+        `  ${name.padEnd(10)} ${cpu.toFixed(1).padStart(6)} µs CPU/poll (${((bareCpu / cpu) * 100).toFixed(0)}% of bare by CPU), ` +
+          `${rps.toFixed(0).padStart(6)} req/s (${((rps / bareRps) * 100).toFixed(0)}% of bare)`,
+      );
     }
+  } finally {
+    for (const contender of contenders) await contender.stop();
     logs.remove();
   }
+}
+
+async function startBare(): Promise<Contender> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
+  const port = Number(/listening on (\d+)/.exec(line)?.[1]);
+  return {
+    name: 'bare',
+    url: `http://127.0.0.1:${port}`,
+    nodesKey: 'unused',
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+function builtContender(name: string, server: ServerProcess): Contender {
+  return {
+    name,
+    url: server.url,
+    nodesKey: server.nodesKey,
+    child: server.child,
+    stop: async () => {
+      await server.stop();
+      server.cleanup();
+    },
+  };
 }
 
 async function createFleet(server: ServerProcess): Promise<void> {
@@ -81,14 +131,28 @@ async function createFleet(server: ServerProcess): Promise<void> {
   if (answer.status !== 200) throw new Error(`fleet job: ${answer.status} ${await answer.text()}`);
 }
 
-async function measureRound(server: ServerProcess): Promise<Round> {
+async function measureRound(contender: Contender, scriptDir: string): Promise<Round> {
+  const cpuBefore = cpuMilliseconds(contender.child);
+  const { answered, seconds } = USE_WRK ? await wrkRound(contender, scriptDir) : await autocannonRound(contender);
+  await sleep(SETTLE_MS);
+  return {
+    requestsPerSecond: answered / seconds,
+    cpuMicrosecondsPerPoll: ((cpuMilliseconds(contender.child) - cpuBefore) * 1000) / Math.max(answered, 1),
+  };
+}
+
+async function wrkRound(contender: Contender, scriptDir: string): Promise<{ answered: number; seconds: number }> {
+  const figures = await wrkPolls({ url: contender.url, nodesKey: contender.nodesKey, fleet: FLEET_SIZE, connections: CONNECTIONS, seconds: SECONDS, scriptDir });
+  return { answered: figures.answered, seconds: SECONDS };
+}
+
+async function autocannonRound(contender: Contender): Promise<{ answered: number; seconds: number }> {
   let next = Math.floor(Math.random() * FLEET_SIZE);
-  const cpuBefore = cpuMilliseconds(server);
   const result = await autocannon({
-    url: server.url,
+    url: contender.url,
     connections: CONNECTIONS,
-    ...(SECONDS === undefined ? { amount: POLLS_PER_ROUND } : { duration: SECONDS }),
-    headers: { authorization: `Bearer ${server.nodesKey}` },
+    duration: SECONDS,
+    headers: { authorization: `Bearer ${contender.nodesKey}` },
     requests: [
       {
         method: 'POST',
@@ -99,16 +163,12 @@ async function measureRound(server: ServerProcess): Promise<Round> {
       },
     ],
   });
-  await sleep(SETTLE_MS);
-  return {
-    requestsPerSecond: result.requests.total / (result.duration || 1),
-    cpuMicrosecondsPerPoll: ((cpuMilliseconds(server) - cpuBefore) * 1000) / Math.max(result.requests.total, 1),
-  };
+  return { answered: result.requests.total, seconds: result.duration || SECONDS };
 }
 
-/** User plus system CPU time the server process has used, from /proc (Linux). */
-function cpuMilliseconds(server: ServerProcess): number {
-  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+/** User plus system CPU time the process has used, from /proc (Linux). */
+function cpuMilliseconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   const ticksPerSecond = 100;
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CheckInRecorder } from '../src/server/check-in-recorder.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { call, jobBody } from './support/api-client.js';
-import { startServer, type ServerProcess } from './support/server-process.js';
+import { runServerToExit, startServer, type ServerProcess } from './support/server-process.js';
 import { makeTempDir } from './support/temp-dir.js';
 
 describe('GET /admin/nodes', () => {
@@ -88,6 +88,20 @@ describe('GET /admin/nodes', () => {
     await refused('search=a&search=b', /search/);
   });
 
+  it('lists the latest poll even while the stored check-in waits for the resolution', async () => {
+    assert.equal((await poll('fleet', 'steady')).status, 404);
+    // The first poll is written at once (the list flushes it); the next, a second later, is not
+    // written for a minute (FOODTRUCK_CHECK_IN_RESOLUTION), yet the list shows it.
+    assert.equal((await admin('/admin/nodes?search=steady')).status, 200);
+    await sleep(1_100);
+    const second = Date.now();
+    assert.equal((await poll('fleet', 'steady')).status, 404);
+    const answer = await admin('/admin/nodes?search=steady');
+    const [steady] = answer.body.nodes as Array<{ node_name: string; last_check_in: string }>;
+    assert.equal(steady?.node_name, 'fleet/steady');
+    assert.ok(Date.parse(steady.last_check_in) >= second - 1000, `${steady.last_check_in} is the second poll (${new Date(second).toISOString()})`);
+  });
+
   it('writes the check-ins still in memory when the server stops', async () => {
     const polled = Date.now();
     assert.equal((await poll('restart', 'late')).status, 404);
@@ -102,6 +116,7 @@ describe('GET /admin/nodes', () => {
       await again.stop();
     }
   });
+
 });
 
 describe('check-in recorder', () => {
@@ -118,10 +133,67 @@ describe('check-in recorder', () => {
       await sleep(200);
       const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
       assert.equal(listed?.lastCheckIn?.toISOString(), '2030-01-01T00:00:02.000Z');
-      assert.equal(recorder.unflushed(node), undefined);
+      assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:02.000Z');
     } finally {
       await recorder.stop();
       await store.close();
+      temp.remove();
+    }
+  });
+
+  it('writes a polling node again only once its stored check-in is older than the resolution, and everything at stop', async () => {
+    const temp = makeTempDir();
+    const store = SqliteStore.open(temp.dir);
+    const resolutionMs = 400;
+    // Flushed by hand: the interval never fires during the test.
+    const recorder = new CheckInRecorder(store, () => {}, 60_000, resolutionMs);
+    const stored = async (name: string) =>
+      (await store.listNodes({ limit: 10 }, new Date())).items.find((n) => n.node.name === name)?.lastCheckIn?.getTime();
+    try {
+      const node = { org: 'o', name: 'steady' };
+      const first = new Date();
+      recorder.note(node, first);
+      await recorder.flush();
+      assert.equal(await stored('steady'), first.getTime(), 'a first poll is written at the next flush');
+
+      const second = new Date(first.getTime() + 10);
+      recorder.note(node, second);
+      await recorder.flush();
+      assert.equal(await stored('steady'), first.getTime(), 'within the resolution the stored check-in stays');
+      assert.equal(recorder.latest(node)?.getTime(), second.getTime(), 'this process still knows the latest poll');
+
+      await sleep(resolutionMs + 50);
+      const third = new Date();
+      recorder.note(node, third);
+      await recorder.flush();
+      assert.equal(await stored('steady'), third.getTime(), 'past the resolution the latest poll is written');
+
+      // A node that went silent after its last write is dropped from memory once the resolution passed.
+      const silent = { org: 'o', name: 'silent' };
+      recorder.note(silent, new Date());
+      await recorder.flush();
+      await sleep(resolutionMs + 50);
+      await recorder.flush();
+      assert.equal(recorder.latest(silent), undefined);
+
+      const fourth = new Date(third.getTime() + 20);
+      recorder.note(node, fourth);
+      await recorder.stop();
+      assert.equal(await stored('steady'), fourth.getTime(), 'stopping writes every poll not yet written');
+    } finally {
+      await recorder.stop();
+      await store.close();
+      temp.remove();
+    }
+  });
+
+  it('stops the server at start-up on a FOODTRUCK_CHECK_IN_RESOLUTION that is not a Go duration', async () => {
+    const temp = makeTempDir();
+    try {
+      const { code, output } = await runServerToExit({ FOODTRUCK_DATA_DIR: temp.dir, FOODTRUCK_CHECK_IN_RESOLUTION: 'a minute' });
+      assert.equal(code, 2, output);
+      assert.match(output, /FOODTRUCK_CHECK_IN_RESOLUTION: must be a Go duration such as "1m" or "168h", or 0 for every flush, got "a minute"/);
+    } finally {
       temp.remove();
     }
   });
@@ -143,7 +215,7 @@ describe('check-in recorder', () => {
       const node = { org: 'o', name: 'kept' };
       recorder.note(node, new Date('2030-01-01T00:00:05Z'));
       await recorder.flush();
-      assert.equal(recorder.unflushed(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
+      assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
       assert.deepEqual(failures, [1]);
       refuse = false;
       for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z'));

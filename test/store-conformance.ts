@@ -538,6 +538,17 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
         assert.equal(await store.countNeverCheckedIn(after), 0);
       });
 
+      it('counts a job of more nodes than one lookup takes', async () => {
+        const nodes = Array.from({ length: 1_200 }, (_, i) => node(`nci-many-${unique}-${i}`, 'many'));
+        unique++;
+        const id = await store.createJob(early(nodes, 0, 1000), ago(0));
+        await store.recordCheckIns(nodes.slice(0, 300).map((n) => ({ node: n, at: ago(1) })));
+        const strangers = Array.from({ length: 50 }, (_, i) => node(`nci-stranger-${unique}-${i}`, 'many'));
+        await store.recordCheckIns(strangers.map((n) => ({ node: n, at: ago(1) })));
+        await store.claimNextTask(nodes[1_199] as NodeRef, ago(2));
+        assert.equal(await store.countNeverCheckedIn(id), 899);
+      });
+
       it('counts a forgotten node whose queued task expired, as it counted before the forget', async () => {
         const [expired, silent] = [fresh('nci-expired'), fresh('nci-silent')];
         const id = await store.createJob(early([expired, silent], 0, 10), ago(0));

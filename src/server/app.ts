@@ -18,7 +18,7 @@ import { createNodeAuth, requireEnrollmentSecret, type NodeAuthMode } from './no
 import { NodeKeyCache } from './node-key-cache.js';
 import { adminNodeKeyRoutes } from './routes/admin-node-keys.js';
 import { nodeEnrollmentRoutes } from './routes/node-enrollment.js';
-import { CheckInRecorder } from './check-in-recorder.js';
+import { CheckInRecorder, DEFAULT_CHECK_IN_RESOLUTION_MS } from './check-in-recorder.js';
 import { NodePruner } from './node-pruner.js';
 import { HttpError, RETRY_AFTER_SECONDS, answerFor } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -56,6 +56,8 @@ export interface AppOptions {
   enrollmentSecret?: string;
   /** How often polls gathered in memory are written as check-ins; 5 s when absent. */
   checkInFlushIntervalMs?: number;
+  /** FOODTRUCK_CHECK_IN_RESOLUTION: how stale a polling node's stored check-in may be; 1 min when absent. */
+  checkInResolutionMs?: number;
   /** Long polls held at once, at most (`FOODTRUCK_MAX_HELD_POLLS`); 0 turns long polls off. */
   maxHeldPolls?: number;
   /** How often the jobs other processes stored are read; 1 s when absent. */
@@ -130,8 +132,10 @@ export async function buildApp(
     // Each route counts its own answers, its pattern known here once: looking it up per request
     // (`request.routeOptions`) builds an object of a dozen fields on every poll.
     const pattern = route.url;
+    const answersByMethod = new Map([route.method].flat().map((method) => [method, metrics.routeAnswers(method, pattern)]));
     const countAnswer: onResponseHookHandler = (request, reply, done) => {
-      metrics.observeRequest(request.method, pattern, reply.statusCode, reply.elapsedTime / 1000);
+      const answers = answersByMethod.get(request.method) ?? metrics.routeAnswers(request.method, pattern);
+      answers.record(reply.statusCode, reply.elapsedTime / 1000);
       done();
     };
     route.onResponse = [...[route.onResponse ?? []].flat(), countAnswer];
@@ -140,6 +144,7 @@ export async function buildApp(
     options.store,
     (error, nodes) => app.log.warn({ err: error, nodes }, 'could not record node check-ins; will retry'),
     options.checkInFlushIntervalMs,
+    checkInResolution(options),
   );
   checkIns.start();
   // Before the store closes (main.ts closes it after the app), the last check-ins are written.
@@ -242,7 +247,7 @@ export async function buildApp(
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
-  const onPoll = (node: NodeRef, now: Date) => checkIns.note(node, now);
+  const onPoll = (node: NodeRef, now: Date, key?: string) => checkIns.note(node, now, key);
   await app.register(nodeTaskRoutes, { store: options.store, metrics, nodeAuth, delivery, onPoll });
   const logger = app.log;
   emptyPolls.fastPath = createEmptyPollFastPath({
@@ -275,4 +280,13 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * The check-in resolution, at most a quarter of the prune time: a node that keeps polling is then
+ * written well before it could look idle for that long to any server process.
+ */
+function checkInResolution(options: Pick<AppOptions, 'checkInResolutionMs' | 'nodePruneAfterMs'>): number {
+  const resolution = options.checkInResolutionMs ?? DEFAULT_CHECK_IN_RESOLUTION_MS;
+  return options.nodePruneAfterMs ? Math.min(resolution, options.nodePruneAfterMs / 4) : resolution;
 }

@@ -2,6 +2,7 @@
 // server with a message naming the variable and what it expected.
 
 import path from 'node:path';
+import { DEFAULT_CHECK_IN_RESOLUTION_MS } from './check-in-recorder.js';
 import { DEFAULT_TASK_TIMEOUT_MS, DELIVERY_GRACE_MS, MIN_HEARTBEAT_LEASE_MS, TIMEOUT_GRACE_MS } from '../store/task-lease.js';
 import { formatGoDuration, parseGoDuration } from '../wire/go-duration.js';
 import { NODE_AUTH_MODES, type NodeAuthMode } from './node-auth.js';
@@ -38,6 +39,8 @@ export interface ServerConfig {
   timeoutGraceMs: number;
   /** FOODTRUCK_NODE_PRUNE_AFTER: nodes idle this long are forgotten; 0: never. */
   nodePruneAfterMs: number;
+  /** FOODTRUCK_CHECK_IN_RESOLUTION: how stale a polling node's stored check-in may be; 0: a write at every flush. */
+  checkInResolutionMs: number;
 }
 
 /**
@@ -116,6 +119,7 @@ export function readServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     deliveryGraceMs: readDuration(env, 'FOODTRUCK_DELIVERY_GRACE', DELIVERY_GRACE_MS),
     timeoutGraceMs: readDuration(env, 'FOODTRUCK_TIMEOUT_GRACE', TIMEOUT_GRACE_MS),
     nodePruneAfterMs: readDurationOrOff(env, 'FOODTRUCK_NODE_PRUNE_AFTER', DEFAULT_NODE_PRUNE_AFTER_MS),
+    checkInResolutionMs: readDurationOrOff(env, 'FOODTRUCK_CHECK_IN_RESOLUTION', DEFAULT_CHECK_IN_RESOLUTION_MS, 'every flush'),
   };
 }
 
@@ -174,13 +178,13 @@ function readDuration(env: NodeJS.ProcessEnv, variable: string, fallback: number
   return Math.round(ms);
 }
 
-/** A Go duration, or 0 (`0`, `0s`) for "never". */
-function readDurationOrOff(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+/** A Go duration, or 0 (`0`, `0s`), which `zeroMeans` says what it does ("never"). */
+function readDurationOrOff(env: NodeJS.ProcessEnv, variable: string, fallback: number, zeroMeans = 'never'): number {
   const text = nonEmpty(env[variable]);
   if (text === undefined) return fallback;
   const ms = parseGoDuration(text);
   if (ms === undefined || ms < 0 || !Number.isSafeInteger(Math.round(ms))) {
-    throw new ConfigError(variable, `must be a Go duration such as "${formatGoDuration(fallback)}" or "168h", or 0 for never, got "${text}"`);
+    throw new ConfigError(variable, `must be a Go duration such as "${formatGoDuration(fallback)}" or "168h", or 0 for ${zeroMeans}, got "${text}"`);
   }
   return Math.round(ms);
 }

@@ -36,7 +36,7 @@ export interface EmptyPollFastPathOptions {
   /** The router's longest path parameter; a longer one is the router's to answer. */
   maxParamLength: number;
   /** The same note the route makes of every poll. */
-  onPoll: (node: NodeRef, now: Date) => void;
+  onPoll: (node: NodeRef, now: Date, key: string) => void;
   /** Whether the route would write a line for an empty poll (debug is on). */
   logsEmptyPolls: () => boolean;
 }
@@ -50,6 +50,7 @@ export function createEmptyPollFastPath(options: EmptyPollFastPathOptions): Empt
   const { auth, delivery, metrics, routePattern, body, headers, maxParamLength } = options;
   const acceptsHeaders = auth.acceptsHeaders;
   if (!acceptsHeaders) return undefined;
+  const answers = metrics.routeAnswers('POST', routePattern);
   return (request, response) => {
     const started = performance.now();
     if (request.method !== 'POST') return false;
@@ -67,13 +68,15 @@ export function createEmptyPollFastPath(options: EmptyPollFastPathOptions): Empt
     if (length !== undefined && length !== '0') return false;
     if (delivery.held.closing || options.logsEmptyPolls() || !acceptsHeaders(requestHeaders)) return false;
     const now = new Date();
-    if (delivery.index.mayHaveDue(nodeKey({ org, name }), now.getTime())) return false;
+    // One key for both maps: building and hashing it is a good part of what this path costs.
+    const key = nodeKey({ org, name });
+    if (delivery.index.mayHaveDue(key, now.getTime())) return false;
 
-    options.onPoll({ org, name }, now);
+    options.onPoll({ org, name }, now, key);
     response.writeHead(404, headers);
     response.end(body);
     metrics.emptyPolls.inc();
-    metrics.observeRequest('POST', routePattern, 404, (performance.now() - started) / 1000);
+    answers.record(404, (performance.now() - started) / 1000);
     return true;
   };
 }

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     jobBodyLimitBytes: config.jobBodyLimitBytes,
     maxHeldPolls: config.maxHeldPolls,
     nodePruneAfterMs: config.nodePruneAfterMs,
+    checkInResolutionMs: config.checkInResolutionMs,
     logger: pino(
       {
         level: config.logLevel,

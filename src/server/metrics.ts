@@ -1,23 +1,19 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-type RequestObserver = { count: () => void; observe: (seconds: number) => void };
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestMetrics, type RouteAnswers } from './request-metrics.js';
 
 /** The server's Prometheus metrics, in a registry of its own so tests can run several servers. */
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'foodtruck_http_requests_total',
-    help: 'HTTP requests answered, by route pattern and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    registers: [this.registry],
-  });
-  readonly requestDuration = new Histogram({
-    name: 'foodtruck_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by route pattern',
-    labelNames: ['method', 'route'] as const,
-    // Up to 60 s: a long poll is held for up to its `wait`.
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
-    registers: [this.registry],
+  /** `foodtruck_http_requests_total` and `foodtruck_http_request_duration_seconds`. */
+  readonly requests = new RequestMetrics({
+    registry: this.registry,
+    counter: { name: 'foodtruck_http_requests_total', help: 'HTTP requests answered, by route pattern and status code' },
+    histogram: {
+      name: 'foodtruck_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by route pattern',
+      // Up to 60 s: a long poll is held for up to its `wait`.
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
+    },
   });
   readonly jobsCreated = new Counter({
     name: 'foodtruck_jobs_created_total',
@@ -69,21 +65,14 @@ export class ServerMetrics {
     });
   }
 
-  /** Labelled children by "method route status": looked up once, not hashed again on every request. */
-  readonly #requestObservers = new Map<string, RequestObserver>();
-
   /** Counts an answered request and its duration. */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    const key = `${method} ${route} ${statusCode}`;
-    let observer = this.#requestObservers.get(key);
-    if (!observer) {
-      const counter = this.requests.labels(method, route, String(statusCode));
-      const histogram = this.requestDuration.labels(method, route);
-      observer = { count: () => counter.inc(), observe: (value) => histogram.observe(value) };
-      this.#requestObservers.set(key, observer);
-    }
-    observer.count();
-    observer.observe(seconds);
+    this.requests.of(method, route).record(statusCode, seconds);
+  }
+
+  /** The counts of one method on one route, for a caller that answers it often (look up once). */
+  routeAnswers(method: string, route: string): RouteAnswers {
+    return this.requests.of(method, route);
   }
 
   constructor() {

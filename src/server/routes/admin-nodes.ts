@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/store.js';
+import type { NodeOverview, Store } from '../../store/store.js';
 import { parseNodeSelector } from '../../wire/node-selector.js';
 import type { BearerCheck } from '../auth.js';
 import type { CheckInRecorder } from '../check-in-recorder.js';
@@ -44,11 +44,13 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
     if (selector && filters.neverSeen) {
       throw badRequest('never_seen=true cannot go with selector terms: a selector picks only nodes that polled or reported facts');
     }
-    // Operators list nodes rarely: writing this process's gathered check-ins first (one batch)
-    // makes the list exact for it. Other server processes' show within their flush interval.
+    // Operators list nodes rarely: writing this process's due check-ins first (one batch) lets the
+    // store's filters see every node that polled here, within the check-in resolution; the list
+    // then shows each node's latest poll this process noted. Other processes' show within their
+    // resolution and flush.
     await checkIns.flush();
     const page = await store.listNodes({ limit, ...cursor, ...filters, ...(selector ? { selector } : {}) }, new Date());
-    return { nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
+    return { nodes: page.items.map((item) => nodeOverviewJson(withLatestCheckIn(item, checkIns))), next_cursor: page.nextCursor ?? null };
   });
 
   app.delete<{ Params: { org: string; name: string } }>('/admin/nodes/:org/:name', async (request) => {
@@ -56,6 +58,7 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
     const nodeName = `${node.org}/${node.name}`;
     // Its latest poll, if still in memory, is written first, so that it is the one forgotten.
     await checkIns.flush();
+    const latest = checkIns.latest(node);
     const outcome = await store.forgetNode(node, new Date());
     switch (outcome.kind) {
       case 'unknown':
@@ -68,8 +71,10 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
       case 'active':
         throw new Error('forgetNode answered "active" without idleSince');
       case 'forgotten':
+        // Its next poll is a first one again, written at the next flush.
+        checkIns.drop(node);
         request.auditDetail = { finished_tasks: outcome.finishedTasks, key_kept: outcome.keyKept };
-        return forgottenNodeJson(node, outcome);
+        return forgottenNodeJson(node, { ...outcome, lastCheckIn: later(outcome.lastCheckIn, latest) });
     }
   });
 
@@ -91,6 +96,16 @@ export async function adminNodeRoutes(app: FastifyInstance, options: AdminNodeRo
       store.countNodes(selector.value, now),
       store.listNodes({ limit, ...cursor, selector: selector.value }, now),
     ]);
-    return { count, nodes: page.items.map(nodeOverviewJson), next_cursor: page.nextCursor ?? null };
+    return { count, nodes: page.items.map((item) => nodeOverviewJson(withLatestCheckIn(item, checkIns))), next_cursor: page.nextCursor ?? null };
   });
+}
+
+/** The listed node with the latest poll this process noted, when later than the stored check-in. */
+function withLatestCheckIn(item: NodeOverview, checkIns: CheckInRecorder): NodeOverview {
+  const lastCheckIn = later(item.lastCheckIn, checkIns.latest(item.node));
+  return lastCheckIn === item.lastCheckIn ? item : { ...item, lastCheckIn };
+}
+
+function later(stored: Date | undefined, noted: Date | undefined): Date | undefined {
+  return noted !== undefined && (stored === undefined || noted > stored) ? noted : stored;
 }
