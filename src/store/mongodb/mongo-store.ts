@@ -740,7 +740,8 @@ export class MongoStore implements Store {
    * The first entry of each node is claimed together with the others' (#claimTogether): a few
    * commands for the whole batch instead of a few per node, since FerretDB answers each query
    * with a scan of the collection. What that step leaves (jobs with rate control or a stop, lost
-   * races, a failure) and every further entry of the same node are claimed one by one, in order.
+   * races, a write that failed for some nodes) and every further entry of the same node are
+   * claimed one by one, in order. Should the step fail as a whole, every entry answers its error.
    */
   async claimNextTasks(nodes: NodeRef[], now: Date): Promise<ClaimAnswer[]> {
     const answers: ClaimAnswer[] = new Array(nodes.length);
@@ -752,11 +753,13 @@ export class MongoStore implements Store {
       else byNode.set(key, [index]);
     });
     const firsts = [...byNode.values()].map((entries) => entries[0] as number);
-    let decided = new Map<number, ClaimAnswer>();
+    let decided: Map<number, ClaimAnswer>;
     try {
       decided = await this.#guard(() => this.#claimTogether(firsts.map((index) => nodes[index] as NodeRef), now, firsts));
-    } catch {
-      // Each entry is tried again on its own below, where a failure stays that entry's.
+    } catch (error) {
+      // The step failed as a whole (it gave back what it took): so does every entry, at once, rather
+      // than each waiting for the same unavailable database again.
+      return nodes.map(() => ({ error }));
     }
     const queue: number[][] = [];
     for (const entries of byNode.values()) {
