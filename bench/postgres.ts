@@ -4,10 +4,11 @@
 // PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (`runuser`).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/mongodb-server.js';
+import { isExecutable } from '../test/support/executable.js';
 
 const STOP_TIMEOUT_S = 20;
 
@@ -94,15 +95,6 @@ export async function startPostgres(databaseName: string): Promise<PostgresServe
     process.off('exit', killOnExit);
     rmSync(dir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,12 +7,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { call } from './support/api-client.js';
+import { isExecutable } from './support/executable.js';
 import { randomKey, startServer, type ServerProcess } from './support/server-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,14 +27,7 @@ function findSchemathesis(): string | undefined {
   const candidates = [process.env.FOODTRUCK_SCHEMATHESIS, `${ROOT}.venv-schemathesis/bin/schemathesis`].filter(
     (file): file is string => Boolean(file),
   );
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return candidates.find(isExecutable);
 }
 
 const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };

@@ -5,12 +5,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import { MongoClient } from 'mongodb';
+import { isExecutable } from './executable.js';
 
 export interface MongoTestTarget {
   connectionString: string;
@@ -37,14 +38,7 @@ export function findFerretDb(): string | undefined {
     ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'ferretdb')),
     path.join(homedir(), 'go', 'bin', 'ferretdb'),
   ];
-  return candidates.find((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return candidates.find(isExecutable);
 }
 
 /**
