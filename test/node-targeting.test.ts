@@ -100,6 +100,14 @@ describe('node facts and targeting', () => {
     assert.equal((await admin(`/admin/jobs/${plain.body.id}`)).body.job.targets, undefined);
   });
 
+  it('picks a node that polled a moment ago, before its check-in was written, as the preview does', async () => {
+    const polled = await call(`${server.url}/organizations/fresh/foodtruck/nodes/just-polled/tasks/next`, { method: 'POST', key: server.nodesKey });
+    assert.equal(polled.status, 404);
+    const created = await admin('/admin/jobs', { ...bodyWithout('nodes'), targets: { org: 'fresh' } });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.equal(created.body.node_count, 1);
+  });
+
   it('refuses a selector that matches nothing, a malformed one, and keeps the contract\'s first messages', async () => {
     const nothing = await admin('/admin/jobs', { ...bodyWithout('nodes'), targets: { tags_all: ['nowhere'] } });
     assert.equal(nothing.status, 400);

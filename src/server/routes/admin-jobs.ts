@@ -60,6 +60,9 @@ export async function adminJobRoutes(app: FastifyInstance, options: AdminJobRout
     const now = new Date();
     const parsed = parseJobRequest(request.body, now, { maxNodes: options.maxJobNodes });
     if (!parsed.ok) throw badRequest(parsed.message);
+    // A selector picks among stored check-ins: write this process's due ones first, as the preview
+    // (POST /admin/nodes/resolve) does, so that a node that just polled is picked by both.
+    if (parsed.value.targets) await options.flushCheckIns?.();
     const resolved = await resolveJobTargets(store, parsed.value, options.maxJobNodes, now);
     const job = request.adminName ? { ...resolved, createdBy: request.adminName } : resolved;
     const id = await store.createJob(job, now);
