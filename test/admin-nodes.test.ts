@@ -127,8 +127,8 @@ describe('check-in recorder', () => {
     try {
       recorder.start();
       const node = { org: 'o', name: 'n' };
-      recorder.note(node, new Date('2030-01-01T00:00:01Z'));
-      recorder.note(node, new Date('2030-01-01T00:00:02Z'));
+      recorder.note(node, new Date('2030-01-01T00:00:01Z').getTime());
+      recorder.note(node, new Date('2030-01-01T00:00:02Z').getTime());
       assert.equal((await store.listNodes({ limit: 5 }, new Date())).items.length, 0, 'nothing is written per poll');
       await sleep(200);
       const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
@@ -152,32 +152,32 @@ describe('check-in recorder', () => {
     try {
       const node = { org: 'o', name: 'steady' };
       const first = new Date();
-      recorder.note(node, first);
+      recorder.note(node, first.getTime());
       await recorder.flush();
       assert.equal(await stored('steady'), first.getTime(), 'a first poll is written at the next flush');
 
       const second = new Date(first.getTime() + 10);
-      recorder.note(node, second);
+      recorder.note(node, second.getTime());
       await recorder.flush();
       assert.equal(await stored('steady'), first.getTime(), 'within the resolution the stored check-in stays');
       assert.equal(recorder.latest(node)?.getTime(), second.getTime(), 'this process still knows the latest poll');
 
       await sleep(resolutionMs + 50);
       const third = new Date();
-      recorder.note(node, third);
+      recorder.note(node, third.getTime());
       await recorder.flush();
       assert.equal(await stored('steady'), third.getTime(), 'past the resolution the latest poll is written');
 
       // A node that went silent after its last write is dropped from memory once the resolution passed.
       const silent = { org: 'o', name: 'silent' };
-      recorder.note(silent, new Date());
+      recorder.note(silent, Date.now());
       await recorder.flush();
       await sleep(resolutionMs + 50);
       await recorder.flush();
       assert.equal(recorder.latest(silent), undefined);
 
       const fourth = new Date(third.getTime() + 20);
-      recorder.note(node, fourth);
+      recorder.note(node, fourth.getTime());
       await recorder.stop();
       assert.equal(await stored('steady'), fourth.getTime(), 'stopping writes every poll not yet written');
     } finally {
@@ -213,12 +213,12 @@ describe('check-in recorder', () => {
     const recorder = new CheckInRecorder(flaky, (_error, nodes) => failures.push(nodes), 60_000);
     try {
       const node = { org: 'o', name: 'kept' };
-      recorder.note(node, new Date('2030-01-01T00:00:05Z'));
+      recorder.note(node, new Date('2030-01-01T00:00:05Z').getTime());
       await recorder.flush();
       assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
       assert.deepEqual(failures, [1]);
       refuse = false;
-      for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z'));
+      for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z').getTime());
       await recorder.flush();
       const listed = await store.listNodes({ limit: 3000 }, new Date());
       assert.equal(listed.items.length, 2501);

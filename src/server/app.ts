@@ -247,7 +247,7 @@ export async function buildApp(
   });
   // Every node route goes through this one authentication.
   const nodeAuth = createNodeAuth({ mode: options.nodeAuth ?? 'shared-key', sharedKey: options.keys.nodes, keys: nodeKeys });
-  const onPoll = (node: NodeRef, now: Date, key?: string) => checkIns.note(node, now, key);
+  const onPoll = (node: NodeRef, nowMs: number, key?: string) => checkIns.note(node, nowMs, key);
   await app.register(nodeTaskRoutes, { store: options.store, metrics, nodeAuth, delivery, onPoll });
   const logger = app.log;
   emptyPolls.fastPath = createEmptyPollFastPath({

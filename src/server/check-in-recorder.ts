@@ -24,8 +24,11 @@ const CHECK_INS_PER_WRITE = 1_000;
 
 interface NotedCheckIn {
   node: NodeRef;
-  /** The node's latest poll. */
-  at: Date;
+  /**
+   * The node's latest poll (ms). A number changed in place: a Date per poll would be an old
+   * object's new garbage at every poll of the fleet.
+   */
+  atMs: number;
   /** The check-in this process last wrote for the node (ms), or undefined: none yet. */
   writtenAt: number | undefined;
 }
@@ -44,16 +47,17 @@ export class CheckInRecorder {
     private readonly resolutionMs = DEFAULT_CHECK_IN_RESOLUTION_MS,
   ) {}
 
-  /** Called on every poll: a map write, nothing more. `key` is `nodeKey(node)`, when the caller has it already. */
-  note(node: NodeRef, at: Date, key = nodeKey(node)): void {
+  /** Called on every poll (`atMs`: its time): a map write, nothing more. `key` is `nodeKey(node)`, when the caller has it already. */
+  note(node: NodeRef, atMs: number, key = nodeKey(node)): void {
     const known = this.#noted.get(key);
-    if (known) known.at = at;
-    else this.#noted.set(key, { node, at, writtenAt: undefined });
+    if (known) known.atMs = atMs;
+    else this.#noted.set(key, { node, atMs, writtenAt: undefined });
   }
 
   /** The node's latest poll this process noted, written or not; undefined when it noted none lately. */
   latest(node: NodeRef): Date | undefined {
-    return this.#noted.get(nodeKey(node))?.at;
+    const atMs = this.#noted.get(nodeKey(node))?.atMs;
+    return atMs === undefined ? undefined : new Date(atMs);
   }
 
   /** Forgets what was noted of the node (it was forgotten): its next poll is written as a first one. */
@@ -102,12 +106,11 @@ export class CheckInRecorder {
   #due(nowMs: number, everything: boolean): NodeCheckIn[] {
     const batch: NodeCheckIn[] = [];
     for (const [key, entry] of this.#noted) {
-      const atMs = entry.at.getTime();
-      const { writtenAt } = entry;
+      const { atMs, writtenAt } = entry;
       const due =
         writtenAt === undefined || (atMs > writtenAt && (everything || nowMs - writtenAt >= this.resolutionMs));
       if (due) {
-        batch.push({ node: entry.node, at: entry.at });
+        batch.push({ node: entry.node, at: new Date(atMs) });
         entry.writtenAt = atMs;
       } else if (nowMs - atMs >= this.resolutionMs) {
         this.#noted.delete(key);
@@ -131,7 +134,7 @@ export class CheckInRecorder {
           const entry = this.#noted.get(key);
           // Due again at the next flush; a newer poll noted meanwhile is kept.
           if (entry) entry.writtenAt = undefined;
-          else this.#noted.set(key, { node: checkIn.node, at: checkIn.at, writtenAt: undefined });
+          else this.#noted.set(key, { node: checkIn.node, atMs: checkIn.at.getTime(), writtenAt: undefined });
         }
         return;
       }

@@ -17,7 +17,7 @@ export interface NodeTaskRoutesOptions {
   nodeAuth: NodeAuth;
   delivery: TaskDelivery;
   /** Told of every poll, e.g. to remember when each node last checked in. */
-  onPoll?: (node: NodeRef, now: Date) => void;
+  onPoll?: (node: NodeRef, nowMs: number) => void;
 }
 
 /** A status body carries at most 64 KiB of output; this leaves room for JSON escaping. */
@@ -67,7 +67,7 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     // The original server ignored query parameters: with long polls off, so does this one.
     const waitMs = delivery.longPollEnabled ? readWait(request.query.wait) : 0;
     const now = new Date();
-    options.onPoll?.(node, now);
+    options.onPoll?.(node, now.getTime());
     if (delivery.longPollEnabled) reply.header(LONG_POLL_HEADER, MAX_WAIT_TEXT);
     let claimed: ClaimedTask | undefined;
     let failure: StoreUnavailableError | undefined;
@@ -97,7 +97,7 @@ export async function nodeTaskRoutes(app: FastifyInstance, options: NodeTaskRout
     }
     if (delivery.held.closing) reply.header('connection', 'close');
     if (!claimed) {
-      metrics.emptyPolls.inc();
+      metrics.countEmptyPoll();
       request.routineAnswer = true;
       return reply.code(404).type(JSON_TYPE).send(NO_TASKS_AVAILABLE);
     }
