@@ -111,6 +111,12 @@ describe('empty polls answered before Fastify', () => {
       { path: nextPath('someone'), headers: { 'content-type': 'application/json' }, body: '{', status: 400 },
       { path: nextPath('x'.repeat(101)), status: 414 },
       { path: `${nextPath('someone')}/`, status: 404 },
+      // Paths the fast path cuts by hand: an empty or slashed part is the router's.
+      { path: `/organizations/${ORG}/foodtruck/nodes//tasks/next`, status: 400 },
+      { path: `/organizations//foodtruck/nodes/someone/tasks/next`, status: 400 },
+      { path: `/organizations/${ORG}/foodtruck/nodes/some/one/tasks/next`, status: 404 },
+      { path: `/organizations/${ORG}/extra/foodtruck/nodes/someone/tasks/next`, status: 404 },
+      { path: `/organizations/${ORG}/foodtruck/nodes/tasks/next`, status: 404 },
     ];
     for (const { path, headers, key, body, status } of cases) {
       const answers = await Promise.all(

@@ -36,7 +36,7 @@ export interface EmptyPollFastPathOptions {
   /** The router's longest path parameter; a longer one is the router's to answer. */
   maxParamLength: number;
   /** The same note the route makes of every poll. */
-  onPoll: (node: NodeRef, now: Date, key: string) => void;
+  onPoll: (node: NodeRef, nowMs: number, key: string) => void;
   /** Whether the route would write a line for an empty poll (debug is on). */
   logsEmptyPolls: () => boolean;
 }
@@ -44,7 +44,12 @@ export interface EmptyPollFastPathOptions {
 /** Answers the request and returns true, or returns false and leaves it untouched for Fastify. */
 export type EmptyPollFastPath = (request: IncomingMessage, response: ServerResponse) => boolean;
 
-const TASKS_NEXT = /^\/organizations\/([^/]+)\/foodtruck\/nodes\/([^/]+)\/tasks\/next$/;
+// The route's path, `/organizations/:org/foodtruck/nodes/:name/tasks/next`, in its three fixed
+// parts: cut with indexOf and slice rather than a regular expression (its match array and
+// captures, at every poll of the fleet).
+const ORG_START = '/organizations/';
+const NODE_START = '/foodtruck/nodes/';
+const TASKS_NEXT = '/tasks/next';
 
 export function createEmptyPollFastPath(options: EmptyPollFastPathOptions): EmptyPollFastPath | undefined {
   const { auth, delivery, metrics, routePattern, body, headers, maxParamLength } = options;
@@ -56,26 +61,28 @@ export function createEmptyPollFastPath(options: EmptyPollFastPathOptions): Empt
     if (request.method !== 'POST') return false;
     const url = request.url as string;
     // The cheap test first: every other route answers false here.
-    if (!url.endsWith('/tasks/next')) return false;
-    const match = TASKS_NEXT.exec(url);
-    if (!match) return false;
-    const org = match[1] as string;
-    const name = match[2] as string;
+    if (!url.endsWith(TASKS_NEXT) || !url.startsWith(ORG_START)) return false;
+    const orgEnd = url.indexOf('/', ORG_START.length);
+    if (orgEnd === -1 || !url.startsWith(NODE_START, orgEnd)) return false;
+    const org = url.slice(ORG_START.length, orgEnd);
+    // Neither part may hold a `/` (nor be empty): isValidNodePart refuses both, and so did the
+    // router's `:name`.
+    const name = url.slice(orgEnd + NODE_START.length, url.length - TASKS_NEXT.length);
     if (org.length > maxParamLength || name.length > maxParamLength || !isValidNodePart(org) || !isValidNodePart(name)) return false;
     const requestHeaders = request.headers;
     if (requestHeaders['transfer-encoding'] !== undefined) return false;
     const length = requestHeaders['content-length'];
     if (length !== undefined && length !== '0') return false;
     if (delivery.held.closing || options.logsEmptyPolls() || !acceptsHeaders(requestHeaders)) return false;
-    const now = new Date();
+    const nowMs = Date.now();
     // One key for both maps: building and hashing it is a good part of what this path costs.
     const key = nodeKey({ org, name });
-    if (delivery.index.mayHaveDue(key, now.getTime())) return false;
+    if (delivery.index.mayHaveDue(key, nowMs)) return false;
 
-    options.onPoll({ org, name }, now, key);
+    options.onPoll({ org, name }, nowMs, key);
     response.writeHead(404, headers);
     response.end(body);
-    metrics.emptyPolls.inc();
+    metrics.countEmptyPoll();
     answers.record(404, (performance.now() - started) / 1000);
     return true;
   };
