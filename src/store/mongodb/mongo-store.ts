@@ -854,7 +854,7 @@ export class MongoStore implements Store {
             ? new Set(wonKeys)
             : new Set(
                 await this.#tasks
-                  .find({ jobId: job._id, node: { $in: wonKeys }, status: 'pending' }, { projection: { _id: 0, node: 1 } })
+                  .find({ jobId: job._id, node: oneOrAny(wonKeys), status: 'pending' }, { projection: { _id: 0, node: 1 } })
                   .map((task) => task.node)
                   .toArray(),
               );
