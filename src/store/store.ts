@@ -285,8 +285,9 @@ export interface Store {
    * unknown job. Only the job's tasks still queued or cancelled count: a handed-out task's node
    * polled. The answer reflects the check-ins as they are now, not as they were when the job was
    * created. A summary reads it on every refresh. SQLite keeps the answer on each task (migration
-   * 9) and counts an index of the tasks that count; MongoDB looks the nodes up, 1,000 a query
-   * (see its driver for why it keeps no such flag).
+   * 9) and counts an index of the tasks that count; MongoDB looks the nodes up, 1,000 a query, or
+   * reads every check-in's id once when they are not many more than the nodes (see its driver for
+   * why it keeps no such flag).
    */
   countNeverCheckedIn(jobId: string): Promise<number | undefined>;
   /**
