@@ -116,75 +116,86 @@ describe('GET /admin/nodes', () => {
       await again.stop();
     }
   });
-
 });
+
+/**
+ * Runs `test` with a recorder over a real SQLite store in a temporary directory (`makeRecorder`
+ * builds it), then stops the recorder, closes the store and removes the directory.
+ */
+async function withRecorder(
+  makeRecorder: (store: SqliteStore) => CheckInRecorder,
+  test: (recorder: CheckInRecorder, store: SqliteStore) => Promise<void>,
+): Promise<void> {
+  const temp = makeTempDir();
+  const store = SqliteStore.open(temp.dir);
+  const recorder = makeRecorder(store);
+  try {
+    await test(recorder, store);
+  } finally {
+    await recorder.stop();
+    await store.close();
+    temp.remove();
+  }
+}
 
 describe('check-in recorder', () => {
   it('writes the polls gathered in memory in one batch per interval, the latest per node', async () => {
-    const temp = makeTempDir();
-    const store = SqliteStore.open(temp.dir);
-    const recorder = new CheckInRecorder(store, () => {}, 50);
-    try {
-      recorder.start();
-      const node = { org: 'o', name: 'n' };
-      recorder.note(node, new Date('2030-01-01T00:00:01Z').getTime());
-      recorder.note(node, new Date('2030-01-01T00:00:02Z').getTime());
-      assert.equal((await store.listNodes({ limit: 5 }, new Date())).items.length, 0, 'nothing is written per poll');
-      await sleep(200);
-      const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
-      assert.equal(listed?.lastCheckIn?.toISOString(), '2030-01-01T00:00:02.000Z');
-      assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:02.000Z');
-    } finally {
-      await recorder.stop();
-      await store.close();
-      temp.remove();
-    }
+    await withRecorder(
+      (store) => new CheckInRecorder(store, () => {}, 50),
+      async (recorder, store) => {
+        recorder.start();
+        const node = { org: 'o', name: 'n' };
+        recorder.note(node, new Date('2030-01-01T00:00:01Z').getTime());
+        recorder.note(node, new Date('2030-01-01T00:00:02Z').getTime());
+        assert.equal((await store.listNodes({ limit: 5 }, new Date())).items.length, 0, 'nothing is written per poll');
+        await sleep(200);
+        const [listed] = (await store.listNodes({ limit: 5 }, new Date())).items;
+        assert.equal(listed?.lastCheckIn?.toISOString(), '2030-01-01T00:00:02.000Z');
+        assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:02.000Z');
+      },
+    );
   });
 
   it('writes a polling node again only once its stored check-in is older than the resolution, and everything at stop', async () => {
-    const temp = makeTempDir();
-    const store = SqliteStore.open(temp.dir);
     const resolutionMs = 400;
-    // Flushed by hand: the interval never fires during the test.
-    const recorder = new CheckInRecorder(store, () => {}, 60_000, resolutionMs);
-    const stored = async (name: string) =>
-      (await store.listNodes({ limit: 10 }, new Date())).items.find((n) => n.node.name === name)?.lastCheckIn?.getTime();
-    try {
-      const node = { org: 'o', name: 'steady' };
-      const first = new Date();
-      recorder.note(node, first.getTime());
-      await recorder.flush();
-      assert.equal(await stored('steady'), first.getTime(), 'a first poll is written at the next flush');
+    await withRecorder(
+      // Flushed by hand: the interval never fires during the test.
+      (store) => new CheckInRecorder(store, () => {}, 60_000, resolutionMs),
+      async (recorder, store) => {
+        const stored = async (name: string) =>
+          (await store.listNodes({ limit: 10 }, new Date())).items.find((n) => n.node.name === name)?.lastCheckIn?.getTime();
+        const node = { org: 'o', name: 'steady' };
+        const first = new Date();
+        recorder.note(node, first.getTime());
+        await recorder.flush();
+        assert.equal(await stored('steady'), first.getTime(), 'a first poll is written at the next flush');
 
-      const second = new Date(first.getTime() + 10);
-      recorder.note(node, second.getTime());
-      await recorder.flush();
-      assert.equal(await stored('steady'), first.getTime(), 'within the resolution the stored check-in stays');
-      assert.equal(recorder.latest(node)?.getTime(), second.getTime(), 'this process still knows the latest poll');
+        const second = new Date(first.getTime() + 10);
+        recorder.note(node, second.getTime());
+        await recorder.flush();
+        assert.equal(await stored('steady'), first.getTime(), 'within the resolution the stored check-in stays');
+        assert.equal(recorder.latest(node)?.getTime(), second.getTime(), 'this process still knows the latest poll');
 
-      await sleep(resolutionMs + 50);
-      const third = new Date();
-      recorder.note(node, third.getTime());
-      await recorder.flush();
-      assert.equal(await stored('steady'), third.getTime(), 'past the resolution the latest poll is written');
+        await sleep(resolutionMs + 50);
+        const third = new Date();
+        recorder.note(node, third.getTime());
+        await recorder.flush();
+        assert.equal(await stored('steady'), third.getTime(), 'past the resolution the latest poll is written');
 
-      // A node that went silent after its last write is dropped from memory once the resolution passed.
-      const silent = { org: 'o', name: 'silent' };
-      recorder.note(silent, Date.now());
-      await recorder.flush();
-      await sleep(resolutionMs + 50);
-      await recorder.flush();
-      assert.equal(recorder.latest(silent), undefined);
+        // A node that went silent after its last write is dropped from memory once the resolution passed.
+        const silent = { org: 'o', name: 'silent' };
+        recorder.note(silent, Date.now());
+        await recorder.flush();
+        await sleep(resolutionMs + 50);
+        await recorder.flush();
+        assert.equal(recorder.latest(silent), undefined);
 
-      const fourth = new Date(third.getTime() + 20);
-      recorder.note(node, fourth.getTime());
-      await recorder.stop();
-      assert.equal(await stored('steady'), fourth.getTime(), 'stopping writes every poll not yet written');
-    } finally {
-      await recorder.stop();
-      await store.close();
-      temp.remove();
-    }
+        const fourth = new Date(third.getTime() + 20);
+        recorder.note(node, fourth.getTime());
+        await recorder.stop();
+        assert.equal(await stored('steady'), fourth.getTime(), 'stopping writes every poll not yet written');
+      },
+    );
   });
 
   it('stops the server at start-up on a FOODTRUCK_CHECK_IN_RESOLUTION that is not a Go duration', async () => {
@@ -199,34 +210,32 @@ describe('check-in recorder', () => {
   });
 
   it('writes a large batch in chunks and keeps what the store refused for the next flush', async () => {
-    const temp = makeTempDir();
-    const store = SqliteStore.open(temp.dir);
     let refuse = true;
     const failures: number[] = [];
-    // The real store behind a switch that makes it fail, as a database that went away would.
-    const flaky = {
-      recordCheckIns: async (batch: Parameters<SqliteStore['recordCheckIns']>[0]) => {
-        if (refuse) throw new Error('database is down');
-        return store.recordCheckIns(batch);
+    await withRecorder(
+      (store) => {
+        // The real store behind a switch that makes it fail, as a database that went away would.
+        const flaky = {
+          recordCheckIns: async (batch: Parameters<SqliteStore['recordCheckIns']>[0]) => {
+            if (refuse) throw new Error('database is down');
+            return store.recordCheckIns(batch);
+          },
+        };
+        return new CheckInRecorder(flaky, (_error, nodes) => failures.push(nodes), 60_000);
       },
-    };
-    const recorder = new CheckInRecorder(flaky, (_error, nodes) => failures.push(nodes), 60_000);
-    try {
-      const node = { org: 'o', name: 'kept' };
-      recorder.note(node, new Date('2030-01-01T00:00:05Z').getTime());
-      await recorder.flush();
-      assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
-      assert.deepEqual(failures, [1]);
-      refuse = false;
-      for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z').getTime());
-      await recorder.flush();
-      const listed = await store.listNodes({ limit: 3000 }, new Date());
-      assert.equal(listed.items.length, 2501);
-      assert.equal(listed.items.find((n) => n.node.name === 'kept')?.lastCheckIn?.toISOString(), '2030-01-01T00:00:05.000Z');
-    } finally {
-      await recorder.stop();
-      await store.close();
-      temp.remove();
-    }
+      async (recorder, store) => {
+        const node = { org: 'o', name: 'kept' };
+        recorder.note(node, new Date('2030-01-01T00:00:05Z').getTime());
+        await recorder.flush();
+        assert.equal(recorder.latest(node)?.toISOString(), '2030-01-01T00:00:05.000Z');
+        assert.deepEqual(failures, [1]);
+        refuse = false;
+        for (let i = 0; i < 2500; i++) recorder.note({ org: 'many', name: `n${i}` }, new Date('2030-01-01T00:00:06Z').getTime());
+        await recorder.flush();
+        const listed = await store.listNodes({ limit: 3000 }, new Date());
+        assert.equal(listed.items.length, 2501);
+        assert.equal(listed.items.find((n) => n.node.name === 'kept')?.lastCheckIn?.toISOString(), '2030-01-01T00:00:05.000Z');
+      },
+    );
   });
 });
