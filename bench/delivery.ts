@@ -172,9 +172,9 @@ export async function measureHeldConnections(server: ServerProcess, count: numbe
     const held = await heldPolls(server);
     // Past the check-in flush of the fleet's first polls (every 5 s).
     await new Promise((resolve) => setTimeout(resolve, 7_000));
-    const cpuBefore = cpuMs(server);
+    const cpuBefore = cpuMs(server.child);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    const idleCpuPercent = ((cpuMs(server) - cpuBefore) / (seconds * 1000)) * 100;
+    const idleCpuPercent = ((cpuMs(server.child) - cpuBefore) / (seconds * 1000)) * 100;
     return { held, rssMiB: rssMiB(server), baselineRssMiB, idleCpuPercent, seconds };
   } finally {
     await Promise.all(fleets.map((fleet) => fleet.stop()));
@@ -187,8 +187,8 @@ function rssMiB(server: ServerProcess): number {
 }
 
 /** User plus system CPU time of the process, from /proc (Linux, 100 ticks a second). */
-export function cpuMs(server: ServerProcess): number {
-  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+export function cpuMs(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 

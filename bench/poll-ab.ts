@@ -9,15 +9,15 @@
 // same CPU. Polls come from wrk when it is installed (a C load generator leaves the server more of
 // the machine), from autocannon otherwise.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServer, type ServerProcess } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
+import { startBareServer } from './bare-process.js';
+import { cpuMs } from './delivery.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const FLEET_SIZE = 100_000;
@@ -89,19 +89,7 @@ async function main(): Promise<void> {
 }
 
 async function startBare(): Promise<Contender> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
-  const port = Number(/listening on (\d+)/.exec(line)?.[1]);
-  return {
-    name: 'bare',
-    url: `http://127.0.0.1:${port}`,
-    nodesKey: 'unused',
-    child,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
+  return { name: 'bare', nodesKey: 'unused', ...(await startBareServer()) };
 }
 
 function builtContender(name: string, server: ServerProcess): Contender {
@@ -132,12 +120,12 @@ async function createFleet(server: ServerProcess): Promise<void> {
 }
 
 async function measureRound(contender: Contender, scriptDir: string): Promise<Round> {
-  const cpuBefore = cpuMilliseconds(contender.child);
+  const cpuBefore = cpuMs(contender.child);
   const { answered, seconds } = USE_WRK ? await wrkRound(contender, scriptDir) : await autocannonRound(contender);
   await sleep(SETTLE_MS);
   return {
     requestsPerSecond: answered / seconds,
-    cpuMicrosecondsPerPoll: ((cpuMilliseconds(contender.child) - cpuBefore) * 1000) / Math.max(answered, 1),
+    cpuMicrosecondsPerPoll: ((cpuMs(contender.child) - cpuBefore) * 1000) / Math.max(answered, 1),
   };
 }
 
@@ -164,13 +152,6 @@ async function autocannonRound(contender: Contender): Promise<{ answered: number
     ],
   });
   return { answered: result.requests.total, seconds: result.duration || SECONDS };
-}
-
-/** User plus system CPU time the process has used, from /proc (Linux). */
-function cpuMilliseconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const ticksPerSecond = 100;
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
 function median(values: number[]): number {

@@ -1,15 +1,13 @@
 // `npm run bench`: prints the figures issue by issue asks for, for each storage driver, next to a
 // bare node:http server measured in the same run. Numbers, not assertions: see docs/benchmarks.md.
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
+import { startBareServer } from './bare-process.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
@@ -382,14 +380,11 @@ async function measurePolls(url: string, nodesKey: string, fleet: number): Promi
 }
 
 async function measureBarePolls(): Promise<PollFigures> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
-  const port = Number(/listening on (\d+)/.exec(line)?.[1]);
+  const bare = await startBareServer();
   try {
-    return await measurePolls(`http://127.0.0.1:${port}`, 'unused', BARE_FLEET);
+    return await measurePolls(bare.url, 'unused', BARE_FLEET);
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
+    await bare.stop();
   }
 }
 
