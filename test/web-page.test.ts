@@ -106,7 +106,8 @@ describe('web page in a real browser', { skip: browserMissing }, () => {
   it('signs in with the admin key, kept in sessionStorage only', async () => {
     await page.fill('#admin-key', server.adminKey);
     await page.click('#sign-in-form button[type=submit]');
-    await page.waitForSelector('#jobs');
+    // The table is drawn before the list of jobs arrives: wait for its first row, not the table.
+    await page.waitForSelector('#jobs tbody tr');
     assert.equal(await page.evaluate('localStorage.length'), 0);
     assert.equal(await page.evaluate("sessionStorage.getItem('foodtruck.adminKey')"), server.adminKey);
     assert.match((await page.textContent('#jobs tbody')) ?? '', /No jobs yet/);
