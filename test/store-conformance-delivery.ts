@@ -188,6 +188,61 @@ export function defineDeliveryConformance(storeOf: () => Store, fresh: (label: s
       }
     });
 
+    it('sends the claims that arrive while two batches are out together, in one batch, and hands each node its task once', async () => {
+      const real = storeOf();
+      // The real store, with its claims held back until the test lets them go: so that batches
+      // are out while later polls arrive, whatever the driver's speed.
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const batches: number[] = [];
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const store = new Proxy(real, {
+        get(target, property) {
+          if (property === 'claimNextTasks') {
+            return async (nodes: NodeRef[], now: Date) => {
+              batches.push(nodes.length);
+              mostInFlight = Math.max(mostInFlight, ++inFlight);
+              try {
+                await gate;
+                return await target.claimNextTasks(nodes, now);
+              } finally {
+                inFlight--;
+              }
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const nodes = Array.from({ length: 30 }, () => fresh('grouped'));
+      const nowSeconds = (Date.now() - T0) / 1000;
+      const created = job(nodes, nowSeconds - 1, nowSeconds + 600);
+      const id = await real.createJob(created, new Date());
+      const delivery = await TaskDelivery.open(store, { maxHeldPolls: 0 });
+      try {
+        delivery.noteJob(id, created, new Date());
+        // One poll a turn, as interval polls arrive.
+        const claims: Array<Promise<unknown>> = [];
+        for (const node of nodes) {
+          claims.push(delivery.claim(node, new Date()));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.deepEqual(batches, [1, 1], 'two batches out, the other polls waiting');
+        release();
+        const answers = (await Promise.all(claims)) as Array<{ jobId: string } | undefined>;
+        assert.deepEqual(batches, [1, 1, 28]);
+        assert.equal(mostInFlight, 2);
+        assert.deepEqual(
+          answers.map((answer) => answer?.jobId),
+          nodes.map(() => id),
+        );
+        assert.deepEqual(await real.claimNextTasks(nodes, new Date()), nodes.map(() => undefined), 'each task was handed out once');
+      } finally {
+        await delivery.stop();
+      }
+    });
+
     it('holds a poll until a job for its node is noted, and answers it at once on stop', async () => {
       const store = storeOf();
       const n = fresh('held');

@@ -1,5 +1,6 @@
-// How tasks reach nodes: the empty-poll shortcut (the due index), claims batched per turn of the
-// event loop, long polls held in memory, and the job feed that tells this process of jobs other
+// How tasks reach nodes: the empty-poll shortcut (the due index), claims batched (those of one
+// turn of the event loop, and those that waited while earlier batches were out), long polls held
+// in memory, and the job feed that tells this process of jobs other
 // processes created. The route `tasks/next` asks this object; the store stays the only judge of
 // what is handed out.
 
@@ -26,6 +27,15 @@ const DUE_RECHECK_MS = 5_000;
 const STORE_RECHECK_MS = 1_000;
 /** Nodes per store call when many claims are waiting. */
 const CLAIM_BATCH = 1_000;
+/**
+ * Claim flushes in flight at once. Claims that arrive while this many are out wait, and go
+ * together in the next flush, so that a busy process sends fewer, larger claims instead of one
+ * per turn of the event loop: interval polls arrive a few at a time, and on a slow database each
+ * flush of a few nodes costs as much as one of many. It also bounds the store commands claims have
+ * in flight, which FerretDB over PostgreSQL needs (docs/benchmarks.md: its pool deadlocks under
+ * 50 concurrent updates).
+ */
+const CLAIM_FLUSHES_IN_FLIGHT = 2;
 
 export interface TaskDeliveryOptions {
   /** Polls held at once, at most; 0 turns long polls off (`wait` is then ignored). */
@@ -67,6 +77,7 @@ export class TaskDelivery {
   readonly #notedHere = new Set<string>();
   #pendingClaims: PendingClaim[] = [];
   #claimFlushScheduled = false;
+  #claimFlushesInFlight = 0;
 
   private constructor(
     private readonly store: Store,
@@ -145,7 +156,7 @@ export class TaskDelivery {
   /**
    * The node's next task, or undefined. Answers at once, without the store, when the due index
    * says the node has nothing due; otherwise claims through the store (batched with the other
-   * claims of this turn of the event loop), and when that finds nothing, refreshes the node's entry
+   * claims of this turn of the event loop, or with those waiting for a batch in flight), and when that finds nothing, refreshes the node's entry
    * from the store.
    */
   async claim(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
@@ -200,15 +211,26 @@ export class TaskDelivery {
   #claimBatched(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
     return new Promise((resolve, reject) => {
       this.#pendingClaims.push({ node, now, resolve, reject });
-      if (!this.#claimFlushScheduled) {
-        this.#claimFlushScheduled = true;
-        setImmediate(() => void this.#flushClaims());
-      }
+      this.#scheduleClaimFlush();
+    });
+  }
+
+  /** A flush at the end of this turn, unless one is due already or too many are out. */
+  #scheduleClaimFlush(): void {
+    if (this.#claimFlushScheduled || this.#claimFlushesInFlight >= CLAIM_FLUSHES_IN_FLIGHT || this.#pendingClaims.length === 0) return;
+    this.#claimFlushScheduled = true;
+    setImmediate(() => {
+      this.#claimFlushScheduled = false;
+      this.#claimFlushesInFlight++;
+      void this.#flushClaims().finally(() => {
+        this.#claimFlushesInFlight--;
+        // What waited meanwhile goes out now, all together.
+        this.#scheduleClaimFlush();
+      });
     });
   }
 
   async #flushClaims(): Promise<void> {
-    this.#claimFlushScheduled = false;
     const pending = this.#pendingClaims;
     this.#pendingClaims = [];
     for (let start = 0; start < pending.length; start += CLAIM_BATCH) {
