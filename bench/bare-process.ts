@@ -7,8 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 export interface BareServer {
   url: string;
+  /** Unused: the bare server checks no key. */
+  nodesKey: string;
   child: ChildProcess;
   stop: () => Promise<void>;
+}
+
+/** How many requests the bare server holds unanswered. */
+export async function bareHeldCount(server: { url: string }): Promise<number> {
+  return Number(await (await fetch(`${server.url}/held`)).text());
 }
 
 export async function startBareServer(): Promise<BareServer> {
@@ -17,6 +24,7 @@ export async function startBareServer(): Promise<BareServer> {
   const port = Number(/listening on (\d+)/.exec(line)?.[1]);
   return {
     url: `http://127.0.0.1:${port}`,
+    nodesKey: 'unused',
     child,
     stop: async () => {
       child.kill('SIGTERM');

@@ -29,7 +29,14 @@ interface Fleet {
   stop: () => Promise<void>;
 }
 
-function startFleet(server: ServerProcess, options: { prefix: string; from: number; count: number; mode: 'hold' | 'interval'; waitMs?: number; intervalMs?: number }): Fleet {
+/** What a fleet needs of a server, and what the held-poll figures read of it. */
+export interface PolledServer {
+  url: string;
+  nodesKey: string;
+  child: ChildProcess;
+}
+
+function startFleet(server: PolledServer, options: { prefix: string; from: number; count: number; mode: 'hold' | 'interval'; waitMs?: number; intervalMs?: number }): Fleet {
   const args = {
     url: server.url,
     key: server.nodesKey,
@@ -81,17 +88,17 @@ function startFleet(server: ServerProcess, options: { prefix: string; from: numb
 }
 
 /** Starts fleets of at most SOCKETS_PER_FLEET_PROCESS nodes each, spread over the servers in turn. */
-function startFleets(servers: ServerProcess[], prefix: string, count: number, mode: 'hold' | 'interval', intervalMs?: number): Fleet[] {
+function startFleets(servers: PolledServer[], prefix: string, count: number, mode: 'hold' | 'interval', intervalMs?: number): Fleet[] {
   const fleets: Fleet[] = [];
   const perProcess = Math.min(SOCKETS_PER_FLEET_PROCESS, Math.ceil(count / servers.length));
   for (let from = 0, i = 0; from < count; from += perProcess, i++) {
-    const server = servers[i % servers.length] as ServerProcess;
+    const server = servers[i % servers.length] as PolledServer;
     fleets.push(startFleet(server, { prefix, from, count: Math.min(perProcess, count - from), mode, ...(intervalMs ? { intervalMs } : {}) }));
   }
   return fleets;
 }
 
-export async function heldPolls(server: ServerProcess): Promise<number> {
+export async function heldPolls(server: PolledServer): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   return Number(/^foodtruck_held_polls (\S+)$/m.exec(text)?.[1] ?? 0);
 }
@@ -162,14 +169,22 @@ export interface HeldFigures {
   seconds: number;
 }
 
-/** `count` nodes hold long polls on the server; its RSS, and its CPU over `seconds` of idle. */
-export async function measureHeldConnections(server: ServerProcess, count: number, seconds: number): Promise<HeldFigures> {
+/**
+ * `count` nodes hold long polls on the server; its RSS, and its CPU over `seconds` of idle.
+ * `countHeld` reads how many polls it holds (the bare server answers it differently).
+ */
+export async function measureHeldConnections(
+  server: PolledServer,
+  count: number,
+  seconds: number,
+  countHeld: (server: PolledServer) => Promise<number> = heldPolls,
+): Promise<HeldFigures> {
   const baselineRssMiB = rssMiB(server);
   const fleets = startFleets([server], 'held-', count, 'hold');
   try {
     await Promise.all(fleets.map((fleet) => fleet.polling));
-    await waitUntil(async () => (await heldPolls(server)) >= count, 180_000);
-    const held = await heldPolls(server);
+    await waitUntil(async () => (await countHeld(server)) >= count, 180_000);
+    const held = await countHeld(server);
     // Past the check-in flush of the fleet's first polls (every 5 s).
     await new Promise((resolve) => setTimeout(resolve, 7_000));
     const cpuBefore = cpuMs(server.child);
@@ -181,7 +196,7 @@ export async function measureHeldConnections(server: ServerProcess, count: numbe
   }
 }
 
-function rssMiB(server: ServerProcess): number {
+function rssMiB(server: PolledServer): number {
   const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 }
 
 async function startBare(): Promise<Contender> {
-  return { name: 'bare', nodesKey: 'unused', ...(await startBareServer()) };
+  return { name: 'bare', ...(await startBareServer()) };
 }
 
 function builtContender(name: string, server: ServerProcess): Contender {

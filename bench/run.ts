@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
-import { startBareServer } from './bare-process.js';
+import { bareHeldCount, startBareServer } from './bare-process.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
@@ -195,7 +195,8 @@ async function benchStore(serverEnv: () => Record<string, string | undefined>, s
  * Issue 10: from a job's 200 to each node receiving its task, with the fleet holding long polls
  * and then polling every 5 s; on a shared database across two server processes, the fleet split
  * between them and the job created through the first. Then what holding many polls costs one
- * process (the embedded store only: it does not depend on the store).
+ * process (the embedded store only: it does not depend on the store), and what holding as many
+ * requests costs a bare node:http server, Node's own share of it.
  */
 async function benchDelivery(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes, twoProcesses: boolean): Promise<void> {
   const env = { ...serverEnv(), FOODTRUCK_MAX_HELD_POLLS: '1000000' };
@@ -246,6 +247,19 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
   } finally {
     await server.stop();
     server.cleanup();
+  }
+  // Beside it, what Node's own HTTP server costs per held request, with nothing of ours.
+  const bare = await startBareServer();
+  try {
+    const bareFigures = await measureHeldConnections(bare, count, 10, bareHeldCount);
+    const barePerRequestKiB = ((bareFigures.rssMiB - bareFigures.baselineRssMiB) * 1024) / Math.max(bareFigures.held, 1);
+    console.log(
+      `bare node:http holding the same  ${bareFigures.held.toLocaleString('en')} held: RSS ${bareFigures.rssMiB.toFixed(0)} MiB ` +
+        `(${bareFigures.baselineRssMiB.toFixed(0)} MiB before, ${barePerRequestKiB.toFixed(1)} KiB a held request), ` +
+        `idle CPU ${bareFigures.idleCpuPercent.toFixed(1)}% of a core over ${bareFigures.seconds} s`,
+    );
+  } finally {
+    await bare.stop();
   }
 }
 
