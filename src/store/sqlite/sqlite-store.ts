@@ -71,6 +71,12 @@ const NOT_HANDED_OUT_STATUSES = TASK_STATUSES.filter((status) => !(HANDED_OUT_ST
 /** Jobs per job feed read; the next read continues. */
 const JOB_FEED_PAGE = 1_000;
 
+/** A job as a batch of claims keeps it: its row, and its task once built. */
+interface BatchJob {
+  row: JobRow;
+  task: ClaimedTask['task'] | undefined;
+}
+
 interface JobRow {
   seq: number;
   id: string;
@@ -209,6 +215,12 @@ export class SqliteStore implements Store {
         `SELECT job_seq, idx FROM tasks
          WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
            AND job_seq NOT IN (SELECT value FROM json_each(?))
+         ORDER BY window_start, job_seq LIMIT 1`,
+      ),
+      // The same with no job skipped, a claim's usual first look: no JSON to build and read.
+      firstClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(
+        `SELECT job_seq, idx FROM tasks
+         WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
          ORDER BY window_start, job_seq LIMIT 1`,
       ),
       markPending: db.prepare(
@@ -499,27 +511,33 @@ export class SqliteStore implements Store {
     return this.#claimOne(node, now);
   }
 
-  /** `jobs` caches the tasks of jobs already read (within one batch): a spec is parsed once. */
-  #claimOne(node: NodeRef, now: Date, jobs?: Map<number, ClaimedTask['task']>): ClaimedTask | undefined {
+  /**
+   * `jobs` caches, within one batch's transaction, the jobs already read and their tasks: a job
+   * is read and its spec parsed once, not once per node. A cached row may miss a stop written
+   * later in the batch; rate control reads the row again before it decides.
+   */
+  #claimOne(node: NodeRef, now: Date, jobs?: Map<number, BatchJob>): ClaimedTask | undefined {
     const at = now.getTime();
     const lease = leaseAtHandOut(now, this.#leasePolicy).getTime();
-    const { nextClaimable, markPending, jobBySeq, liveTasksOfJob } = this.#statements;
+    const { nextClaimable, firstClaimable, markPending, jobBySeq, liveTasksOfJob } = this.#statements;
     // Jobs whose task waits for a slot, or that stopped: the node's later tasks may still go.
     const skipped: number[] = [];
     // The reads alone answer an empty poll, the fleet's steady state. The guarded update makes the
     // hand-out at most once even when another process sharing the file claimed the row meanwhile.
     for (;;) {
-      const candidate = nextClaimable.get(node.org, node.name, at, at, JSON.stringify(skipped));
+      const candidate =
+        skipped.length === 0
+          ? firstClaimable.get(node.org, node.name, at, at)
+          : nextClaimable.get(node.org, node.name, at, at, JSON.stringify(skipped));
       if (!candidate) return undefined;
-      const job = jobBySeq.get(candidate.job_seq) as JobRow;
-      const taskOfJob = (): ClaimedTask['task'] => {
-        let task = jobs?.get(job.seq);
-        if (!task) {
-          task = taskOf(job);
-          jobs?.set(job.seq, task);
-        }
-        return task;
-      };
+      let cached = jobs?.get(candidate.job_seq);
+      if (!cached) {
+        cached = { row: jobBySeq.get(candidate.job_seq) as JobRow, task: undefined };
+        jobs?.set(candidate.job_seq, cached);
+      }
+      const batchJob = cached;
+      const job = batchJob.row;
+      const taskOfJob = (): ClaimedTask['task'] => (batchJob.task ??= taskOf(job));
       if (job.concurrency_limit === null && job.error_limit === null) {
         if (markPending.run(at, lease, candidate.job_seq, candidate.idx).changes === 1) return { jobId: job.id, task: taskOfJob() };
         continue;
@@ -544,7 +562,7 @@ export class SqliteStore implements Store {
   async claimNextTasks(nodes: NodeRef[], now: Date): Promise<Array<ClaimedTask | undefined>> {
     // One transaction for the batch: one disk sync however many nodes it hands tasks to. The
     // candidates are read inside it, so another process sharing the file cannot interleave.
-    const jobs = new Map<number, ClaimedTask['task']>();
+    const jobs = new Map<number, BatchJob>();
     return this.#db.transaction(() => nodes.map((node) => this.#claimOne(node, now, jobs))).immediate();
   }
 
