@@ -1,8 +1,7 @@
 // How tasks reach nodes: the empty-poll shortcut (the due index), claims batched (those of one
 // turn of the event loop, and those that waited while earlier batches were out), long polls held
-// in memory, and the job feed that tells this process of jobs other
-// processes created. The route `tasks/next` asks this object; the store stays the only judge of
-// what is handed out.
+// in memory, and the job feed that tells this process of jobs other processes created. The route
+// `tasks/next` asks this object; the store stays the only judge of what is handed out.
 
 import { isClaimFailure, StoreUnavailableError, type ClaimedTask, type Store } from '../store/store.js';
 import type { NewJob, NodeRef } from '../wire/job-request.js';
@@ -156,8 +155,8 @@ export class TaskDelivery {
   /**
    * The node's next task, or undefined. Answers at once, without the store, when the due index
    * says the node has nothing due; otherwise claims through the store (batched with the other
-   * claims of this turn of the event loop, or with those waiting for a batch in flight), and when that finds nothing, refreshes the node's entry
-   * from the store.
+   * claims of this turn of the event loop, or with those waiting for a batch in flight), and when
+   * that finds nothing, refreshes the node's entry from the store.
    */
   async claim(node: NodeRef, now: Date): Promise<ClaimedTask | undefined> {
     const key = nodeKey(node);
