@@ -71,6 +71,13 @@ const NOT_HANDED_OUT_STATUSES = TASK_STATUSES.filter((status) => !(HANDED_OUT_ST
 /** Jobs per job feed read; the next read continues. */
 const JOB_FEED_PAGE = 1_000;
 
+/** A node's earliest due queued task (by org, name, and the time twice), `alsoWhere` narrowing it. */
+function claimableTaskSql(alsoWhere: string): string {
+  return `SELECT job_seq, idx FROM tasks
+    WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ? ${alsoWhere}
+    ORDER BY window_start, job_seq LIMIT 1`;
+}
+
 /** A job as a batch of claims keeps it: its row, and its task once built. */
 interface BatchJob {
   row: JobRow;
@@ -212,17 +219,10 @@ export class SqliteStore implements Store {
          GROUP BY status, lease_ended, stop_requested`,
       ).raw(),
       nextClaimable: db.prepare<[string, string, number, number, string], { job_seq: number; idx: number }>(
-        `SELECT job_seq, idx FROM tasks
-         WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
-           AND job_seq NOT IN (SELECT value FROM json_each(?))
-         ORDER BY window_start, job_seq LIMIT 1`,
+        claimableTaskSql('AND job_seq NOT IN (SELECT value FROM json_each(?))'),
       ),
       // The same with no job skipped, a claim's usual first look: no JSON to build and read.
-      firstClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(
-        `SELECT job_seq, idx FROM tasks
-         WHERE org = ? AND name = ? AND status = 'queued' AND window_start <= ? AND window_end >= ?
-         ORDER BY window_start, job_seq LIMIT 1`,
-      ),
+      firstClaimable: db.prepare<[string, string, number, number], { job_seq: number; idx: number }>(claimableTaskSql('')),
       markPending: db.prepare(
         `UPDATE tasks SET status = 'pending', updated_at = ?, lease_expires_at = ?
          WHERE job_seq = ? AND idx = ? AND status = 'queued'`,
@@ -530,12 +530,8 @@ export class SqliteStore implements Store {
           ? firstClaimable.get(node.org, node.name, at, at)
           : nextClaimable.get(node.org, node.name, at, at, JSON.stringify(skipped));
       if (!candidate) return undefined;
-      let cached = jobs?.get(candidate.job_seq);
-      if (!cached) {
-        cached = { row: jobBySeq.get(candidate.job_seq) as JobRow, task: undefined };
-        jobs?.set(candidate.job_seq, cached);
-      }
-      const batchJob = cached;
+      const batchJob = jobs?.get(candidate.job_seq) ?? { row: jobBySeq.get(candidate.job_seq) as JobRow, task: undefined };
+      jobs?.set(candidate.job_seq, batchJob);
       const job = batchJob.row;
       const taskOfJob = (): ClaimedTask['task'] => (batchJob.task ??= taskOf(job));
       if (job.concurrency_limit === null && job.error_limit === null) {
