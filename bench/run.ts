@@ -6,7 +6,7 @@ import os from 'node:os';
 import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
-import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures } from './delivery.js';
+import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures, type HeldFigures } from './delivery.js';
 import { bareHeldCount, startBareServer } from './bare-process.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
@@ -231,12 +231,7 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
   const server = await startServer({ env, ...keys });
   try {
     const figures = await measureHeldConnections(server, count, 10);
-    const perPollKiB = ((figures.rssMiB - figures.baselineRssMiB) * 1024) / Math.max(figures.held, 1);
-    console.log(
-      `held long polls on one server process  ${figures.held.toLocaleString('en')} held: RSS ${figures.rssMiB.toFixed(0)} MiB ` +
-        `(${figures.baselineRssMiB.toFixed(0)} MiB before, ${perPollKiB.toFixed(1)} KiB a held poll), ` +
-        `idle CPU ${figures.idleCpuPercent.toFixed(1)}% of a core over ${figures.seconds} s`,
-    );
+    const perPollKiB = printHeld('held long polls on one server process', figures, 'a held poll');
     if (count < sizes.heldFleet) {
       console.log(
         `  (${sizes.heldFleet.toLocaleString('en')} asked, but this process may open only ${limit.toLocaleString('en')} files and cannot raise that; ` +
@@ -251,16 +246,21 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
   // Beside it, what Node's own HTTP server costs per held request, with nothing of ours.
   const bare = await startBareServer();
   try {
-    const bareFigures = await measureHeldConnections(bare, count, 10, bareHeldCount);
-    const barePerRequestKiB = ((bareFigures.rssMiB - bareFigures.baselineRssMiB) * 1024) / Math.max(bareFigures.held, 1);
-    console.log(
-      `bare node:http holding the same  ${bareFigures.held.toLocaleString('en')} held: RSS ${bareFigures.rssMiB.toFixed(0)} MiB ` +
-        `(${bareFigures.baselineRssMiB.toFixed(0)} MiB before, ${barePerRequestKiB.toFixed(1)} KiB a held request), ` +
-        `idle CPU ${bareFigures.idleCpuPercent.toFixed(1)}% of a core over ${bareFigures.seconds} s`,
-    );
+    printHeld('bare node:http holding the same', await measureHeldConnections(bare, count, 10, bareHeldCount), 'a held request');
   } finally {
     await bare.stop();
   }
+}
+
+/** Prints a held-poll line; answers the RSS each held poll added (KiB). */
+function printHeld(label: string, figures: HeldFigures, each: string): number {
+  const perPollKiB = ((figures.rssMiB - figures.baselineRssMiB) * 1024) / Math.max(figures.held, 1);
+  console.log(
+    `${label}  ${figures.held.toLocaleString('en')} held: RSS ${figures.rssMiB.toFixed(0)} MiB ` +
+      `(${figures.baselineRssMiB.toFixed(0)} MiB before, ${perPollKiB.toFixed(1)} KiB ${each}), ` +
+      `idle CPU ${figures.idleCpuPercent.toFixed(1)}% of a core over ${figures.seconds} s`,
+  );
+  return perPollKiB;
 }
 
 function logSize(server: ServerProcess): number {
@@ -396,7 +396,7 @@ async function measurePolls(url: string, nodesKey: string, fleet: number): Promi
 async function measureBarePolls(): Promise<PollFigures> {
   const bare = await startBareServer();
   try {
-    return await measurePolls(bare.url, 'unused', BARE_FLEET);
+    return await measurePolls(bare.url, bare.nodesKey, BARE_FLEET);
   } finally {
     await bare.stop();
   }
