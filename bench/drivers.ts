@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { FerretDb, findFerretDb, type FerretDbBackend } from '../test/support/mongodb-server.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
-import { postgresUnavailableReason, startPostgres, type PostgresServer } from './postgres.js';
+import { postgresUnavailableReason, startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
 
 /** How big each measurement is. Every line the bench prints names the size it was measured at. */
 export interface BenchSizes {

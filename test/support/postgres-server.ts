@@ -1,14 +1,15 @@
-// A throwaway PostgreSQL server for the bench: FerretDB's PostgreSQL backend needs one. Its data
-// lives in a temporary directory, it listens on a loopback port only, and it is stopped (and the
-// directory removed) by `remove`, or killed when the bench process exits without doing so.
-// PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (`runuser`).
+// A throwaway PostgreSQL server for FerretDB's PostgreSQL backend: the bench's, and the test of a
+// whole job reporting at once on it. Its data lives in a temporary directory, it listens on a
+// loopback port only, and it is stopped (and the directory removed) by `remove`, or killed when the
+// process exits without doing so. PostgreSQL refuses to run as root, so as root it runs as the
+// `postgres` user (`runuser`).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../test/support/mongodb-server.js';
-import { isExecutable } from '../test/support/executable.js';
+import { freePort } from './mongodb-server.js';
+import { isExecutable } from './executable.js';
 
 const STOP_TIMEOUT_S = 20;
 
@@ -47,7 +48,7 @@ export async function startPostgres(databaseName: string): Promise<PostgresServe
   const reason = postgresUnavailableReason();
   if (!binDir || reason) throw new Error(reason ?? 'no PostgreSQL');
   const asRoot = userInfo().uid === 0;
-  const dir = mkdtempSync(path.join(tmpdir(), 'foodtruck-bench-postgres-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'foodtruck-postgres-'));
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
