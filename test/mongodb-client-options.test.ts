@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_TIMEOUTS, clientOptions, describeHosts } from '../src/store/mongodb/client-options.js';
+import { DEFAULT_TIMEOUTS, FERRETDB_MAX_POOL_SIZE, clientOptions, describeHosts } from '../src/store/mongodb/client-options.js';
 
 describe('MongoDB client options', () => {
   it('bounds every wait by default', () => {
@@ -27,6 +27,12 @@ describe('MongoDB client options', () => {
     assert.equal('socketTimeoutMS' in options, false);
     assert.equal('appName' in options, false);
     assert.equal(options.connectTimeoutMS, 700);
+  });
+
+  it('keeps the driver\'s pool for MongoDB and Cosmos DB, a smaller one for FerretDB, and a pool size in the connection string wins', () => {
+    assert.equal('maxPoolSize' in clientOptions('mongodb://h/'), false);
+    assert.equal(clientOptions('mongodb://h/', {}, 'ferretdb').maxPoolSize, FERRETDB_MAX_POOL_SIZE);
+    assert.equal('maxPoolSize' in clientOptions('mongodb://h/?maxPoolSize=40', {}, 'ferretdb'), false);
   });
 
   it('describes the hosts without the user name or password', () => {

@@ -62,8 +62,26 @@ export const DEFAULT_TIMEOUTS: MongoTimeouts = {
  */
 const MIN_HEARTBEAT_FREQUENCY_FACTOR = 2;
 
-export function clientOptions(connectionString: string, timeouts: Partial<MongoTimeouts> = {}): MongoClientOptions {
+/** What answers on the other end: FerretDB says so in `buildInfo` (`ferretdbVersion`). */
+export type DatabaseKind = 'mongodb' | 'ferretdb';
+
+/**
+ * The connections a server process keeps to FerretDB at most, unless the connection string sets
+ * `maxPoolSize` (the driver's default is 100).
+ *
+ * FerretDB 1.x over PostgreSQL holds one of its PostgreSQL connections (`pool_max_conns`, 50 by
+ * default) for each update while it asks for a second one to write with. With 50 updates at once,
+ * every one of them holds one and waits for ever, and FerretDB answers nothing more until it is
+ * restarted. A fleet that long-polls gets its tasks together and reports `running` together: 1,000
+ * nodes reporting at once wedged FerretDB with the driver's pool (docs/benchmarks.md;
+ * test/mongodb-ferretdb-postgres-pool.test.ts). With 10 per process, four server processes stay
+ * below FerretDB's 50. Its SQLite backend writes one at a time anyway.
+ */
+export const FERRETDB_MAX_POOL_SIZE = 10;
+
+export function clientOptions(connectionString: string, timeouts: Partial<MongoTimeouts> = {}, database: DatabaseKind = 'mongodb'): MongoClientOptions {
   const defaults: MongoClientOptions = { appName: 'foodtruck', ...DEFAULT_TIMEOUTS, ...timeouts };
+  if (database === 'ferretdb') defaults.maxPoolSize = FERRETDB_MAX_POOL_SIZE;
   // A heartbeat interval set in the connection string or by the caller sets the floor that goes with it.
   const heartbeatMs = Number(connectionStringValue(connectionString, 'heartbeatFrequencyMS') ?? timeouts.heartbeatFrequencyMS ?? NaN);
   if (timeouts.minHeartbeatFrequencyMS === undefined && Number.isFinite(heartbeatMs)) {

@@ -86,7 +86,8 @@ import {
   leaseForUnleasedTask,
   type LeasePolicy,
 } from '../task-lease.js';
-import { clientOptions, describeHosts, type MongoTimeouts } from './client-options.js';
+import { clientOptions, describeHosts, type DatabaseKind, type MongoTimeouts } from './client-options.js';
+import { databaseKind } from './database-kind.js';
 import { mergeSortedNodes, nodeCursorOf, parseNodeCursor, type NodePair } from '../node-listing.js';
 import { attributePairs, factsText, seenSince, selectorOf, selectorText, storedFactsOf } from '../node-selection.js';
 import {
@@ -325,18 +326,27 @@ export class MongoStore implements Store {
   /** Connects, creates collections and indexes as needed, and answers a ready store. */
   static async connect(options: MongoStoreOptions): Promise<MongoStore> {
     const where = `${describeHosts(options.connectionString)} (database "${options.databaseName}")`;
+    const newClient = (database: DatabaseKind) => new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts, database));
     let client: MongoClient;
     try {
-      client = new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts));
+      client = newClient('mongodb');
     } catch (error) {
       throw new Error(`invalid MongoDB connection string: ${messageOf(error)}`, { cause: error });
     }
+    let database: DatabaseKind = 'mongodb';
     try {
       await client.connect();
+      database = await databaseKind(client, options.databaseName);
+      if (database === 'ferretdb' && clientOptions(options.connectionString, options.timeouts, database).maxPoolSize !== undefined) {
+        // A client's pool size is fixed when it is made: FerretDB's smaller pool needs a client of its own.
+        await client.close();
+        client = newClient(database);
+        await client.connect();
+      }
       const db = client.db(options.databaseName);
       await setUpCollections(db, options.cosmos ? DEPLOYMENT_PROFILES.cosmos : DEPLOYMENT_PROFILES.mongodb);
       const reconnect = async () => {
-        const fresh = new MongoClient(options.connectionString, clientOptions(options.connectionString, options.timeouts));
+        const fresh = newClient(database);
         try {
           await fresh.connect();
           await fresh.db(options.databaseName).command({ ping: 1 });
