@@ -11,6 +11,7 @@ import { bareHeldCount, startBareServer } from './bare-process.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
+import { measureReportBurst } from './report-burst.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 10);
@@ -194,7 +195,8 @@ async function benchStore(serverEnv: () => Record<string, string | undefined>, s
 /**
  * Issue 10: from a job's 200 to each node receiving its task, with the fleet holding long polls
  * and then polling every 5 s; on a shared database across two server processes, the fleet split
- * between them and the job created through the first. Then what holding many polls costs one
+ * between them and the job created through the first. Then what such a fleet does next: every node
+ * claims and reports at once. Then what holding many polls costs one
  * process (the embedded store only: it does not depend on the store), and what holding as many
  * requests costs a bare node:http server, Node's own share of it.
  */
@@ -216,6 +218,15 @@ async function benchDelivery(serverEnv: () => Record<string, string | undefined>
     logsFrom = servers.map(logSize);
     const interval = await measureHandOut(servers, { prefix: 'iv-', count: size, mode: 'interval', intervalMs: 5_000, timeoutMs: 60_000 });
     console.log(`submit to hand-out, ${size.toLocaleString('en')} nodes polling every 5 s, ${where}  ${format(interval)}`);
+    printLoggedProblems(servers, logsFrom);
+    logsFrom = servers.map(logSize);
+    for (const stage of await measureReportBurst(servers, size, 'rb-')) {
+      const answers = Object.entries(stage.answers).map(([status, n]) => `${n.toLocaleString('en')} x ${status === '0' ? 'no answer' : status}`);
+      console.log(
+        `a whole job at once, ${size.toLocaleString('en')} nodes, ${where}: ${stage.what}  ${stage.ms} ms (${answers.join(', ')})` +
+          `${stage.firstProblem ? `, first problem: ${stage.firstProblem}` : ''}`,
+      );
+    }
     printLoggedProblems(servers, logsFrom);
   } finally {
     for (const server of servers) {
