@@ -181,6 +181,30 @@ export function defineStoreConformanceSuite(driver: string, openStore: () => Pro
       assert.equal((await store.listTaskStatuses(id, {}, at(6)))?.items[0]?.status, 'failed');
     });
 
+    it('answers reports that arrive together each on its own, and keeps each', async () => {
+      // A job's nodes report at once; the embedded store commits such reports together.
+      const nodes = Array.from({ length: 6 }, () => fresh('together'));
+      const [done, ...rest] = nodes as [NodeRef, ...NodeRef[]];
+      const id = await store.createJob(job(nodes, 0, 100), at(0));
+      for (const n of nodes) await store.claimNextTask(n, at(1));
+      await store.reportStatus(done, { jobId: id, status: 'success' }, at(2));
+      const outcomes = await Promise.all([
+        store.reportStatus(done, { jobId: id, status: 'running' }, at(3)),
+        store.reportStatus(fresh('stranger'), { jobId: id, status: 'running' }, at(3)),
+        ...rest.map((n, i) => store.reportStatus(n, { jobId: id, status: i % 2 === 0 ? 'running' : 'failed', result: { exitCode: i, reason: '' } }, at(3))),
+      ]);
+      assert.deepEqual(outcomes, [
+        { kind: 'final', status: 'success' },
+        { kind: 'not_targeted' },
+        ...rest.map(() => ({ kind: 'updated', stopRequested: false })),
+      ]);
+      const statuses = (await store.listTaskStatuses(id, {}, at(4)))?.items ?? [];
+      assert.deepEqual(
+        statuses.map((status) => [status.node.name, status.status, status.result?.exitCode]),
+        [[done.name, 'success', undefined], ...rest.map((n, i) => [n.name, i % 2 === 0 ? 'running' : 'failed', i])],
+      );
+    });
+
     it('refuses reports for a job/node pair that was never targeted', async () => {
       const n = fresh('target');
       const id = await store.createJob(job([n], 0, 100), at(0));

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { openSqliteDatabase, type SqliteDatabase } from './sqlite-binding.js';
+import { GroupCommit } from './group-commit.js';
 import type { NewJob, NodeRef, TaskDefinition } from '../../wire/job-request.js';
 import type { NodeSelector } from '../../wire/node-selector.js';
 import type { StatusReport, TaskResult } from '../../wire/status-report.js';
@@ -140,6 +141,8 @@ export class SqliteStore implements Store {
   readonly #db: SqliteDatabase;
   readonly #statements;
   readonly #leasePolicy: LeasePolicy;
+  /** Status reports: those that arrive together commit together (a job's nodes report at once). */
+  readonly #reports: GroupCommit;
 
   /** Set when the store was opened on a data directory, which it then holds for this process. */
   #lock: DataDirLock | undefined;
@@ -169,6 +172,7 @@ export class SqliteStore implements Store {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.pragma('foreign_keys = ON');
+    this.#reports = new GroupCommit(this.#db);
     migrate(this.#db);
     const db = this.#db;
     // Tasks handed out before leases existed get one now, so that none can stay handed out for ever.
@@ -592,9 +596,9 @@ export class SqliteStore implements Store {
     for (const [org, name] of this.#statements.queuedNodesOfJob.iterate(jobId, now.getTime())) yield { org, name };
   }
 
-  async reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
+  reportStatus(node: NodeRef, report: StatusReport, now: Date): Promise<ReportOutcome> {
     const { taskOfNode, updateStatus } = this.#statements;
-    return this.#db.transaction((): ReportOutcome => {
+    return this.#reports.run((): ReportOutcome => {
       const task = taskOfNode.get(report.jobId, node.org, node.name);
       if (!task) return { kind: 'not_targeted' };
       const decision = decideReport(
@@ -613,7 +617,7 @@ export class SqliteStore implements Store {
       updateStatus.run(report.status, now.getTime(), result, lease?.getTime() ?? null, task.job_seq, task.idx);
       if (report.status === 'failed') this.#stopOf(this.#statements.jobBySeq.get(task.job_seq) as JobRow, now);
       return decision;
-    }).immediate();
+    });
   }
 
   async cancelJob(id: string, now: Date, node?: NodeRef, cancelledBy?: string): Promise<CancelOutcome | undefined> {
