@@ -20,11 +20,23 @@ interface QueuedWrite {
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class GroupCommit {
-  readonly #db: SqliteDatabase;
+  /** The shared transaction: runs each write of a batch, and answers how each ended. */
+  readonly #commitBatch: (batch: QueuedWrite[]) => Settled[];
   #queue: QueuedWrite[] = [];
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
+    // Called inside the shared transaction, better-sqlite3 makes this a savepoint.
+    const alone = db.transaction((write: () => unknown) => write());
+    const commitBatch = db.transaction((batch: QueuedWrite[]): Settled[] =>
+      batch.map(({ write }): Settled => {
+        try {
+          return { ok: true, value: alone(write) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
+    this.#commitBatch = (batch) => commitBatch.immediate(batch);
   }
 
   /** Runs `write` in the next shared transaction; answers what it returned once that has committed. */
@@ -38,20 +50,9 @@ export class GroupCommit {
   #commit(): void {
     const batch = this.#queue.splice(0, MAX_WRITES_PER_COMMIT);
     if (this.#queue.length > 0) setImmediate(() => this.#commit());
-    const settled: Settled[] = [];
+    let settled: Settled[];
     try {
-      this.#db
-        .transaction(() => {
-          for (const { write } of batch) {
-            try {
-              // Nested in the shared transaction, better-sqlite3 makes this a savepoint.
-              settled.push({ ok: true, value: this.#db.transaction(write)() });
-            } catch (error) {
-              settled.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      settled = this.#commitBatch(batch);
     } catch (error) {
       // Nothing of the batch was committed.
       for (const { reject } of batch) reject(error);
