@@ -1,12 +1,13 @@
 // `npm run bench`: prints the figures issue by issue asks for, for each storage driver, next to a
 // bare node:http server measured in the same run. Numbers, not assertions: see docs/benchmarks.md.
 
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { startServer as startTestServer, type ServerProcess, type ServerProcessOptions } from '../test/support/server-process.js';
 import { makeTempDir } from '../test/support/temp-dir.js';
-import { measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures, type HeldFigures } from './delivery.js';
+import { cpuMs, measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures, type HeldFigures } from './delivery.js';
 import { bareHeldCount, startBareServer } from './bare-process.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
@@ -15,6 +16,8 @@ import { measureReportBurst } from './report-burst.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const POLL_SECONDS = Number(process.env.BENCH_POLL_SECONDS ?? 10);
+/** Rounds of empty polls of a fleet polling again, each beside a round of the bare server. */
+const POLL_ROUNDS = Number(process.env.BENCH_POLL_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** wrk when it is installed (BENCH_LOAD_GENERATOR=autocannon asks for autocannon anyway). */
 const USE_WRK = process.env.BENCH_LOAD_GENERATOR !== 'autocannon' && wrkAvailable();
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
     try {
       console.log(`\n## store: ${driver.name}: ${prepared.description}`);
       console.log(`load average at start: ${loadAverage()}`);
-      if (!ONLY_DELIVERY) await benchStore(prepared.serverEnv, prepared.sizes, bare);
+      if (!ONLY_DELIVERY) await benchStore(prepared.serverEnv, prepared.sizes);
       if (!ONLY_DELIVERY) await benchRateControl(prepared.serverEnv, rateControlNodes(driver.name));
       await benchDelivery(prepared.serverEnv, prepared.sizes, driver.name !== 'sqlite');
       console.log(`load average at end:   ${loadAverage()}`);
@@ -113,7 +116,7 @@ async function benchNodeAuth(): Promise<void> {
   console.log(`load average at end:   ${loadAverage()}\n`);
 }
 
-async function benchStore(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes, bare: PollFigures): Promise<void> {
+async function benchStore(serverEnv: () => Record<string, string | undefined>, sizes: BenchSizes): Promise<void> {
   // Job creation: a fresh server (and store) per size, so its peak memory is that of the one request.
   for (const size of sizes.jobSizes) {
     const server = await startServer({ env: serverEnv() });
@@ -143,23 +146,33 @@ async function benchStore(serverEnv: () => Record<string, string | undefined>, s
     // Twice: the first round is most nodes' first poll to this process (each is written as a
     // check-in at the next flush); the second, the same nodes polling again, is a fleet's steady
     // state (a node that keeps polling is written once per FOODTRUCK_CHECK_IN_RESOLUTION).
+    // Each round of this server follows a round of the bare server, kept running beside it: the
+    // machine's pace drifts by several points over the minutes of a bench, and "% of bare" should
+    // compare rounds taken together. Polling again runs POLL_ROUNDS pairs; the medians are compared.
     let sent = 0;
-    for (const round of ['first polls', 'polling again']) {
-      const polls = await measurePolls(server.url, server.nodesKey, fleet);
-      sent += polls.sent;
-      console.log(
-        `empty polls, ${round} (${fleet.toLocaleString('en')} distinct nodes, ${fleet.toLocaleString('en')} tasks stored)  ${formatPolls(polls)}  = ` +
-          `${((polls.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(polls.requestsPerSecond < bare.requestsPerSecond / 100 ? 2 : 0)}% of bare`,
-      );
-      // Polls the load generator gave up on at the end still run in the server: let them finish, so
-      // that they do not slow what is measured next.
-      const drain = await waitForPolls(server, sent);
-      if (drain.unanswered > 0 || drain.ms > 1000) {
-        console.log(
-          `  the server finished the ${polls.sent - polls.answered} polls still running at the end ${(drain.ms / 1000).toFixed(1)} s later` +
-            (drain.unanswered > 0 ? `; ${drain.unanswered} still unfinished after ${STEP_SECONDS} s` : ''),
-        );
+    const bareServer = await startBareServer();
+    try {
+      for (const round of ['first polls', 'polling again']) {
+        const pairs: Array<{ bare: RoundFigures; ours: RoundFigures }> = [];
+        for (let i = 0; i < (round === 'first polls' ? 1 : POLL_ROUNDS); i++) {
+          const bareRound = await measureRound(bareServer, BARE_FLEET);
+          const ours = await measureRound(server, fleet);
+          pairs.push({ bare: bareRound, ours });
+          sent += ours.polls.sent;
+          // Polls the load generator gave up on at the end still run in the server: let them finish,
+          // so that they do not slow what is measured next.
+          const drain = await waitForPolls(server, sent);
+          if (drain.unanswered > 0 || drain.ms > 1000) {
+            console.log(
+              `  the server finished the ${ours.polls.sent - ours.polls.answered} polls still running at the end ${(drain.ms / 1000).toFixed(1)} s later` +
+                (drain.unanswered > 0 ? `; ${drain.unanswered} still unfinished after ${STEP_SECONDS} s` : ''),
+            );
+          }
+        }
+        console.log(`empty polls, ${round} (${fleet.toLocaleString('en')} distinct nodes, ${fleet.toLocaleString('en')} tasks stored)  ${formatPollRounds(pairs)}`);
       }
+    } finally {
+      await bareServer.stop();
     }
 
     // A running job with a mix of statuses, next to the fleet's tasks.
@@ -411,6 +424,48 @@ async function measureBarePolls(): Promise<PollFigures> {
   } finally {
     await bare.stop();
   }
+}
+
+interface RoundFigures {
+  polls: PollFigures;
+  /** The server process's CPU time (all its threads) over the round, per answered poll. */
+  cpuMicrosecondsPerPoll: number;
+}
+
+/** One round of empty polls against a server process, with the CPU time it spent on them. */
+async function measureRound(server: { url: string; nodesKey: string; child: ChildProcess }, fleet: number): Promise<RoundFigures> {
+  const cpuBefore = cpuMs(server.child);
+  const polls = await measurePolls(server.url, server.nodesKey, fleet);
+  return { polls, cpuMicrosecondsPerPoll: ((cpuMs(server.child) - cpuBefore) * 1000) / Math.max(polls.answered, 1) };
+}
+
+/**
+ * This server's rounds beside the bare server's: each figure the median of its rounds. "Of bare"
+ * by throughput, and by CPU time per poll (the bare server's over this one's: the share of the bare
+ * server's throughput it would reach on the same CPU, which the load generator's share of the
+ * machine disturbs less).
+ */
+function formatPollRounds(pairs: Array<{ bare: RoundFigures; ours: RoundFigures }>): string {
+  const ours = pairs.map((pair) => pair.ours);
+  const bare = pairs.map((pair) => pair.bare);
+  const oursRate = median(ours.map((round) => round.polls.requestsPerSecond));
+  const bareRate = median(bare.map((round) => round.polls.requestsPerSecond));
+  const oursCpu = median(ours.map((round) => round.cpuMicrosecondsPerPoll));
+  const bareCpu = median(bare.map((round) => round.cpuMicrosecondsPerPoll));
+  const rounds = pairs.length === 1 ? 'one round' : `median of ${pairs.length} rounds (${ours.map((round) => round.polls.requestsPerSecond.toFixed(0)).join(', ')} req/s)`;
+  const last = ours.at(-1) as RoundFigures;
+  const ratio = (part: number, whole: number) => ((part / whole) * 100).toFixed(part < whole / 100 ? 2 : 0);
+  return (
+    `${formatPolls({ ...last.polls, requestsPerSecond: oursRate })}, ${rounds}\n` +
+    `  = ${ratio(oursRate, bareRate)}% of bare by throughput (bare ${bareRate.toFixed(0)} req/s in the same rounds), ` +
+    `${ratio(bareCpu, oursCpu)}% by CPU (${oursCpu.toFixed(1)} µs per poll, bare ${bareCpu.toFixed(1)} µs)`
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function formatPolls(figures: PollFigures): string {
