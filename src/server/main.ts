@@ -1,5 +1,7 @@
 // The server executable: configuration, keys, store, HTTP, and a graceful stop on SIGTERM/SIGINT.
 
+// First, before anything allocates: see the module.
+import './tick-object-shape.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { openStore } from '../store/open-store.js';
