@@ -28,4 +28,9 @@ server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address && typeof address === 'object') process.stdout.write(`listening on ${address.port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Held requests are never answered, and a client that has not yet closed every one of its held
+// connections would keep `close` waiting (it did once, for 143 of 19,500): close them all.
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+});
