@@ -18,6 +18,7 @@ import { startServer, type ServerProcess } from '../test/support/server-process.
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { startBareServer } from './bare-process.js';
 import { cpuMs } from './delivery.js';
+import { median } from './median.js';
 import { wrkAvailable, wrkPolls } from './wrk-polls.js';
 
 const FLEET_SIZE = 100_000;
@@ -152,11 +153,6 @@ async function autocannonRound(contender: Contender): Promise<{ answered: number
     ],
   });
   return { answered: result.requests.total, seconds: result.duration || SECONDS };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  return ((sorted[(sorted.length - 1) >> 1] as number) + (sorted[sorted.length >> 1] as number)) / 2;
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { startServer as startTestServer, type ServerProcess, type ServerProcessO
 import { makeTempDir } from '../test/support/temp-dir.js';
 import { cpuMs, measureHandOut, measureHeldConnections, openFileLimit, type HandOutFigures, type HeldFigures } from './delivery.js';
 import { bareHeldCount, startBareServer } from './bare-process.js';
+import { median } from './median.js';
 import { benchDrivers, type BenchSizes } from './drivers.js';
 import { benchRateControl, rateControlNodes } from './rate-control.js';
 import { benchNodeAuthPolls } from './node-auth-polls.js';
@@ -460,12 +461,6 @@ function formatPollRounds(pairs: Array<{ bare: RoundFigures; ours: RoundFigures 
     `  = ${ratio(oursRate, bareRate)}% of bare by throughput (bare ${bareRate.toFixed(0)} req/s in the same rounds), ` +
     `${ratio(bareCpu, oursCpu)}% by CPU (${oursCpu.toFixed(1)} µs per poll, bare ${bareCpu.toFixed(1)} µs)`
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function formatPolls(figures: PollFigures): string {
